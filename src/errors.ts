@@ -1,0 +1,157 @@
+/**
+ * The error hierarchy. Every error the client throws or rejects with is an `InfluxDBError`
+ * with a stable `code` (prefer `err.code` over `instanceof`: two copies of the package in one
+ * process have different classes, but the same codes).
+ *
+ * ```
+ * InfluxDBError                  FI_ERR
+ * ├─ InvalidOptionError          FI_ERR_INVALID_OPTION   bad constructor/call options
+ * ├─ InvalidPointError           FI_ERR_INVALID_POINT    bad input, caught before anything is sent
+ * ├─ InvalidQueryError           FI_ERR_INVALID_QUERY    a query pattern or quoting helper refused an argument
+ * ├─ InfluxDBConnectionError     FI_ERR_CONNECTION       refused, reset, TLS, timeout: no HTTP answer
+ * ├─ InfluxDBHttpError           FI_ERR_HTTP             the server answered with an error
+ * │  ├─ InfluxDBWriteError       FI_ERR_WRITE            /write refused (400, 404, 413, 5xx …)
+ * │  └─ InfluxDBQueryError       FI_ERR_QUERY            /query refused, or an error inside a 200
+ * ├─ InfluxDBResponseError       FI_ERR_RESPONSE         the answer could not be understood
+ * └─ ClientClosedError           FI_ERR_CLOSED           the client was closed
+ * ```
+ *
+ * No message, `toString()` or enumerable property ever holds a password or a token: the client
+ * never puts credentials in URLs, and server messages do not echo the Authorization header.
+ */
+
+/** Longest server message kept in an error's `message` (a 400 echoes whole lines). */
+const kMaxMessageChars = 4096;
+
+export function truncateText(text: string, max = kMaxMessageChars): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+export class InfluxDBError extends Error {
+  readonly code: string = 'FI_ERR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidOptionError extends InfluxDBError {
+  override readonly code = 'FI_ERR_INVALID_OPTION';
+}
+
+/** Where in a point the problem is: the element and, for tags and fields, its key. */
+export type PointElement = 'measurement' | 'time' | 'tags' | 'fields' | 'point';
+
+export class InvalidPointError extends InfluxDBError {
+  override readonly code = 'FI_ERR_INVALID_POINT';
+  /** Index of the point in the input (0-based, counting every point of an iterable). */
+  readonly pointIndex: number;
+  /** Which element of the point is wrong. */
+  readonly element: PointElement;
+  /** The tag or field key, when the element is a tag or a field. */
+  readonly key: string | undefined;
+  /** The reason alone, without the location. */
+  readonly reason: string;
+  constructor(pointIndex: number, element: PointElement, key: string | undefined, reason: string) {
+    const where = key === undefined ? element : `${element === 'tags' ? 'tag' : 'field'} ${JSON.stringify(truncateText(key, 200))}`;
+    super(`invalid point #${pointIndex}: ${where}: ${reason}`);
+    this.pointIndex = pointIndex;
+    this.element = element;
+    this.key = key;
+    this.reason = reason;
+  }
+}
+
+export class InvalidQueryError extends InfluxDBError {
+  override readonly code = 'FI_ERR_INVALID_QUERY';
+}
+
+export class InfluxDBConnectionError extends InfluxDBError {
+  override readonly code = 'FI_ERR_CONNECTION';
+  /** The underlying error code (`ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`, `DEPTH_ZERO_SELF_SIGNED_CERT` …). */
+  readonly reason: string;
+  /** Whether sending the same request again may succeed (timeouts, resets, refused connections). */
+  readonly retryable: boolean;
+  constructor(message: string, reason: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+    this.retryable = retryable;
+  }
+}
+
+export interface HttpErrorDetails {
+  status: number;
+  /** The server's own message: the JSON body's `error`, else `X-Influxdb-Error`, else the text body. */
+  serverMessage: string;
+  /** 'write', 'query' or 'ping'. */
+  endpoint: string;
+}
+
+export class InfluxDBHttpError extends InfluxDBError {
+  override readonly code: string = 'FI_ERR_HTTP';
+  readonly status: number;
+  readonly serverMessage: string;
+  readonly endpoint: string;
+  constructor(message: string, details: HttpErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = details.status;
+    this.serverMessage = details.serverMessage;
+    this.endpoint = details.endpoint;
+  }
+  /** 401 (bad or missing credentials) or 403 (no permission). */
+  get isAuthError(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+  /** Retrying the same request may succeed: 408, 429, 5xx (except 501). */
+  get retryable(): boolean {
+    const s = this.status;
+    return s === 408 || s === 429 || (s >= 500 && s !== 501 && s !== 505);
+  }
+}
+
+export interface WriteErrorDetails extends HttpErrorDetails {
+  /** Lines the server named as refused (parsed from "unable to parse '…'" messages). */
+  rejectedLines?: string[];
+  /** True when the server stored the rest of the body ("partial write"). */
+  partial?: boolean;
+  /** Lines acknowledged by the server before this failure (earlier requests of the same write). */
+  linesWritten?: number;
+  /** Lines of this write that were not stored: the failed request's lines and those never sent. */
+  linesNotWritten?: number;
+}
+
+export class InfluxDBWriteError extends InfluxDBHttpError {
+  override readonly code: string = 'FI_ERR_WRITE';
+  readonly rejectedLines: string[];
+  readonly partial: boolean;
+  readonly linesWritten: number;
+  readonly linesNotWritten: number;
+  constructor(message: string, details: WriteErrorDetails) {
+    super(message, details);
+    this.rejectedLines = details.rejectedLines ?? [];
+    this.partial = details.partial ?? false;
+    this.linesWritten = details.linesWritten ?? 0;
+    this.linesNotWritten = details.linesNotWritten ?? 0;
+  }
+}
+
+export class InfluxDBQueryError extends InfluxDBHttpError {
+  override readonly code: string = 'FI_ERR_QUERY';
+  /** The statement that failed, for errors reported inside a 200 response. */
+  readonly statementId: number | undefined;
+  constructor(message: string, details: HttpErrorDetails & { statementId?: number }) {
+    super(message, details);
+    this.statementId = details.statementId;
+  }
+}
+
+export class InfluxDBResponseError extends InfluxDBError {
+  override readonly code = 'FI_ERR_RESPONSE';
+}
+
+export class ClientClosedError extends InfluxDBError {
+  override readonly code = 'FI_ERR_CLOSED';
+  constructor() {
+    super('the client is closed');
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * fastinflux: a fast, exact InfluxDB 1.x client for Node.js.
+ *
+ * The curated public API: the client, its option and result types, the error hierarchy, the
+ * line-protocol encoder and the InfluxQL quoting helpers. Everything else is internal.
+ * @packageDocumentation
+ */
+export { InfluxDBClient } from './client.js';
+export type { PingResult, PatternMethod } from './client.js';
+export type { ClientOptions, WriteOptions, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { Point, FieldValue, TagValue, TimeValue } from './encode/point-encoder.js';
+export type { WriteData, WriteItem } from './encode/input.js';
+export type { QueryResponse, StatementResult, Series, QueryValue } from './query/response.js';
+export type { PatternArgs, PatternValue } from './query/patterns.js';
+export { encode } from './encode/encode.js';
+export type { EncodeOptions } from './encode/encode.js';
+export { quoteIdentifier, quoteLiteral, escapeIdentifier, escapeString } from './query/influxql.js';
+export {
+  InfluxDBError, InvalidOptionError, InvalidPointError, InvalidQueryError, InfluxDBConnectionError,
+  InfluxDBHttpError, InfluxDBWriteError, InfluxDBQueryError, InfluxDBResponseError, ClientClosedError,
+} from './errors.js';

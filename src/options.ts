@@ -1,0 +1,369 @@
+/**
+ * Every option of the client, its default and its validation, in one place.
+ * The constructor and each call go through `resolveClientOptions` / `resolveWriteOptions` /
+ * `resolveQueryOptions`; nothing else reads raw options.
+ */
+import type { Dispatcher } from 'undici';
+import { InvalidOptionError } from './errors.js';
+
+/** Timestamp precision of the line protocol (`/write?precision=`). */
+export type Precision = 'n' | 'u' | 'ms' | 's' | 'm' | 'h';
+export const PRECISIONS: readonly Precision[] = ['n', 'u', 'ms', 's', 'm', 'h'];
+/** Aliases accepted wherever a precision is: `ns` and `us`/`µ` are common spellings. */
+const kPrecisionAliases: Record<string, Precision> = { ns: 'n', us: 'u', µ: 'u' };
+
+/** Declared type of a field, for numbers that must be written as integers (`i`). */
+export type FieldType = 'float' | 'integer' | 'string' | 'boolean';
+
+export interface TlsOptions {
+  /** Certificate authority (PEM) trusted for the server's certificate. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate and key, for mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Server name for SNI and certificate checks. */
+  servername?: string;
+  /** Verify the server's certificate. Default true; false is an explicit, insecure opt-out. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface ClientOptions {
+  /** A URL such as `http://user:pass@host:8086/db`; the other options override its parts. */
+  url?: string;
+  host?: string;
+  port?: number;
+  /** Path prefix when InfluxDB sits behind a reverse proxy (`/influx/`). */
+  path?: string;
+  ssl?: boolean;
+  tls?: TlsOptions;
+  /** Path of the server's unix domain socket (`unix-socket-enabled`). */
+  unixSocket?: string;
+  username?: string;
+  password?: string;
+  /** `Authorization: Token …`, for the v1-compatible endpoints of InfluxDB 2.x/3.x. */
+  token?: string;
+  db?: string;
+  /** Alias of `db`. */
+  database?: string;
+  rp?: string;
+  /** Default write precision. */
+  precision?: Precision;
+  /** Request timeout in ms (headers, and each gap while a body streams). 0: none. */
+  timeout?: number;
+  headers?: Record<string, string>;
+  /** An undici dispatcher to send requests through instead of the client's own pool. */
+  dispatcher?: Dispatcher;
+  /** Largest request body a write sends; larger inputs are split across requests. */
+  maxBodyBytes?: number;
+  /** Allow Basic/Token credentials over plain HTTP to a host that is not loopback. */
+  allowInsecureAuth?: boolean;
+}
+
+export interface WriteOptions {
+  /** Measurement for points that have none. */
+  measurement?: string;
+  db?: string;
+  rp?: string;
+  precision?: Precision;
+  /** Extra tags added to every point (a point's own tag of the same key wins). */
+  tags?: Record<string, string>;
+  /** Declared field types: `{ requests: 'integer' }` writes that number field as `123i`. */
+  fieldTypes?: Record<string, FieldType>;
+  /** Accept `\n`/`\r` inside string field values (InfluxDB 1.x stores them; the docs forbid them). */
+  allowNewlinesInStrings?: boolean;
+}
+
+/** Epoch unit of returned timestamps (`/query?epoch=`). */
+export type Epoch = Precision;
+
+export interface QueryOptions {
+  db?: string;
+  rp?: string;
+  /** Return times as integers in this unit (`n` for nanoseconds) instead of RFC 3339 strings. */
+  epoch?: Epoch;
+  /** InfluxQL bind parameters for `$name` placeholders. */
+  params?: Record<string, string | number | bigint | boolean>;
+  /** Stream the answer: the call returns an async iterator of parsed chunks. */
+  chunked?: boolean;
+  /** Points per chunk (server default 10 000). */
+  chunkSize?: number;
+}
+
+export interface ResolvedClientOptions {
+  protocol: 'http' | 'https';
+  host: string;
+  port: number;
+  /** Path prefix, always starting and ending with `/`. */
+  basePath: string;
+  /** `protocol://host:port` used as the request origin (`http://localhost` for a unix socket). */
+  origin: string;
+  unixSocket: string | undefined;
+  tls: TlsOptions;
+  /** The Authorization header value, or undefined. Never logged. */
+  authorization: string | undefined;
+  db: string | undefined;
+  rp: string | undefined;
+  precision: Precision;
+  timeout: number;
+  headers: Record<string, string>;
+  dispatcher: Dispatcher | undefined;
+  maxBodyBytes: number;
+  /** For messages and logs: the server address without credentials. */
+  describe: string;
+}
+
+export const CLIENT_DEFAULTS = {
+  host: 'localhost',
+  port: 8086,
+  path: '/',
+  ssl: false,
+  precision: 'n' as Precision,
+  timeout: 60_000,
+  // Well under influxd's default max-body-size (25 000 000 bytes), so a proxy's smaller limit is less likely to bite.
+  maxBodyBytes: 5_000_000,
+};
+
+const kClientKeys = new Set<string>([
+  'url', 'host', 'port', 'path', 'ssl', 'tls', 'unixSocket', 'username', 'password', 'token', 'db', 'database',
+  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth',
+]);
+const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
+const kWriteKeys = new Set<string>(['measurement', 'db', 'rp', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings']);
+const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize']);
+const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
+
+function fail(message: string): never {
+  throw new InvalidOptionError(message);
+}
+
+function checkKeys(obj: object, allowed: Set<string>, what: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.has(key)) {
+      fail(`unknown ${what} option "${key}" (known: ${[...allowed].join(', ')})`);
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optString(obj: Record<string, unknown>, key: string, what: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') fail(`${what}.${key} must be a string (got ${typeName(v)})`);
+  return v;
+}
+
+function optBool(obj: Record<string, unknown>, key: string, what: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') fail(`${what}.${key} must be a boolean (got ${typeName(v)})`);
+  return v;
+}
+
+function optInt(obj: Record<string, unknown>, key: string, what: string, min: number, max: number): number | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(`${what}.${key} must be an integer from ${min} to ${max} (got ${typeName(v)} ${safeShow(v)})`);
+  }
+  return v;
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function safeShow(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return '';
+}
+
+/** Validates a precision given anywhere; returns the canonical form. */
+export function resolvePrecision(v: unknown, what: string): Precision {
+  if (typeof v === 'string') {
+    if ((PRECISIONS as readonly string[]).includes(v)) return v as Precision;
+    const alias = kPrecisionAliases[v];
+    if (alias) return alias;
+  }
+  return fail(`${what} must be one of ${PRECISIONS.join(', ')} (got ${typeName(v)} ${safeShow(v)})`);
+}
+
+const kLoopback = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
+
+/** Resolves the constructor argument: a URL string or an options object. */
+export function resolveClientOptions(input: string | ClientOptions | undefined): ResolvedClientOptions {
+  let opts: Record<string, unknown>;
+  if (input === undefined) opts = {};
+  else if (typeof input === 'string') opts = { url: input };
+  else if (isPlainObject(input)) opts = input as Record<string, unknown>;
+  else return fail(`options must be a URL string or an object (got ${typeName(input)})`);
+  checkKeys(opts, kClientKeys, 'client');
+
+  // Parts of a URL act as defaults that explicit options override.
+  const fromUrl: { protocol?: 'http' | 'https'; host?: string; port?: number; path?: string; username?: string; password?: string; db?: string } = {};
+  const url = optString(opts, 'url', 'options');
+  if (url !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      // Never echo the URL: it may hold a password.
+      return fail('options.url is not a valid URL');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`options.url must use http: or https: (got ${u.protocol})`);
+    fromUrl.protocol = u.protocol === 'https:' ? 'https' : 'http';
+    fromUrl.host = u.hostname;
+    fromUrl.port = u.port ? Number(u.port) : fromUrl.protocol === 'https' ? 443 : 80;
+    if (u.username) fromUrl.username = decodeURIComponent(u.username);
+    if (u.password) fromUrl.password = decodeURIComponent(u.password);
+    // The seed's URL form `http://host:8086/db`: a single path segment names the database.
+    const segments = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (segments.length === 1) fromUrl.db = segments[0];
+    else if (segments.length > 1) fromUrl.path = u.pathname;
+    if (u.searchParams.has('u') || u.searchParams.has('p')) fail('options.url must not carry credentials as query parameters: use user:pass@host or username/password');
+  }
+
+  const ssl = optBool(opts, 'ssl', 'options') ?? (fromUrl.protocol === 'https' ? true : CLIENT_DEFAULTS.ssl);
+  const host = optString(opts, 'host', 'options') ?? fromUrl.host ?? CLIENT_DEFAULTS.host;
+  if (host === '') fail('options.host must not be empty');
+  const port = optInt(opts, 'port', 'options', 1, 65535) ?? fromUrl.port ?? CLIENT_DEFAULTS.port;
+  let path = optString(opts, 'path', 'options') ?? fromUrl.path ?? CLIENT_DEFAULTS.path;
+  if (!path.startsWith('/')) path = `/${path}`;
+  if (!path.endsWith('/')) path = `${path}/`;
+
+  let tls: TlsOptions = {};
+  if (opts.tls !== undefined) {
+    if (!isPlainObject(opts.tls)) fail(`options.tls must be an object (got ${typeName(opts.tls)})`);
+    checkKeys(opts.tls, kTlsKeys, 'tls');
+    optBool(opts.tls, 'rejectUnauthorized', 'options.tls');
+    optString(opts.tls, 'servername', 'options.tls');
+    tls = { ...(opts.tls as TlsOptions) };
+  }
+  if (tls.rejectUnauthorized === undefined) tls.rejectUnauthorized = true;
+
+  const unixSocket = optString(opts, 'unixSocket', 'options');
+  if (unixSocket === '') fail('options.unixSocket must not be empty');
+
+  const username = optString(opts, 'username', 'options') ?? fromUrl.username;
+  const password = optString(opts, 'password', 'options') ?? fromUrl.password;
+  const token = optString(opts, 'token', 'options');
+  if (password !== undefined && username === undefined) fail('options.password needs options.username');
+  if (token !== undefined && username !== undefined) fail('options.token and options.username cannot both be set');
+  let authorization: string | undefined;
+  if (username !== undefined) authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+  else if (token !== undefined) authorization = `Token ${token}`;
+  const allowInsecureAuth = optBool(opts, 'allowInsecureAuth', 'options') ?? false;
+  if (authorization && !ssl && unixSocket === undefined && !kLoopback.test(host) && !allowInsecureAuth) {
+    fail(`credentials would be sent in clear text to ${host}: use ssl: true, or set allowInsecureAuth: true to accept that`);
+  }
+
+  const db = optString(opts, 'db', 'options');
+  const database = optString(opts, 'database', 'options');
+  if (db !== undefined && database !== undefined && db !== database) fail('options.db and options.database disagree: give one of them');
+  const rp = optString(opts, 'rp', 'options');
+  const precision = opts.precision === undefined ? CLIENT_DEFAULTS.precision : resolvePrecision(opts.precision, 'options.precision');
+  const timeout = optInt(opts, 'timeout', 'options', 0, 2 ** 31 - 1) ?? CLIENT_DEFAULTS.timeout;
+  const maxBodyBytes = optInt(opts, 'maxBodyBytes', 'options', 1024, 2 ** 31 - 1) ?? CLIENT_DEFAULTS.maxBodyBytes;
+
+  const headers: Record<string, string> = {};
+  if (opts.headers !== undefined) {
+    if (!isPlainObject(opts.headers)) fail(`options.headers must be an object (got ${typeName(opts.headers)})`);
+    for (const [k, v] of Object.entries(opts.headers)) {
+      if (typeof v !== 'string') fail(`options.headers.${k} must be a string (got ${typeName(v)})`);
+      if (k.toLowerCase() === 'authorization') fail('options.headers must not set Authorization: use username/password or token');
+      headers[k.toLowerCase()] = v;
+    }
+  }
+
+  const dispatcher = opts.dispatcher as Dispatcher | undefined;
+  if (dispatcher !== undefined && (typeof dispatcher !== 'object' || dispatcher === null || typeof (dispatcher as Dispatcher).request !== 'function')) {
+    fail('options.dispatcher must be an undici Dispatcher');
+  }
+
+  const protocol = ssl ? 'https' : 'http';
+  const hostForUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const origin = unixSocket !== undefined ? `${protocol}://localhost` : `${protocol}://${hostForUrl}:${port}`;
+  const describe = unixSocket !== undefined ? `unix:${unixSocket}` : `${protocol}://${hostForUrl}:${port}${path === '/' ? '' : path}`;
+
+  return {
+    protocol, host, port, basePath: path, origin, unixSocket, tls, authorization,
+    db: db ?? database ?? fromUrl.db, rp, precision, timeout, headers, dispatcher, maxBodyBytes, describe,
+  };
+}
+
+export interface ResolvedWriteOptions {
+  measurement: string | undefined;
+  db: string;
+  rp: string | undefined;
+  precision: Precision;
+  tags: Record<string, string> | undefined;
+  fieldTypes: Record<string, FieldType> | undefined;
+  allowNewlinesInStrings: boolean;
+}
+
+export function resolveWriteOptions(input: WriteOptions | undefined, client: { db: string | undefined; rp: string | undefined; precision: Precision }): ResolvedWriteOptions {
+  const opts = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(opts)) fail(`write options must be an object (got ${typeName(input)})`);
+  checkKeys(opts, kWriteKeys, 'write');
+  const measurement = optString(opts, 'measurement', 'write options');
+  const db = optString(opts, 'db', 'write options') ?? client.db;
+  if (db === undefined || db === '') fail('no database: set db on the client (client.db = "mydb") or pass { db } to write()');
+  const rp = optString(opts, 'rp', 'write options') ?? client.rp;
+  const precision = opts.precision === undefined ? client.precision : resolvePrecision(opts.precision, 'write options.precision');
+  let tags: Record<string, string> | undefined;
+  if (opts.tags !== undefined) {
+    if (!isPlainObject(opts.tags)) fail(`write options.tags must be an object (got ${typeName(opts.tags)})`);
+    for (const [k, v] of Object.entries(opts.tags)) {
+      if (typeof v !== 'string') fail(`write options.tags.${k} must be a string (got ${typeName(v)})`);
+    }
+    tags = opts.tags as Record<string, string>;
+    if (Object.keys(tags).length === 0) tags = undefined;
+  }
+  let fieldTypes: Record<string, FieldType> | undefined;
+  if (opts.fieldTypes !== undefined) {
+    if (!isPlainObject(opts.fieldTypes)) fail(`write options.fieldTypes must be an object (got ${typeName(opts.fieldTypes)})`);
+    for (const [k, v] of Object.entries(opts.fieldTypes)) {
+      if (typeof v !== 'string' || !kFieldTypes.has(v)) fail(`write options.fieldTypes.${k} must be one of float, integer, string, boolean (got ${safeShow(v) || typeName(v)})`);
+    }
+    fieldTypes = opts.fieldTypes as Record<string, FieldType>;
+  }
+  const allowNewlinesInStrings = optBool(opts, 'allowNewlinesInStrings', 'write options') ?? false;
+  return { measurement, db, rp, precision, tags, fieldTypes, allowNewlinesInStrings };
+}
+
+export interface ResolvedQueryOptions {
+  db: string | undefined;
+  rp: string | undefined;
+  epoch: Epoch | undefined;
+  params: Record<string, string | number | bigint | boolean> | undefined;
+  chunked: boolean;
+  chunkSize: number | undefined;
+}
+
+export function resolveQueryOptions(input: QueryOptions | undefined, client: { db: string | undefined; rp: string | undefined }): ResolvedQueryOptions {
+  const opts = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(opts)) fail(`query options must be an object (got ${typeName(input)})`);
+  checkKeys(opts, kQueryKeys, 'query');
+  const db = optString(opts, 'db', 'query options') ?? client.db;
+  const rp = optString(opts, 'rp', 'query options') ?? client.rp;
+  const epoch = opts.epoch === undefined ? undefined : resolvePrecision(opts.epoch, 'query options.epoch');
+  let params: ResolvedQueryOptions['params'];
+  if (opts.params !== undefined) {
+    if (!isPlainObject(opts.params)) fail(`query options.params must be an object (got ${typeName(opts.params)})`);
+    for (const [k, v] of Object.entries(opts.params)) {
+      const t = typeof v;
+      if (t !== 'string' && t !== 'number' && t !== 'bigint' && t !== 'boolean') fail(`query options.params.${k} must be a string, number, bigint or boolean (got ${typeName(v)})`);
+      if (t === 'number' && !Number.isFinite(v)) fail(`query options.params.${k} must be finite (got ${String(v)})`);
+    }
+    params = opts.params as ResolvedQueryOptions['params'];
+  }
+  const chunked = optBool(opts, 'chunked', 'query options') ?? false;
+  const chunkSize = optInt(opts, 'chunkSize', 'query options', 1, 2 ** 31 - 1);
+  if (chunkSize !== undefined && !chunked) fail('query options.chunkSize needs chunked: true');
+  return { db, rp, epoch, params, chunked, chunkSize };
+}

@@ -1,0 +1,102 @@
+/**
+ * Streaming line splitting for InfluxDB chunked (`chunked=true`) query
+ * responses: one JSON document per `\n`-terminated line.
+ */
+import { parseExactJson } from './exact-json.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Yield each complete, non-empty line of a UTF-8 byte stream as a string
+ * (without its `\n`, and without a trailing `\r`). A final line without a
+ * trailing `\n` is yielded too.
+ *
+ * Bytes are kept as bytes until a line is complete, so multi-byte characters
+ * split across chunks decode correctly (`\n` never occurs inside a multi-byte
+ * UTF-8 sequence). Memory is bounded by the longest line plus one chunk: the
+ * body is never concatenated as a whole. A UTF-8 BOM at the very start of the
+ * stream is skipped; malformed UTF-8 decodes to U+FFFD, as `Response.text()`
+ * would.
+ */
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  // Pieces of the current incomplete line. A tail of a chunk is copied (so the
+  // rest of that chunk can be freed); whole newline-free chunks are kept by
+  // reference. Sources must not mutate a chunk after yielding it.
+  let pending: Uint8Array[] = [];
+  let pendingLength = 0;
+  let firstLine = true;
+
+  /** Join `pending` + `last` and decode, stripping a trailing CR (and a BOM on the first line). */
+  const takeLine = (last: Uint8Array | undefined): string => {
+    let bytes: Uint8Array;
+    if (pending.length === 0) {
+      bytes = last ?? EMPTY;
+    } else if (pending.length === 1 && (last === undefined || last.length === 0)) {
+      bytes = pending[0]!;
+    } else {
+      bytes = new Uint8Array(pendingLength + (last?.length ?? 0));
+      let off = 0;
+      for (const piece of pending) {
+        bytes.set(piece, off);
+        off += piece.length;
+      }
+      if (last !== undefined) bytes.set(last, off);
+    }
+    pending = [];
+    pendingLength = 0;
+    let begin = 0;
+    if (firstLine) {
+      firstLine = false;
+      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) begin = 3;
+    }
+    let end = bytes.length;
+    if (end > begin && bytes[end - 1] === CR) end--;
+    if (end <= begin) return '';
+    return decoder.decode(begin === 0 && end === bytes.length ? bytes : bytes.subarray(begin, end));
+  };
+
+  for await (const chunk of source) {
+    const n = chunk.length;
+    let start = 0;
+    for (;;) {
+      const nl = start < n ? chunk.indexOf(LF, start) : -1;
+      if (nl < 0) {
+        if (start < n) {
+          pending.push(start === 0 ? chunk : chunk.slice(start));
+          pendingLength += n - start;
+        }
+        break;
+      }
+      const line = takeLine(chunk.subarray(start, nl));
+      if (line.length > 0) yield line;
+      start = nl + 1;
+    }
+  }
+  if (pending.length > 0) {
+    const line = takeLine(undefined);
+    if (line.length > 0) yield line;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Parse a newline-delimited JSON stream (InfluxDB `chunked=true` query
+ * responses) with {@link parseExactJson}: one document per non-blank line.
+ */
+export async function* parseNdjson(source: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
+  for await (const line of splitLines(source)) {
+    if (isBlank(line)) continue;
+    yield parseExactJson(line);
+  }
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}

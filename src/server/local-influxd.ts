@@ -1,0 +1,756 @@
+/**
+ * Embedded local InfluxDB 1.x server for demos and tests.
+ *
+ * Starts a throw-away `influxd` (Debian package `influxdb`, v1.6.x) bound to
+ * 127.0.0.1 on free ports, with all of its state inside a fresh temp
+ * directory that is removed again by `stop()`.
+ *
+ * Only node built-ins are used.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, rmSync, statSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Value allowed for a key of the `[http]` section. */
+export type HttpConfigValue = string | number | boolean;
+
+export interface LocalInfluxdOptions {
+  /** Enable `auth-enabled = true` and create this admin user (WITH ALL PRIVILEGES) right after start. */
+  auth?: { username: string; password: string };
+  /** Enable the unix socket listener; its path is returned as `unixSocketPath`. */
+  unixSocket?: boolean;
+  /** Serve HTTPS with a freshly generated self-signed certificate (needs `openssl`). */
+  https?: boolean;
+  /** `[http] max-body-size` in bytes (influxd default: 25000000; 0 = unlimited). */
+  maxBodySize?: number;
+  /**
+   * Any other `[http]` keys, e.g. `{ 'max-concurrent-write-limit': 1 }`.
+   * Keys controlled by the other options (bind-address, auth-enabled,
+   * https-*, unix-socket-enabled, bind-socket) are rejected.
+   */
+  extraHttpConfig?: Record<string, HttpConfigValue>;
+  /** How long to wait for `/ping` to answer 204, per start attempt. Default 30000. */
+  startTimeoutMs?: number;
+  /** Optional diagnostics sink (nothing is printed otherwise). */
+  log?: (msg: string) => void;
+  /** Explicit path of the influxd binary (default: `findInfluxd()`). */
+  influxdPath?: string;
+}
+
+export interface LocalInfluxd {
+  /** Base URL, e.g. `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly pid: number;
+  /** Temp directory holding config, data, wal, meta, log (and socket/cert when enabled). */
+  readonly dir: string;
+  readonly unixSocketPath?: string;
+  /** PEM of the self-signed certificate (use it as `ca`) when `https` is enabled. */
+  readonly caPem?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly logPath: string;
+  /** SIGTERM (SIGKILL after 5 s), wait for exit, remove the temp dir. Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const PING_INTERVAL_MS = 50;
+const STOP_KILL_AFTER_MS = 5_000;
+const MAX_START_ATTEMPTS = 3;
+/** sun_path is 108 bytes on Linux including the NUL terminator. */
+const MAX_UNIX_SOCKET_PATH = 107;
+
+/** Keys of `[http]` that are driven by dedicated options. */
+const RESERVED_HTTP_KEYS = new Set([
+  'enabled',
+  'bind-address',
+  'auth-enabled',
+  'https-enabled',
+  'https-certificate',
+  'https-private-key',
+  'unix-socket-enabled',
+  'bind-socket',
+]);
+
+// ---------------------------------------------------------------------------
+// Locating / installing influxd
+// ---------------------------------------------------------------------------
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `$INFLUXD_PATH`, then a PATH lookup, then `/usr/bin/influxd`, `/usr/sbin/influxd`. */
+export function findInfluxd(): string | undefined {
+  const fromEnv = process.env.INFLUXD_PATH;
+  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'influxd');
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  for (const candidate of ['/usr/bin/influxd', '/usr/sbin/influxd']) {
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Runs a command, capturing stdout+stderr (bounded), never inheriting stdio. */
+function runCapture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (output.length > 64 * 1024) output = output.slice(-32 * 1024);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, output }));
+  });
+}
+
+function tailLines(text: string, lines = 30, maxChars = 4000): string {
+  const trimmed = text.replace(/\s+$/, '');
+  let tail = trimmed.split('\n').slice(-lines).join('\n');
+  if (tail.length > maxChars) tail = '…' + tail.slice(-maxChars);
+  return tail;
+}
+
+/**
+ * Finds influxd; when missing and running as root, installs the Debian
+ * package `influxdb` (apt-get update + install). Otherwise throws an Error
+ * explaining how to install it or how to use an existing server.
+ */
+export async function ensureInfluxd(): Promise<string> {
+  const found = findInfluxd();
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'influxd (InfluxDB 1.x) was not found (looked at $INFLUXD_PATH, PATH, /usr/bin/influxd, /usr/sbin/influxd). ' +
+        'Install it with `sudo apt-get install influxdb`, point INFLUXD_PATH at the binary, ' +
+        'or set INFLUX_URL (e.g. INFLUX_URL=http://127.0.0.1:8086) to use an existing server.',
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', 'influxdb']]) {
+    let result: RunResult;
+    try {
+      result = await runCapture('apt-get', args, env);
+    } catch (err) {
+      throw new Error(`could not run apt-get ${args.join(' ')}: ${(err as Error).message}`, { cause: err });
+    }
+    if (result.code !== 0) {
+      throw new Error(
+        `apt-get ${args.join(' ')} failed (${result.signal ?? `exit code ${result.code}`}):\n${tailLines(result.output)}`,
+      );
+    }
+  }
+  const installed = findInfluxd();
+  if (!installed) {
+    throw new Error('apt-get install influxdb succeeded but influxd is still not found on PATH or in /usr/bin, /usr/sbin');
+  }
+  return installed;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/** Reserves `count` distinct free TCP ports on 127.0.0.1 (listen on :0, read, close). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      ports.push((server.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+/** TOML basic string. */
+function tomlString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+function tomlValue(key: string, value: HttpConfigValue): string {
+  if (typeof value === 'string') return tomlString(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new TypeError(`invalid value for [http] ${key}: ${String(value)}`);
+}
+
+/** InfluxQL identifier: double quotes with `\` and `"` escaped. */
+export function quoteInfluxIdent(name: string): string {
+  return '"' + name.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** InfluxQL string literal: single quotes with `\` and `'` escaped. */
+export function quoteInfluxString(value: string): string {
+  return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}
+
+interface SimpleResponse {
+  status: number;
+  body: string;
+}
+
+interface RequestTarget {
+  protocol: 'http' | 'https';
+  port: number;
+  caPem?: string;
+}
+
+function simpleRequest(
+  target: RequestTarget,
+  method: 'GET' | 'POST',
+  reqPath: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 2_000,
+): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const opts: https.RequestOptions = {
+      host: '127.0.0.1',
+      port: target.port,
+      method,
+      path: reqPath,
+      headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      agent: false,
+      timeout: timeoutMs,
+    };
+    if (target.protocol === 'https') {
+      opts.ca = target.caPem;
+      opts.servername = 'localhost';
+    }
+    const req = (target.protocol === 'https' ? https : http).request(opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readTail(file: string): Promise<string> {
+  try {
+    return tailLines(await fs.readFile(file, 'utf8')) || '(log is empty)';
+  } catch {
+    return '(log is unreadable)';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Exit hook: SIGKILL children still running when the parent exits
+// ---------------------------------------------------------------------------
+
+/** Running children and the temp dirs that belong to them. */
+const liveChildren = new Map<ChildProcess, string[]>();
+
+function killAllOnExit(): void {
+  for (const [child, dirs] of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    for (const d of dirs) {
+      try {
+        rmSync(d, { recursive: true, force: true });
+      } catch {
+        // best effort: the process may still be releasing files
+      }
+    }
+  }
+}
+
+function trackChild(child: ChildProcess, dirs: string[]): void {
+  if (liveChildren.size === 0) process.on('exit', killAllOnExit);
+  liveChildren.set(child, dirs);
+}
+
+function untrackChild(child: ChildProcess): void {
+  if (!liveChildren.delete(child)) return;
+  if (liveChildren.size === 0) process.removeListener('exit', killAllOnExit);
+}
+
+// ---------------------------------------------------------------------------
+// Starting
+// ---------------------------------------------------------------------------
+
+class StartAttemptError extends Error {
+  constructor(
+    message: string,
+    readonly addressInUse: boolean,
+  ) {
+    super(message);
+    this.name = 'StartAttemptError';
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  // pid undefined: spawn itself failed, there is no process (and no 'exit' event will come).
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = waitForExit(child);
+  try {
+    child.kill('SIGTERM');
+  } catch {
+    // ignore
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), STOP_KILL_AFTER_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // ignore
+    }
+    await exited;
+  }
+}
+
+async function generateCertificate(dir: string): Promise<{ certPath: string; keyPath: string; caPem: string }> {
+  const certPath = path.join(dir, 'cert.pem');
+  const keyPath = path.join(dir, 'key.pem');
+  let result: RunResult;
+  try {
+    result = await runCapture('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ]);
+  } catch (err) {
+    throw new Error(`could not run openssl to generate a self-signed certificate: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (result.code !== 0) {
+    throw new Error(`openssl req failed (${result.signal ?? `exit code ${result.code}`}):\n${tailLines(result.output)}`);
+  }
+  return { certPath, keyPath, caPem: await fs.readFile(certPath, 'utf8') };
+}
+
+function buildHttpSection(
+  options: LocalInfluxdOptions,
+  httpPort: number,
+  tls: { certPath: string; keyPath: string } | undefined,
+  unixSocketPath: string | undefined,
+): Map<string, HttpConfigValue> {
+  const section = new Map<string, HttpConfigValue>([
+    ['enabled', true],
+    ['bind-address', `127.0.0.1:${httpPort}`],
+    ['auth-enabled', options.auth !== undefined],
+    ['log-enabled', false],
+    ['suppress-write-log', true],
+    ['pprof-enabled', false],
+    ['https-enabled', tls !== undefined],
+    ['unix-socket-enabled', unixSocketPath !== undefined],
+  ]);
+  if (tls) {
+    section.set('https-certificate', tls.certPath);
+    section.set('https-private-key', tls.keyPath);
+  }
+  if (unixSocketPath !== undefined) section.set('bind-socket', unixSocketPath);
+  for (const [key, value] of Object.entries(options.extraHttpConfig ?? {})) {
+    if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new TypeError(`invalid [http] config key: ${JSON.stringify(key)}`);
+    if (RESERVED_HTTP_KEYS.has(key)) {
+      throw new TypeError(`[http] ${key} is controlled by startLocalInfluxd itself; use the dedicated option instead`);
+    }
+    if (key === 'max-body-size' && options.maxBodySize !== undefined) {
+      throw new TypeError('max-body-size given both as maxBodySize and in extraHttpConfig');
+    }
+    section.set(key, value);
+  }
+  if (options.maxBodySize !== undefined) {
+    if (!Number.isSafeInteger(options.maxBodySize) || options.maxBodySize < 0) {
+      throw new TypeError(`maxBodySize must be a non-negative integer, got ${options.maxBodySize}`);
+    }
+    section.set('max-body-size', options.maxBodySize);
+  }
+  return section;
+}
+
+function buildConfig(dir: string, rpcPort: number, http: Map<string, HttpConfigValue>): string {
+  const lines: string[] = [
+    '# generated by fastinflux startLocalInfluxd',
+    'reporting-disabled = true',
+    `bind-address = ${tomlString(`127.0.0.1:${rpcPort}`)}`,
+    '',
+    '[meta]',
+    `  dir = ${tomlString(path.join(dir, 'meta'))}`,
+    '  retention-autocreate = true',
+    '  logging-enabled = false',
+    '',
+    '[data]',
+    `  dir = ${tomlString(path.join(dir, 'data'))}`,
+    `  wal-dir = ${tomlString(path.join(dir, 'wal'))}`,
+    '  query-log-enabled = false',
+    '  trace-logging-enabled = false',
+    '',
+    '[monitor]',
+    '  store-enabled = false',
+    '',
+    '[subscriber]',
+    '  enabled = false',
+    '',
+    '[continuous_queries]',
+    '  enabled = false',
+    '  log-enabled = false',
+    '',
+    '[http]',
+  ];
+  for (const [key, value] of http) lines.push(`  ${key} = ${tomlValue(key, value)}`);
+  lines.push(
+    '',
+    '[logging]',
+    '  level = "warn"',
+    '  suppress-logo = true',
+    '',
+    '[ifql]',
+    '  enabled = false',
+    '',
+    '[[graphite]]',
+    '  enabled = false',
+    '',
+    '[[collectd]]',
+    '  enabled = false',
+    '',
+    '[[opentsdb]]',
+    '  enabled = false',
+    '',
+    '[[udp]]',
+    '  enabled = false',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** influxd applies INFLUXDB_* environment variables as config overrides: keep them out. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INFLUXDB_')) env[k] = v;
+  return env;
+}
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+class LocalInfluxdInstance implements LocalInfluxd {
+  readonly host = '127.0.0.1' as const;
+  readonly url: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly pid: number;
+  readonly dir: string;
+  readonly unixSocketPath?: string;
+  readonly caPem?: string;
+  readonly username?: string;
+  readonly logPath: string;
+  readonly #password: string | undefined;
+  readonly #child: ChildProcess;
+  readonly #extraDirs: string[];
+  #stopping: Promise<void> | undefined;
+
+  constructor(init: {
+    port: number;
+    protocol: 'http' | 'https';
+    child: ChildProcess;
+    dir: string;
+    extraDirs: string[];
+    logPath: string;
+    unixSocketPath?: string;
+    caPem?: string;
+    username?: string;
+    password?: string;
+  }) {
+    this.port = init.port;
+    this.protocol = init.protocol;
+    this.url = `${init.protocol}://127.0.0.1:${init.port}`;
+    this.#child = init.child;
+    this.pid = init.child.pid!;
+    this.dir = init.dir;
+    this.#extraDirs = init.extraDirs;
+    this.logPath = init.logPath;
+    if (init.unixSocketPath !== undefined) this.unixSocketPath = init.unixSocketPath;
+    if (init.caPem !== undefined) this.caPem = init.caPem;
+    if (init.username !== undefined) this.username = init.username;
+    this.#password = init.password;
+  }
+
+  /** Prototype getter (not an own enumerable property), so spreads, JSON and inspect never show it. */
+  get password(): string | undefined {
+    return this.#password;
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      try {
+        await terminate(this.#child);
+      } finally {
+        untrackChild(this.#child);
+        for (const d of [this.dir, ...this.#extraDirs]) {
+          await fs.rm(d, { recursive: true, force: true, maxRetries: 3 });
+        }
+      }
+    })();
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  #describe(): Record<string, unknown> {
+    const d: Record<string, unknown> = { url: this.url, pid: this.pid, dir: this.dir };
+    if (this.unixSocketPath !== undefined) d.unixSocketPath = this.unixSocketPath;
+    if (this.username !== undefined) {
+      d.username = this.username;
+      d.password = '***';
+    }
+    if (this.caPem !== undefined) d.https = 'self-signed';
+    return d;
+  }
+
+  toString(): string {
+    const auth = this.username !== undefined ? ` user=${JSON.stringify(this.username)}` : '';
+    const sock = this.unixSocketPath !== undefined ? ` socket=${this.unixSocketPath}` : '';
+    return `LocalInfluxd(${this.url} pid=${this.pid}${auth}${sock})`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.#describe();
+  }
+
+  [inspectSymbol](): string {
+    return `LocalInfluxd ${JSON.stringify(this.#describe())}`;
+  }
+}
+
+async function startOnce(influxd: string, options: LocalInfluxdOptions): Promise<LocalInfluxd> {
+  const log = options.log ?? (() => {});
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fastinflux-influxd-'));
+  const extraDirs: string[] = [];
+  let child: ChildProcess | undefined;
+  const logPath = path.join(dir, 'influxd.log');
+
+  const cleanup = async (): Promise<void> => {
+    if (child) {
+      await terminate(child);
+      untrackChild(child);
+    }
+    for (const d of [dir, ...extraDirs]) await fs.rm(d, { recursive: true, force: true, maxRetries: 3 });
+  };
+
+  try {
+    let unixSocketPath: string | undefined;
+    if (options.unixSocket) {
+      unixSocketPath = path.join(dir, 'influxd.sock');
+      if (Buffer.byteLength(unixSocketPath) > MAX_UNIX_SOCKET_PATH) {
+        // TMPDIR is too deep for a unix socket path: fall back to a short dir in /tmp.
+        const shortDir = await fs.mkdtemp('/tmp/fi-');
+        extraDirs.push(shortDir);
+        unixSocketPath = path.join(shortDir, 's');
+      }
+    }
+    const tls = options.https ? await generateCertificate(dir) : undefined;
+    const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
+    const protocol: 'http' | 'https' = tls ? 'https' : 'http';
+    const httpSection = buildHttpSection(options, httpPort, tls, unixSocketPath);
+    const configPath = path.join(dir, 'influxd.conf');
+    await fs.writeFile(configPath, buildConfig(dir, rpcPort, httpSection), { mode: 0o600 });
+
+    log(`starting ${influxd} (http ${protocol}://127.0.0.1:${httpPort}, rpc ${rpcPort}, dir ${dir})`);
+    let spawnError: Error | undefined;
+    const logHandle = await fs.open(logPath, 'a');
+    try {
+      child = spawn(influxd, ['run', '-config', configPath], {
+        detached: false,
+        stdio: ['ignore', logHandle.fd, logHandle.fd],
+        cwd: dir,
+        env: childEnv(),
+      });
+      // Spawn failures (ENOENT, EACCES) arrive asynchronously as 'error': listen before any await.
+      child.on('error', (err) => {
+        spawnError = err;
+      });
+    } finally {
+      await logHandle.close();
+    }
+    const spawned = child;
+    if (spawned.pid === undefined) {
+      if (!spawnError) await new Promise((resolve) => setImmediate(resolve));
+      throw new Error(`could not spawn ${influxd}: ${spawnError?.message ?? 'unknown error'}`);
+    }
+    trackChild(spawned, [dir, ...extraDirs]);
+
+    const target: RequestTarget = { protocol, port: httpPort, ...(tls ? { caPem: tls.caPem } : {}) };
+    const deadline = Date.now() + timeoutMs;
+    let lastError = 'no answer yet';
+    for (;;) {
+      if (spawnError) throw new Error(`could not spawn ${influxd}: ${spawnError.message}`);
+      if (spawned.exitCode !== null || spawned.signalCode !== null) {
+        const tail = await readTail(logPath);
+        const how = spawned.signalCode ?? `exit code ${spawned.exitCode}`;
+        throw new StartAttemptError(
+          `influxd exited during startup (${how}); log ${logPath}:\n${tail}`,
+          /address already in use/i.test(tail),
+        );
+      }
+      if (Date.now() > deadline) {
+        const tail = await readTail(logPath);
+        throw new StartAttemptError(
+          `influxd did not answer GET /ping with 204 within ${timeoutMs} ms (last: ${lastError}); log ${logPath}:\n${tail}`,
+          false,
+        );
+      }
+      try {
+        const res = await simpleRequest(target, 'GET', '/ping', undefined, {}, 1_000);
+        if (res.status === 204) break;
+        lastError = `HTTP ${res.status}`;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await sleep(PING_INTERVAL_MS);
+    }
+    log(`influxd pid ${spawned.pid} is up at ${protocol}://127.0.0.1:${httpPort}`);
+
+    if (options.auth) {
+      const { username, password } = options.auth;
+      const q = `CREATE USER ${quoteInfluxIdent(username)} WITH PASSWORD ${quoteInfluxString(password)} WITH ALL PRIVILEGES`;
+      const res = await simpleRequest(
+        target,
+        'POST',
+        '/query',
+        new URLSearchParams({ q }).toString(),
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        10_000,
+      );
+      let error: string | undefined;
+      if (res.status !== 200) error = `HTTP ${res.status}: ${res.body.trim()}`;
+      else {
+        try {
+          const parsed = JSON.parse(res.body) as { error?: string; results?: { error?: string }[] };
+          error = parsed.error ?? parsed.results?.find((r) => r.error)?.error;
+        } catch {
+          error = `unparsable response: ${res.body.slice(0, 200)}`;
+        }
+      }
+      // Never include the query (it contains the password) in the message.
+      if (error !== undefined) throw new Error(`could not create admin user ${JSON.stringify(username)}: ${error}`);
+      log(`created admin user ${JSON.stringify(username)}`);
+    }
+
+    return new LocalInfluxdInstance({
+      port: httpPort,
+      protocol,
+      child: spawned,
+      dir,
+      extraDirs,
+      logPath,
+      ...(unixSocketPath !== undefined ? { unixSocketPath } : {}),
+      ...(tls ? { caPem: tls.caPem } : {}),
+      ...(options.auth ? { username: options.auth.username, password: options.auth.password } : {}),
+    });
+  } catch (err) {
+    await cleanup().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Starts a private influxd on free loopback ports with all state in a fresh
+ * temp directory. Call `stop()` (or `await using`) when done.
+ */
+export async function startLocalInfluxd(options: LocalInfluxdOptions = {}): Promise<LocalInfluxd> {
+  const influxd = options.influxdPath ?? findInfluxd();
+  if (!influxd) {
+    throw new Error(
+      'influxd (InfluxDB 1.x) was not found. Install it with `sudo apt-get install influxdb` (or call ensureInfluxd()), ' +
+        'or set INFLUX_URL to use an existing server.',
+    );
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(influxd, options);
+    } catch (err) {
+      if (err instanceof StartAttemptError && err.addressInUse && attempt < MAX_START_ATTEMPTS) {
+        options.log?.(`influxd start attempt ${attempt} hit "address already in use", retrying with fresh ports`);
+        continue;
+      }
+      if (err instanceof StartAttemptError) {
+        throw new Error(err.message + (attempt > 1 ? `\n(after ${attempt} attempts)` : ''));
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The HTTP layer: one undici pool per client (keep-alive, TLS, unix socket), request building,
+ * and the decoding of error answers. It knows nothing of points or results.
+ *
+ * Credentials travel only in the Authorization header: never in the URL, never in a log line.
+ */
+import { debuglog } from 'node:util';
+import { Pool, type Dispatcher } from 'undici';
+import { InfluxDBConnectionError, truncateText } from '../errors.js';
+import type { ResolvedClientOptions } from '../options.js';
+
+const debug = debuglog('fastinflux');
+
+export interface TransportRequest {
+  method: 'GET' | 'POST';
+  /** Endpoint below the base path: 'ping', 'write', 'query'. */
+  endpoint: string;
+  query?: Record<string, string | undefined>;
+  body?: Buffer | string;
+  contentType?: string;
+  /** Short description for debug logs (never credentials). */
+  note?: string;
+}
+
+export interface TransportResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** Connection-level failures worth retrying: nothing reached the server, or the answer was cut. */
+const kRetryableCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+]);
+
+/** Maps any error from undici or a socket to an InfluxDBConnectionError (other errors pass through). */
+export function toConnectionError(err: unknown, where: string): unknown {
+  if (err instanceof InfluxDBConnectionError) return err;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (!e || typeof e !== 'object' || e.code === 'UND_ERR_INVALID_ARG') return err;
+  // undici wraps socket errors: the useful code is often on the cause.
+  const code = (e.cause?.code ?? e.code ?? 'UNKNOWN') as string;
+  const detail = e.cause?.message ?? e.message ?? String(err);
+  let message: string;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') message = `${where}: timed out (${code})`;
+  else if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) message = `${where}: TLS certificate rejected (${code}): ${detail}; pass tls.ca to trust the server's certificate`;
+  else message = `${where}: ${detail} (${code})`;
+  return new InfluxDBConnectionError(message, code, kRetryableCodes.has(code), { cause: err });
+}
+
+/** Redacts the literal after PASSWORD in InfluxQL statements, for debug logs. */
+export function redactQuery(q: string): string {
+  return q.replace(/(PASSWORD\b[^']*)'(?:[^'\\]|\\.)*'/gi, "$1'***'");
+}
+
+export class HttpTransport {
+  readonly #opts: ResolvedClientOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+
+  constructor(opts: ResolvedClientOptions) {
+    this.#opts = opts;
+    if (opts.dispatcher) {
+      this.#dispatcher = opts.dispatcher;
+      this.#ownsDispatcher = false;
+    } else {
+      const connect: Record<string, unknown> = {};
+      if (opts.unixSocket !== undefined) connect.socketPath = opts.unixSocket;
+      if (opts.protocol === 'https') Object.assign(connect, opts.tls);
+      this.#dispatcher = new Pool(opts.origin, {
+        connect,
+        connections: 16,
+        // The client enforces its own timeout per request (below); 0 here defers to it.
+        headersTimeout: opts.timeout,
+        bodyTimeout: opts.timeout,
+        keepAliveTimeout: 4_000,
+      });
+      this.#ownsDispatcher = true;
+    }
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const o = this.#opts;
+    let path = o.basePath + req.endpoint;
+    if (req.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) if (v !== undefined) qs.set(k, v);
+      const s = qs.toString();
+      if (s) path += `?${s}`;
+    }
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.authorization) headers.authorization = o.authorization;
+    if (req.contentType) headers['content-type'] = req.contentType;
+    const started = performance.now();
+    try {
+      const res = await this.#dispatcher.request({
+        origin: o.origin,
+        path,
+        method: req.method,
+        headers,
+        body: req.body ?? null,
+        headersTimeout: o.timeout,
+        bodyTimeout: o.timeout,
+      });
+      if (debug.enabled) {
+        debug('%s %s%s -> %d in %sms%s', req.method, o.describe, path, res.statusCode, (performance.now() - started).toFixed(1), req.note ? ` (${req.note})` : '');
+      }
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      if (debug.enabled) debug('%s %s%s failed after %sms: %s', req.method, o.describe, path, (performance.now() - started).toFixed(1), (err as Error)?.message);
+      throw toConnectionError(err, `${req.endpoint} to ${o.describe}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}
+
+/** Reads an error answer: the JSON body's `error`, else `X-Influxdb-Error`, else the text. */
+export async function readErrorMessage(res: TransportResponse): Promise<string> {
+  let text = '';
+  try {
+    text = await res.body.text();
+  } catch {
+    // A cut body still leaves the header to report.
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(trimmed) as { error?: unknown; message?: unknown };
+      if (typeof parsed.error === 'string') return parsed.error;
+      if (typeof parsed.message === 'string') return parsed.message;
+    } catch {
+      // Not JSON after all (a proxy's page): fall through.
+    }
+  }
+  const header = res.headers['x-influxdb-error'];
+  if (typeof header === 'string' && header) return header;
+  return trimmed ? truncateText(trimmed) : `HTTP ${res.statusCode}`;
+}
+
+/** The lines named in "unable to parse '<line>': <reason>" messages (several are joined by newlines). */
+export function parseRejectedLines(message: string): string[] {
+  const out: string[] = [];
+  const re = /unable to parse '((?:[^']|'(?!: ))*)': /g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(message)) !== null) out.push(m[1]!);
+  return out;
+}
