@@ -187,8 +187,8 @@ function safeShow(v: unknown): string {
 export function resolvePrecision(v: unknown, what: string): Precision {
   if (typeof v === 'string') {
     if ((PRECISIONS as readonly string[]).includes(v)) return v as Precision;
-    const alias = kPrecisionAliases[v];
-    if (alias) return alias;
+    // Own keys only: 'toString' or 'constructor' must not find Object.prototype's members.
+    if (Object.hasOwn(kPrecisionAliases, v)) return kPrecisionAliases[v]!;
   }
   return fail(`${what} must be one of ${PRECISIONS.join(', ')} (got ${typeName(v)} ${safeShow(v)})`);
 }
@@ -219,10 +219,18 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     fromUrl.protocol = u.protocol === 'https:' ? 'https' : 'http';
     fromUrl.host = u.hostname;
     fromUrl.port = u.port ? Number(u.port) : fromUrl.protocol === 'https' ? 443 : 80;
-    if (u.username) fromUrl.username = decodeURIComponent(u.username);
-    if (u.password) fromUrl.password = decodeURIComponent(u.password);
+    // decodeURIComponent throws a URIError on malformed escapes (`%E0`); never echo the part (it may be a password).
+    const decode = (part: string, what: string): string => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return fail(`options.url has a malformed percent-escape in its ${what}`);
+      }
+    };
+    if (u.username) fromUrl.username = decode(u.username, 'user name');
+    if (u.password) fromUrl.password = decode(u.password, 'password');
     // The seed's URL form `http://host:8086/db`: a single path segment names the database.
-    const segments = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = u.pathname.split('/').filter(Boolean).map((s) => decode(s, 'path'));
     if (segments.length === 1) fromUrl.db = segments[0];
     else if (segments.length > 1) fromUrl.path = u.pathname;
     if (u.searchParams.has('u') || u.searchParams.has('p')) fail('options.url must not carry credentials as query parameters: use user:pass@host or username/password');

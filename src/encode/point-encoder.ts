@@ -5,7 +5,7 @@
  */
 import { InvalidPointError, type PointElement } from '../errors.js';
 import type { FieldType, Precision } from '../options.js';
-import { EscapeCache, escapeMeasurement, escapeStringField, escapeTag, reservedKeyReason } from './escape.js';
+import { EscapeCache, checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeStringField, escapeTag, reservedKeyReason } from './escape.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from './time.js';
 
 export type FieldValue = number | bigint | string | boolean | null | undefined;
@@ -70,9 +70,10 @@ export class PointEncoder {
   readonly #extraTags: Record<string, string> | undefined;
   readonly #fieldTypes: Record<string, FieldType> | undefined;
   readonly #allowNewlines: boolean;
-  readonly #measurements = new EscapeCache(escapeMeasurement, false, 1_000);
-  readonly #keys = new EscapeCache(escapeTag, true, 10_000);
-  readonly #tagValues = new EscapeCache(escapeTag, true, 50_000);
+  readonly #measurements = new EscapeCache(escapeMeasurement, checkMeasurement, 1_000);
+  readonly #keys = new EscapeCache(escapeTag, checkTagName, 10_000);
+  readonly #fieldKeys = new EscapeCache(escapeTag, checkFieldKey, 10_000);
+  readonly #tagValues = new EscapeCache(escapeTag, checkTagName, 50_000);
   // Scratch for sorting tags without allocating per point.
   #tagKeys: string[] = [];
   #tagVals: string[] = [];
@@ -81,7 +82,8 @@ export class PointEncoder {
     this.#precision = options.precision;
     this.#defaultMeasurement = options.measurement;
     this.#extraTags = options.tags;
-    this.#fieldTypes = options.fieldTypes;
+    // Null prototype: a field named `constructor` or `toString` must not find Object.prototype's members.
+    this.#fieldTypes = options.fieldTypes === undefined ? undefined : Object.assign(Object.create(null) as Record<string, FieldType>, options.fieldTypes);
     this.#allowNewlines = options.allowNewlinesInStrings ?? false;
     if (this.#extraTags) {
       for (const [k, v] of Object.entries(this.#extraTags)) {
@@ -115,11 +117,11 @@ export class PointEncoder {
     }
   }
 
-  #name(cache: EscapeCache, s: string, element: PointElement, key: string | undefined): string {
+  #name(cache: EscapeCache, s: string, element: PointElement, key: string | undefined, what = 'key'): string {
     try {
       return cache.get(s);
     } catch (reason) {
-      if (typeof reason === 'string') throw new Reject(element, key, key === undefined ? reason : `key ${reason}`);
+      if (typeof reason === 'string') throw new Reject(element, key, key === undefined ? reason : `${what} ${reason}`);
       throw reason;
     }
   }
@@ -141,7 +143,7 @@ export class PointEncoder {
       const enc = this.#encodeField(key, v);
       const bad = reservedKeyReason(key);
       if (bad !== undefined) throw new Reject('fields', key, bad);
-      line += (first ? ' ' : ',') + this.#name(this.#keys, key, 'fields', key) + '=' + enc;
+      line += (first ? ' ' : ',') + this.#name(this.#fieldKeys, key, 'fields', key) + '=' + enc;
       first = false;
     }
     if (first) throw new Reject('fields', undefined, 'no field with a value: a point needs at least one field');
@@ -172,7 +174,7 @@ export class PointEncoder {
     if (extra !== undefined) {
       for (const k in extra) {
         const v = extra[k]!;
-        if (v === '' || (tags != null && tags[k] != null && tags[k] !== '')) continue;
+        if (v === '' || (tags != null && Object.hasOwn(tags, k) && tags[k] != null && tags[k] !== '')) continue;
         keys[n] = k;
         vals[n] = v;
         n++;
@@ -197,7 +199,7 @@ export class PointEncoder {
       const k = keys[i]!;
       const bad = reservedKeyReason(k);
       if (bad !== undefined) throw new Reject('tags', k, bad);
-      out += ',' + this.#name(this.#keys, k, 'tags', k) + '=' + this.#name(this.#tagValues, vals[i]!, 'tags', k);
+      out += ',' + this.#name(this.#keys, k, 'tags', k) + '=' + this.#name(this.#tagValues, vals[i]!, 'tags', k, 'value');
     }
     return out;
   }

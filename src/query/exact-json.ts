@@ -97,9 +97,9 @@ function hexValue(c: number): number {
 
 /**
  * End position of the token most recently parsed by parseString/parseNumber/
- * parseKey. Module-level rather than closure state: the parser is synchronous
- * and never calls user code, so this cannot be observed re-entrantly, and V8
- * optimises these top-level functions better than per-call closures.
+ * parseKey (a second return value without allocating). Module-level state is
+ * safe: the parser is synchronous and never calls user code, so it cannot be
+ * re-entered mid-parse.
  */
 let tokenEnd = 0;
 

@@ -31,13 +31,25 @@ export function quoteIdentifier(name: string): string {
 export function escapeString(value: string): string {
   if (!value.isWellFormed()) throw new InvalidQueryError('a string literal contains a lone UTF-16 surrogate (not valid Unicode)');
   if (value.includes('\0')) throw new InvalidQueryError('a string literal must not contain a NUL character');
+  // The InfluxQL reader turns a raw CR into a newline (a "bad string"), and `\r` is not an escape it knows.
+  if (value.includes('\r')) throw new InvalidQueryError('a string literal must not contain a carriage return (\\r): InfluxQL cannot represent it; use a bind parameter');
   return value.replace(/[\\'\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
 /** Formats a finite number without exponent notation. */
 export function formatNumberLiteral(value: number | bigint): string {
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'bigint') {
+    // The parser reads integer literals as int64, or uint64 above 2^63-1; anything else is a parse error.
+    if (value < -(2n ** 63n) || value >= 2n ** 64n) throw new InvalidQueryError(`${value} is outside the range of an InfluxQL integer literal`);
+    return value.toString();
+  }
   if (!Number.isFinite(value)) throw new InvalidQueryError(`${value} cannot be written in InfluxQL (numbers must be finite)`);
+  const s = formatPlain(value);
+  // A float that prints without a `.` is read as an integer: beyond 2^63 that fails ("unable to parse integer").
+  return Math.abs(value) >= 2 ** 63 && !s.includes('.') ? `${s}.0` : s;
+}
+
+function formatPlain(value: number): string {
   const s = String(value);
   const e = s.indexOf('e');
   if (e === -1) return s;
@@ -74,7 +86,8 @@ export function quoteLiteral(value: string | number | bigint | boolean | Date): 
   }
 }
 
-const kDuration = /^(\d+(ns|us|u|µ|ms|s|m|h|d|w))+$/;
+// No `us`: influxql.ParseDuration reads it as `u` then a unit without a number ("invalid duration").
+const kDuration = /^(\d+(ns|u|µ|ms|s|m|h|d|w))+$/;
 
 /** Validates a duration literal such as `1h30m` or `7d`; returns it unchanged. */
 export function checkDuration(value: string | number): string {

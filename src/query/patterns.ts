@@ -55,7 +55,8 @@ export function compilePattern(source: string): CompiledPattern {
     const end = source.indexOf('}', i);
     if (end === -1) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: unclosed "{" at ${i}`);
     const spec = source.slice(i + 1, end);
-    const [name, kindText] = spec.split(':') as [string, string | undefined];
+    const [name, kindText, ...rest] = spec.split(':') as [string, string | undefined, ...string[]];
+    if (rest.length > 0) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: bad field {${spec}} (one ":kind" at most)`);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: bad field name ${JSON.stringify(name)}`);
     if (kindText !== undefined && !kKinds.has(kindText)) {
       throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: unknown field kind ${JSON.stringify(kindText)} (use ${[...kKinds].join(', ')})`);
@@ -141,7 +142,7 @@ export function renderPattern(p: CompiledPattern, args: PatternArgs, defaults: R
       out += part;
       continue;
     }
-    const v = values.get(part.name) ?? defaults[part.name];
+    const v = values.get(part.name) ?? (Object.hasOwn(defaults, part.name) ? defaults[part.name] : undefined);
     if (v === undefined) throw new InvalidQueryError(`query pattern ${JSON.stringify(p.source)}: no value for {${part.name}}`);
     out += render(v, part.kind, part.name);
   }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ClientClosedError, InfluxDBClient, InfluxDBConnectionError, InfluxDBQueryError, InfluxDBWriteError, InvalidPointError,
-  type QueryResponse,
+  type Point, type QueryResponse,
 } from '../../src/index.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 
@@ -205,7 +205,7 @@ describe('bad input never reaches the wire', () => {
     it(`rejects ${what}, naming the point and the field, and sends nothing`, async () => {
       const m = `bad_${what.replace(/\W+/g, '_')}`;
       const good = { measurement: m, time: 1, fields: { v: 1 } };
-      const err = await client.write([good, good, { measurement: m, time: 2, ...(point as object) }], { fieldTypes: { n: 'integer' } })
+      const err = await client.write([good, good, { measurement: m, time: 2, ...(point as object) } as Point], { fieldTypes: { n: 'integer' } })
         .then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidPointError);
       expect((err as InvalidPointError).code).toBe('FI_ERR_INVALID_POINT');
