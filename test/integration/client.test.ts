@@ -351,6 +351,80 @@ describe('large writes', () => {
   });
 });
 
+describe('retention policies, dispatcher, timeout', () => {
+  it('writes to and queries a retention policy', async () => {
+    await client.query(`CREATE RETENTION POLICY "short" ON "${db}" DURATION 1h REPLICATION 1`);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    await client.write({ measurement: 'rpm', time: now, fields: { v: 1 } }, { rp: 'short' });
+    expect(rows(await client.query('SELECT v FROM "short"."rpm"'))).toHaveLength(1);
+    expect(rows(await client.query('SELECT v FROM rpm', { rp: 'short' }))).toHaveLength(1);
+    expect(rows(await client.query('SELECT v FROM rpm'))).toHaveLength(0);
+    const c = new InfluxDBClient({ url, db, rp: 'short' });
+    expect(rows(await c.query('SELECT v FROM rpm'))).toHaveLength(1);
+    await c.close();
+  });
+
+  it('sends requests through a caller\'s undici dispatcher', async () => {
+    const { Agent } = await import('undici');
+    let dispatched = 0;
+    const agent = new Agent().compose((dispatch) => (opts, handler) => {
+      dispatched++;
+      return dispatch(opts, handler);
+    });
+    const c = new InfluxDBClient({ url, db, dispatcher: agent });
+    await c.ping();
+    await c.write('disp v=1 1');
+    expect(rows(await c.query('SELECT v FROM disp', { epoch: 'n' }))).toEqual([[1, 1]]);
+    expect(dispatched).toBe(3);
+    await c.close();
+    await agent.close();
+  });
+
+  it('puts credentials and tokens only in the Authorization header', async () => {
+    const http = await import('node:http');
+    const seen: Array<{ url: string; auth: string | undefined }> = [];
+    const capture = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(req.url?.startsWith('/query') ? 200 : 204, { 'content-type': 'application/json' });
+        res.end(req.url?.startsWith('/query') ? '{"results":[{"statement_id":0}]}' : '');
+      });
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    const port = (capture.address() as import('node:net').AddressInfo).port;
+    const tok = new InfluxDBClient({ host: '127.0.0.1', port, db: 'x', token: 'tok-123' });
+    await tok.write('m v=1 1');
+    await tok.query('SHOW DATABASES');
+    const basic = new InfluxDBClient(`http://u%40ser:p%3Ass@127.0.0.1:${port}/x`);
+    await basic.ping();
+    expect(seen.map((s) => s.auth)).toEqual(['Token tok-123', 'Token tok-123', `Basic ${Buffer.from('u@ser:p:ss').toString('base64')}`]);
+    for (const s of seen) expect(s.url).not.toMatch(/tok-123|p:ss|p%3Ass|[?&][up]=/);
+    await tok.close();
+    await basic.close();
+    await new Promise((resolve) => capture.close(resolve));
+  });
+
+  it('times out a server that never answers', async () => {
+    const net = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = net.createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const c = new InfluxDBClient({ host: '127.0.0.1', port, db, timeout: 300 });
+    const started = Date.now();
+    const err = await c.write('m v=1 1').catch((e: unknown) => e) as InfluxDBConnectionError;
+    expect(err).toBeInstanceOf(InfluxDBConnectionError);
+    expect(err.reason).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/timed out/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await c.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+});
+
 describe('database switching and lifecycle', () => {
   it('switches the database with client.db', async () => {
     const c = new InfluxDBClient({ url });

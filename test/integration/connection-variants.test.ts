@@ -59,6 +59,14 @@ describe('auth enabled', () => {
     }
   });
 
+  it('sends a token as Authorization: Token, which 1.6 does not read (the v1 API of 1.8+/2.x/3.x does)', async () => {
+    await using c = new InfluxDBClient({ url: server.url, token: `admin:${PASSWORD}`, db: 'authdb' });
+    const err = await c.query('SHOW DATABASES').catch((e: unknown) => e) as InfluxDBQueryError;
+    expect(err.status).toBe(401);
+    expect(err.serverMessage).toBe('unable to parse authentication credentials');
+    expect(err.message).not.toContain(PASSWORD);
+  });
+
   it('answers 401 without credentials', async () => {
     await using c = new InfluxDBClient({ url: server.url, db: 'authdb' });
     await expect(c.query('SHOW DATABASES')).rejects.toMatchObject({ status: 401 });
