@@ -3,7 +3,7 @@
  * Thin: options live in options.ts, encoding in encode/, HTTP in transport/, parsing in query/.
  */
 import { inspect } from 'node:util';
-import { InfluxDBError, InfluxDBQueryError, InfluxDBWriteError, ClientClosedError, InvalidOptionError, InvalidQueryError } from './errors.js';
+import { InfluxDBError, InfluxDBQueryError, InfluxDBWriteError, ClientClosedError, InvalidOptionError, InvalidQueryError, truncateText } from './errors.js';
 import { encodeAny } from './encode/input.js';
 import type { WriteData } from './encode/input.js';
 import {
@@ -113,7 +113,7 @@ export class InfluxDBClient {
     const durationMs = performance.now() - started;
     if (res.statusCode !== 204 && res.statusCode !== 200) {
       const msg = await readErrorMessage(res);
-      throw new InfluxDBQueryError(`ping failed with HTTP ${res.statusCode}: ${msg}`, { status: res.statusCode, serverMessage: msg, endpoint: 'ping' });
+      throw new InfluxDBQueryError(`ping failed with HTTP ${res.statusCode}: ${truncateText(msg)}`, { status: res.statusCode, serverMessage: msg, endpoint: 'ping' });
     }
     await res.body.dump();
     const header = (name: string): string => {
@@ -132,10 +132,7 @@ export class InfluxDBClient {
   async write(data: WriteData, options?: WriteOptions): Promise<true> {
     this.#checkOpen();
     const w = resolveWriteOptions(options, this);
-    const bodies = await encodeAny(data, {
-      precision: w.precision, measurement: w.measurement, tags: w.tags, fieldTypes: w.fieldTypes,
-      allowNewlinesInStrings: w.allowNewlinesInStrings,
-    }, this.#opts.maxBodyBytes);
+    const bodies = await encodeAny(data, w, this.#opts.maxBodyBytes);
     let total = 0;
     for (const b of bodies) total += b.lines;
     let written = 0;
@@ -184,7 +181,7 @@ export class InfluxDBClient {
     });
     if (res.statusCode !== 200) {
       const msg = await readErrorMessage(res);
-      throw new InfluxDBQueryError(`query failed with HTTP ${res.statusCode}: ${msg}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });
+      throw new InfluxDBQueryError(`query failed with HTTP ${res.statusCode}: ${truncateText(msg)}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });
     }
     if (o.chunked) return streamChunks(res, this.#opts.describe);
     let body: string;
@@ -309,7 +306,8 @@ async function writeError(res: TransportResponse, bodyLines: number, writtenBefo
   let hint = '';
   if (status === 404) hint = ' (create it with client.createDatabase())';
   else if (status === 413) hint = ' (lower maxBodyBytes below the server\'s max-body-size)';
-  return new InfluxDBWriteError(`write failed with HTTP ${status}: ${msg}${hint}`, {
+  // The message is cut (a 400 echoes whole lines); serverMessage and rejectedLines keep everything.
+  return new InfluxDBWriteError(`write failed with HTTP ${status}: ${truncateText(msg)}${hint}`, {
     status, serverMessage: msg, endpoint: 'write', rejectedLines, partial, linesWritten, linesNotWritten: total - linesWritten,
   });
 }

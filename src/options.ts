@@ -128,7 +128,8 @@ const kClientKeys = new Set<string>([
   'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
-const kWriteKeys = new Set<string>(['measurement', 'db', 'rp', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings']);
+const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings']);
+const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp']);
 const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
 
@@ -304,44 +305,60 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
   };
 }
 
-export interface ResolvedWriteOptions {
-  measurement: string | undefined;
+export interface ResolvedWriteOptions extends ResolvedEncodeOptions {
   db: string;
   rp: string | undefined;
+}
+
+/** The options that shape encoding, shared by `write()` and `encode()`. */
+export interface ResolvedEncodeOptions {
+  measurement: string | undefined;
   precision: Precision;
   tags: Record<string, string> | undefined;
   fieldTypes: Record<string, FieldType> | undefined;
   allowNewlinesInStrings: boolean;
 }
 
-export function resolveWriteOptions(input: WriteOptions | undefined, client: { db: string | undefined; rp: string | undefined; precision: Precision }): ResolvedWriteOptions {
-  const opts = (input ?? {}) as Record<string, unknown>;
-  if (!isPlainObject(opts)) fail(`write options must be an object (got ${typeName(input)})`);
-  checkKeys(opts, kWriteKeys, 'write');
-  const measurement = optString(opts, 'measurement', 'write options');
-  const db = optString(opts, 'db', 'write options') ?? client.db;
-  if (db === undefined || db === '') fail('no database: set db on the client (client.db = "mydb") or pass { db } to write()');
-  const rp = optString(opts, 'rp', 'write options') ?? client.rp;
-  const precision = opts.precision === undefined ? client.precision : resolvePrecision(opts.precision, 'write options.precision');
+function resolveEncodeParts(opts: Record<string, unknown>, what: string, precisionDefault: Precision): ResolvedEncodeOptions {
+  const measurement = optString(opts, 'measurement', what);
+  const precision = opts.precision === undefined ? precisionDefault : resolvePrecision(opts.precision, `${what}.precision`);
   let tags: Record<string, string> | undefined;
   if (opts.tags !== undefined) {
-    if (!isPlainObject(opts.tags)) fail(`write options.tags must be an object (got ${typeName(opts.tags)})`);
+    if (!isPlainObject(opts.tags)) fail(`${what}.tags must be an object (got ${typeName(opts.tags)})`);
     for (const [k, v] of Object.entries(opts.tags)) {
-      if (typeof v !== 'string') fail(`write options.tags.${k} must be a string (got ${typeName(v)})`);
+      if (typeof v !== 'string') fail(`${what}.tags.${k} must be a string (got ${typeName(v)})`);
     }
     tags = opts.tags as Record<string, string>;
     if (Object.keys(tags).length === 0) tags = undefined;
   }
   let fieldTypes: Record<string, FieldType> | undefined;
   if (opts.fieldTypes !== undefined) {
-    if (!isPlainObject(opts.fieldTypes)) fail(`write options.fieldTypes must be an object (got ${typeName(opts.fieldTypes)})`);
+    if (!isPlainObject(opts.fieldTypes)) fail(`${what}.fieldTypes must be an object (got ${typeName(opts.fieldTypes)})`);
     for (const [k, v] of Object.entries(opts.fieldTypes)) {
-      if (typeof v !== 'string' || !kFieldTypes.has(v)) fail(`write options.fieldTypes.${k} must be one of float, integer, string, boolean (got ${safeShow(v) || typeName(v)})`);
+      if (typeof v !== 'string' || !kFieldTypes.has(v)) fail(`${what}.fieldTypes.${k} must be one of float, integer, string, boolean (got ${safeShow(v) || typeName(v)})`);
     }
     fieldTypes = opts.fieldTypes as Record<string, FieldType>;
   }
-  const allowNewlinesInStrings = optBool(opts, 'allowNewlinesInStrings', 'write options') ?? false;
-  return { measurement, db, rp, precision, tags, fieldTypes, allowNewlinesInStrings };
+  const allowNewlinesInStrings = optBool(opts, 'allowNewlinesInStrings', what) ?? false;
+  return { measurement, precision, tags, fieldTypes, allowNewlinesInStrings };
+}
+
+/** Options of `encode()`: the write options that shape the bytes (no db/rp). Precision defaults to `n`. */
+export function resolveEncodeOptions(input: unknown): ResolvedEncodeOptions {
+  const opts = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(opts)) fail(`encode options must be an object (got ${typeName(input)})`);
+  checkKeys(opts, kEncodeKeys, 'encode');
+  return resolveEncodeParts(opts, 'encode options', 'n');
+}
+
+export function resolveWriteOptions(input: WriteOptions | undefined, client: { db: string | undefined; rp: string | undefined; precision: Precision }): ResolvedWriteOptions {
+  const opts = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(opts)) fail(`write options must be an object (got ${typeName(input)})`);
+  checkKeys(opts, kWriteKeys, 'write');
+  const db = optString(opts, 'db', 'write options') ?? client.db;
+  if (db === undefined || db === '') fail('no database: set db on the client (client.db = "mydb") or pass { db } to write()');
+  const rp = optString(opts, 'rp', 'write options') ?? client.rp;
+  return { ...resolveEncodeParts(opts, 'write options', client.precision), db, rp };
 }
 
 export interface ResolvedQueryOptions {

@@ -15,6 +15,38 @@ export class LineTooLargeError extends Error {
   }
 }
 
+/**
+ * Index of the `\n` that ends the line starting at `i` (or `buf.length`), as influxd reads it:
+ * backslash escapes skip a byte, and after the first space, a `"` that follows a `=` toggles a
+ * quoted string in which newlines do not end the line.
+ */
+export function lineEnd(buf: Uint8Array, i: number): number {
+  let quoted = false;
+  let fields = false;
+  let equals = 0;
+  const n = buf.length;
+  while (i < n) {
+    const c = buf[i]!;
+    if (c === 92 /* \ */) {
+      i += 2;
+      continue;
+    }
+    if (c === 32) fields = true;
+    if (fields) {
+      if (!quoted && c === 61 /* = */) {
+        i++;
+        equals++;
+        continue;
+      } else if (c === 34 /* " */ && equals > 0) {
+        quoted = !quoted;
+      }
+    }
+    if (c === 10 && !quoted) return i;
+    i++;
+  }
+  return n;
+}
+
 export class BodyBuilder {
   readonly #limit: number;
   readonly #bodies: EncodedBody[] = [];
@@ -44,18 +76,21 @@ export class BodyBuilder {
   }
 
   /**
-   * Adds raw line protocol (one or more lines, as given by the caller), cutting only at `\n`.
-   * Empty lines and whitespace-only input add nothing (influxd answers an empty body oddly).
+   * Adds raw line protocol (one or more lines, as given by the caller), cutting only where influxd
+   * itself ends a line: at a `\n` outside a quoted string field (a port of `scanLine` in
+   * influxdb's models/points.go). A `\r` before a line end is dropped (influxd would refuse the
+   * line), and blank lines add nothing (influxd answers an empty body oddly).
    */
   addRaw(data: Buffer): void {
-    let start = 0;
     const n = data.length;
+    let start = 0;
     while (start < n) {
-      let end = data.indexOf(10, start);
-      if (end === -1) end = n;
+      const end = lineEnd(data, start);
+      let stop = end;
+      if (stop > start && data[stop - 1] === 13) stop--;
       // Skip blank and whitespace-only lines.
       let blank = true;
-      for (let i = start; i < end; i++) {
+      for (let i = start; i < stop; i++) {
         const c = data[i]!;
         if (c !== 32 && c !== 9 && c !== 13) {
           blank = false;
@@ -63,12 +98,12 @@ export class BodyBuilder {
         }
       }
       if (!blank) {
-        const bytes = end - start + 1;
+        const bytes = stop - start + 1;
         if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit);
         if (this.#len + bytes > this.#limit) this.#cut();
         this.#reserve(bytes);
-        data.copy(this.#buf, this.#len, start, end);
-        this.#len += end - start;
+        data.copy(this.#buf, this.#len, start, stop);
+        this.#len += stop - start;
         this.#buf[this.#len++] = 10;
         this.#lines++;
       }

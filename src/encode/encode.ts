@@ -1,7 +1,7 @@
 /**
  * `encode()`: the bytes a write would send, without sending them, on the calling thread.
  */
-import { resolvePrecision, type FieldType, type Precision } from '../options.js';
+import { resolveEncodeOptions, type FieldType, type Precision } from '../options.js';
 import { InvalidOptionError } from '../errors.js';
 import { encodeSync, type WriteData } from './input.js';
 
@@ -21,7 +21,6 @@ export function encode(data: WriteData, options: EncodeOptions = {}): Buffer {
   if (typeof data === 'object' && data !== null && Symbol.asyncIterator in data) {
     throw new InvalidOptionError('encode() takes synchronous input; write() accepts async iterables');
   }
-  const precision = options.precision === undefined ? 'n' : resolvePrecision(options.precision, 'encode options.precision');
-  const bodies = encodeSync(data, { ...options, precision }, 2 ** 31 - 1);
+  const bodies = encodeSync(data, resolveEncodeOptions(options), 2 ** 31 - 1);
   return bodies.length === 1 ? bodies[0]!.body : Buffer.concat(bodies.map((b) => b.body));
 }

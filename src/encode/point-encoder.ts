@@ -31,6 +31,8 @@ export interface PointEncoderOptions {
 
 /** InfluxDB documents a 64 KB limit for string field values. */
 export const MAX_STRING_FIELD_BYTES = 64 * 1024;
+/** influxd's MaxKeyLength: measurement + tags + field key + 4 bytes. */
+const kMaxKeyBytes = 65_535;
 const kMaxInt64 = 9223372036854775807n;
 const kMinInt64 = -9223372036854775808n;
 
@@ -137,16 +139,26 @@ export class PointEncoder {
     const fields = point.fields;
     if (typeof fields !== 'object' || fields === null) throw new Reject('fields', undefined, 'missing: a point needs at least one field');
     let first = true;
+    const seriesKeyChars = line.length;
+    let longestFieldKey = '';
     for (const key in fields) {
       const v = fields[key];
       if (v === undefined || v === null) continue;
       const enc = this.#encodeField(key, v);
       const bad = reservedKeyReason(key);
       if (bad !== undefined) throw new Reject('fields', key, bad);
-      line += (first ? ' ' : ',') + this.#name(this.#fieldKeys, key, 'fields', key) + '=' + enc;
+      const escapedKey = this.#name(this.#fieldKeys, key, 'fields', key);
+      if (escapedKey.length > longestFieldKey.length) longestFieldKey = escapedKey;
+      line += (first ? ' ' : ',') + escapedKey + '=' + enc;
       first = false;
     }
     if (first) throw new Reject('fields', undefined, 'no field with a value: a point needs at least one field');
+    // influxd refuses a series key (measurement, tags, field key) over 65 535 bytes. Cheap bound
+    // first: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if ((seriesKeyChars + longestFieldKey.length + 4) * 3 > kMaxKeyBytes) {
+      const bytes = Buffer.byteLength(line.slice(0, seriesKeyChars)) + Buffer.byteLength(longestFieldKey) + 4;
+      if (bytes > kMaxKeyBytes) throw new Reject('point', undefined, `series key of ${bytes} bytes (measurement, tags and field key) is over InfluxDB's limit of ${kMaxKeyBytes}`);
+    }
     return `${line} ${this.#encodeTime(point.time)}`;
   }
 

@@ -4,8 +4,9 @@
  *
  * Unlike the seed, every value is quoted for where it stands, so no argument can inject a statement:
  * - `{name}` or `{name:ident}`: a double-quoted identifier (`"cpu"`);
- * - `"{name}"`: already inside double quotes (the seed's style): escaped as an identifier;
- * - `'{name}'`: already inside single quotes: escaped as a string literal;
+ * - inside double quotes (`"{name}"`, `"cpu_{name}"`: the seed's style): escaped as an identifier;
+ * - inside single quotes (`'{name}'`, `'host-{name}'`): escaped as a string literal;
+ * - inside a regex literal (`/^{name}$/`): refused, as no escaping makes user text safe there;
  * - `{name:literal}`: a literal chosen by type (string quoted, number, boolean, Date);
  * - `{name:string}`, `{name:number}`, `{name:duration}`: a literal of that kind only.
  * `{{` and `}}` stand for literal braces.
@@ -28,50 +29,88 @@ export interface CompiledPattern {
   readonly fields: readonly string[];
 }
 
+/** Where the scanner of a pattern's text stands: outside quotes, or inside one kind of them. */
+type Context = 'outside' | 'single' | 'double' | 'regex';
+
+/**
+ * A `/` opens a regex literal in InfluxQL only after `=~`, `!~`, `FROM` or a comma in a FROM list;
+ * elsewhere it divides. Conservative: any `/` after those tokens counts as a regex.
+ */
+function opensRegex(text: string): boolean {
+  const t = text.trimEnd();
+  return /(=~|!~|,)$/.test(t) || /\bFROM$/i.test(t);
+}
+
 export function compilePattern(source: string): CompiledPattern {
   if (typeof source !== 'string') throw new InvalidQueryError(`a query pattern must be a string (got ${typeof source})`);
+  const bad = (why: string): never => {
+    throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: ${why}`);
+  };
   const parts: Part[] = [];
   const fields: string[] = [];
+  // All literal text so far (for the regex rule) and the text of the current part.
+  let all = '';
   let text = '';
+  let ctx: Context = 'outside';
   let i = 0;
+  const emit = (s: string): void => {
+    text += s;
+    all += s;
+  };
   while (i < source.length) {
     const c = source[i]!;
     if (c === '{' && source[i + 1] === '{') {
-      text += '{';
+      emit('{');
       i += 2;
       continue;
     }
     if (c === '}' && source[i + 1] === '}') {
-      text += '}';
+      emit('}');
       i += 2;
       continue;
     }
-    if (c === '}') throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: unmatched "}" at ${i} (write }} for a literal brace)`);
+    if (c === '}') bad(`unmatched "}" at ${i} (write }} for a literal brace)`);
     if (c !== '{') {
-      text += c;
+      // Track quoting so that a field is escaped for the context it stands in, wherever in it.
+      if (ctx !== 'outside' && c === '\\') {
+        emit(source.slice(i, i + 2));
+        i += 2;
+        continue;
+      }
+      if (ctx === 'outside') {
+        if (c === "'") ctx = 'single';
+        else if (c === '"') ctx = 'double';
+        else if (c === '/' && opensRegex(all)) ctx = 'regex';
+      } else if ((ctx === 'single' && c === "'") || (ctx === 'double' && c === '"') || (ctx === 'regex' && c === '/')) {
+        ctx = 'outside';
+      }
+      emit(c);
       i++;
       continue;
     }
     const end = source.indexOf('}', i);
-    if (end === -1) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: unclosed "{" at ${i}`);
+    if (end === -1) bad(`unclosed "{" at ${i}`);
     const spec = source.slice(i + 1, end);
     const [name, kindText, ...rest] = spec.split(':') as [string, string | undefined, ...string[]];
-    if (rest.length > 0) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: bad field {${spec}} (one ":kind" at most)`);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: bad field name ${JSON.stringify(name)}`);
-    if (kindText !== undefined && !kKinds.has(kindText)) {
-      throw new InvalidQueryError(`query pattern ${JSON.stringify(source)}: unknown field kind ${JSON.stringify(kindText)} (use ${[...kKinds].join(', ')})`);
+    if (rest.length > 0) bad(`bad field {${spec}} (one ":kind" at most)`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) bad(`bad field name ${JSON.stringify(name)}`);
+    if (kindText !== undefined && !kKinds.has(kindText)) bad(`unknown field kind ${JSON.stringify(kindText)} (use ${[...kKinds].join(', ')})`);
+    let kind: Kind;
+    if (ctx === 'regex') return bad(`field {${name}} stands inside a regex literal, which cannot be quoted safely: match with {${name}:literal} and = instead`);
+    if (ctx === 'single' || ctx === 'double') {
+      if (kindText !== undefined) bad(`field {${spec}} stands inside quotes: drop the ":${kindText}" (its quoting comes from the quotes)`);
+      kind = ctx === 'single' ? 'string-inner' : 'ident-inner';
+    } else {
+      kind = (kindText as Kind | undefined) ?? 'ident';
     }
-    const before = source[i - 1];
-    const after = source[end + 1];
-    let kind: Kind = (kindText as Kind | undefined) ?? 'ident';
-    if (kindText === undefined && before === '"' && after === '"') kind = 'ident-inner';
-    else if (kindText === undefined && before === "'" && after === "'") kind = 'string-inner';
     if (text) parts.push(text);
     text = '';
+    all += '\0';
     parts.push({ name, kind });
     if (!fields.includes(name)) fields.push(name);
     i = end + 1;
   }
+  if (ctx !== 'outside') bad(`unclosed ${ctx === 'regex' ? 'regex' : 'quote'}`);
   if (text) parts.push(text);
   return { source, parts, fields };
 }

@@ -131,6 +131,22 @@ describe('write inputs', () => {
     expect(rows(r)[0]![1]).toBe(500);
   });
 
+  it('reads raw line protocol as influxd does: CRLF line ends, newlines inside string fields', async () => {
+    await client.write('crlf v=1 1\r\ncrlf v=2 2\r\n');
+    await client.write('crlf s="two\nlines",v=3 3\ncrlf v=4 4', { db });
+    // Split across bodies, the string with a newline stays whole.
+    const small = new InfluxDBClient({ url, db, maxBodyBytes: 1024 });
+    const lines = Array.from({ length: 100 }, (_, i) => `crlfs s="row ${i}\nsecond half",v=${i} ${i}`).join('\n');
+    await small.write(lines);
+    await small.close();
+    const r = await client.query('SELECT v, s FROM crlf', { epoch: 'n' });
+    expect(rows(r)).toEqual([[1, 1, null], [2, 2, null], [3, 3, 'two\nlines'], [4, 4, null]]);
+    const r2 = await client.query('SELECT count(v) FROM crlfs');
+    expect(rows(r2)[0]![1]).toBe(100);
+    const r3 = await client.query('SELECT s FROM crlfs WHERE v = 42');
+    expect(rows(r3)[0]![1]).toBe('row 42\nsecond half');
+  });
+
   it('writes nothing and resolves for an empty input', async () => {
     await expect(client.write([])).resolves.toBe(true);
     await expect(client.write('\n  \n')).resolves.toBe(true);
@@ -310,6 +326,16 @@ describe('write errors', () => {
     expect(e.partial).toBe(false);
     expect(e.linesWritten).toBe(0);
     expect(e.retryable).toBe(false);
+  });
+
+  it('keeps error messages short when the server echoes a huge line, and the full line in rejectedLines', async () => {
+    const huge = `huge v=oops=${'x'.repeat(20_000)} 1`;
+    const err = await client.write(huge).catch((e: unknown) => e) as InfluxDBWriteError;
+    expect(err.status).toBe(400);
+    expect(err.message.length).toBeLessThan(4300);
+    expect(err.message).toMatch(/more characters\)$/);
+    expect(err.rejectedLines).toEqual([huge]);
+    expect(err.serverMessage.length).toBeGreaterThan(20_000);
   });
 
   it('reports a partial write: the good lines are stored, the bad one named', async () => {
