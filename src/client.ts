@@ -14,6 +14,11 @@ import { parseExactJson } from './query/exact-json.js';
 import { parseNdjson } from './query/ndjson.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
+import {
+  SchemaCache, formatChunks, formatResponse, getTagInfo, resolveOutput,
+  type ArrowResult, type InfluxDBChunkedResult, type InfluxDBResult, type OutputFormat, type OutputOption, type TagInfo,
+} from './query/output/index.js';
+import type { RecordBatch } from 'apache-arrow';
 import { HttpTransport, parseRejectedLines, readErrorMessage, redactQuery, toConnectionError, type TransportResponse } from './transport/http-transport.js';
 
 export interface PingResult {
@@ -25,8 +30,16 @@ export interface PingResult {
   durationMs: number;
 }
 
+/** What `query()` resolves to for each output format. */
+export type QueryResult<O extends OutputOption> =
+  O extends 'arrow' | 'dataframe' ? ArrowResult : O extends 'iterable' ? InfluxDBResult<unknown> : QueryResponse;
+/** What a chunked `query()` resolves to for each output format. */
+export type ChunkedQueryResult<O extends OutputOption> =
+  O extends 'arrow' | 'dataframe' ? AsyncGenerator<RecordBatch, void, undefined>
+    : O extends 'iterable' ? InfluxDBChunkedResult<unknown> : AsyncIterableIterator<QueryResponse>;
+
 /** Query patterns bound as methods: positional values, then optionally one object of named values. */
-export type PatternMethod = (...args: PatternArgs) => Promise<QueryResponse>;
+export type PatternMethod<O extends OutputOption = 'raw'> = (...args: PatternArgs) => Promise<QueryResult<O>>;
 
 // The seed's built-in patterns (aioinflux 0.3 and 0.9), camelCased. Optional FROM clauses get two forms.
 const kBuiltinPatterns = {
@@ -52,21 +65,41 @@ const kCompiledBuiltins = new Map<string, CompiledPattern>(
   Object.entries(kBuiltinPatterns).map(([name, source]) => [name, compilePattern(source)]),
 );
 
-export class InfluxDBClient {
+/**
+ * The client. Its type parameter is the output format given to the constructor, so that
+ * `query()` is typed for it; a per-call `output` overrides it, with its own precise type.
+ */
+export class InfluxDBClient<O extends OutputOption = 'raw'> {
   readonly #opts: ResolvedClientOptions;
   readonly #transport: HttpTransport;
   readonly #patterns = new Map<string, CompiledPattern>(kCompiledBuiltins);
+  // Field types and tag keys for the arrow output; filled on demand, always through raw queries.
+  readonly #schemas = new SchemaCache((q, o) => this.#rawQuery(q, o));
   #db: string | undefined;
   #rp: string | undefined;
   #precision: Precision;
+  #output: OutputFormat;
   #closed = false;
 
-  constructor(options?: string | ClientOptions) {
+  constructor(options?: string | (ClientOptions & { output?: O })) {
     this.#opts = resolveClientOptions(options);
     this.#db = this.#opts.db;
     this.#rp = this.#opts.rp;
     this.#precision = this.#opts.precision;
+    this.#output = this.#opts.output;
     this.#transport = new HttpTransport(this.#opts);
+  }
+
+  /**
+   * The query output format: `raw`, `iterable` or `arrow` (`dataframe` is read as `arrow`).
+   * Switch at any time, as in the seed; the client's type keeps the constructor's format, so
+   * TypeScript users wanting precise types pass `output` per call.
+   */
+  get output(): OutputFormat {
+    return this.#output;
+  }
+  set output(value: OutputOption) {
+    this.#output = resolveOutput(value, 'output');
   }
 
   /** The database used when a call names none. Switch at any time: `client.db = 'other'`. */
@@ -153,17 +186,39 @@ export class InfluxDBClient {
   }
 
   /**
-   * Runs InfluxQL and returns the parsed JSON answer (integers beyond 2^53 as exact `bigint`).
-   * With `chunked: true`, resolves to an async iterator of the answer's chunks, parsed as they
-   * stream in. Errors reported inside a 200 answer reject (or throw from the iterator).
+   * Runs InfluxQL. The answer comes in the output format of the call or of the client:
+   * `raw`, the parsed JSON (integers beyond 2^53 as exact `bigint`); `iterable`, an
+   * `InfluxDBResult` to iterate point by point; `arrow`, Arrow tables typed from the server's
+   * schema. With `chunked: true` it resolves (once the answer starts) to an async iterator of
+   * chunks, points or record batches, parsed as they stream in. Errors reported inside a 200
+   * answer reject (or throw from the iterator).
    */
-  query(q: string | string[], options: QueryOptions & { chunked: true }): Promise<AsyncIterableIterator<QueryResponse>>;
-  query(q: string | string[], options?: QueryOptions): Promise<QueryResponse>;
-  async query(q: string | string[], options?: QueryOptions): Promise<QueryResponse | AsyncIterableIterator<QueryResponse>> {
+  query<P extends OutputOption = O>(q: string | string[], options: QueryOptions & { chunked: true; output?: P }): Promise<ChunkedQueryResult<P>>;
+  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { chunked?: false; output?: P }): Promise<QueryResult<P>>;
+  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { output?: P }): Promise<QueryResult<P> | ChunkedQueryResult<P>>;
+  async query(q: string | string[], options?: QueryOptions): Promise<unknown> {
     this.#checkOpen();
-    const text = Array.isArray(q) ? q.join('; ') : q;
-    if (typeof text !== 'string' || text.trim() === '') throw new InvalidQueryError('the query must be a non-empty string');
     const o = resolveQueryOptions(options, this);
+    const text = queryText(q);
+    // Arrow columns are typed from numbers: ask for integer epochs (exact ns) unless told otherwise.
+    const epoch = o.epoch ?? (o.output === 'arrow' ? 'n' : undefined);
+    const res = await this.#send(text, { ...o, epoch });
+    const ctx = {
+      output: o.output, query: text, parser: o.parser, db: o.db, epoch: epoch ?? 'n', schemas: this.#schemas,
+      arrow: o.columnTypes === undefined ? undefined : { columnTypes: o.columnTypes },
+    };
+    if (o.chunked) return formatChunks(streamChunks(res, this.#opts.describe), ctx);
+    return formatResponse(await this.#readWhole(res), ctx);
+  }
+
+  /** A query whose answer is always the raw JSON: for the client's own lookups. */
+  async #rawQuery(q: string, options?: { db?: string }): Promise<QueryResponse> {
+    this.#checkOpen();
+    const o = resolveQueryOptions({ db: options?.db, output: 'raw' }, this);
+    return this.#readWhole(await this.#send(q, o));
+  }
+
+  async #send(text: string, o: { db?: string | undefined; rp?: string | undefined; epoch?: Precision | undefined; params?: Record<string, PatternValue> | undefined; chunked?: boolean; chunkSize?: number | undefined }): Promise<TransportResponse> {
     const form = new URLSearchParams({ q: text });
     if (o.db !== undefined) form.set('db', o.db);
     if (o.rp !== undefined) form.set('rp', o.rp);
@@ -183,7 +238,10 @@ export class InfluxDBClient {
       const msg = await readErrorMessage(res);
       throw new InfluxDBQueryError(`query failed with HTTP ${res.statusCode}: ${truncateText(msg)}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });
     }
-    if (o.chunked) return streamChunks(res, this.#opts.describe);
+    return res;
+  }
+
+  async #readWhole(res: TransportResponse): Promise<QueryResponse> {
     let body: string;
     try {
       body = await res.body.text();
@@ -200,16 +258,32 @@ export class InfluxDBClient {
   }
 
   /**
+   * The seed's `get_tag_info`: every measurement's tag keys and values,
+   * `{ measurement: { tagKey: [values] } }`, from `SHOW TAG KEYS` and `SHOW TAG VALUES`.
+   */
+  async getTagInfo(db?: string): Promise<TagInfo> {
+    return getTagInfo((q, o) => this.#rawQuery(q, o), db ?? this.#db);
+  }
+
+  /**
+   * Forgets the field types and tag keys cached for the arrow output (of one measurement, of a
+   * database, or all). Needed only after a measurement's schema changed on the server.
+   */
+  invalidateSchema(db?: string, measurement?: string): void {
+    this.#schemas.invalidate(db, measurement);
+  }
+
+  /**
    * Adds a query pattern as a method of this client (the seed's `set_query_pattern`).
    * `{name}` fields are quoted for where they stand (see `patterns.ts`): no argument can
    * inject a statement.
    */
-  setQueryPattern(name: string, pattern: string): PatternMethod {
+  setQueryPattern(name: string, pattern: string): PatternMethod<O> {
     if (typeof name !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new InvalidOptionError(`query pattern name must be a JavaScript identifier (got ${JSON.stringify(name)})`);
     if (name in this && !this.#patterns.has(name)) throw new InvalidOptionError(`query pattern name "${name}" would hide a client method`);
     const compiled = compilePattern(pattern);
     this.#patterns.set(name, compiled);
-    const method: PatternMethod = (...args) => this.queryPattern(name, ...args);
+    const method: PatternMethod<O> = (...args) => this.queryPattern(name, ...args);
     Object.defineProperty(this, name, { value: method, configurable: true, enumerable: false, writable: false });
     return method;
   }
@@ -221,29 +295,33 @@ export class InfluxDBClient {
     return renderPattern(p, args, { db: this.#db });
   }
 
-  /** Runs a registered pattern (built-in or added with `setQueryPattern`). */
-  async queryPattern(name: string, ...args: PatternArgs): Promise<QueryResponse> {
-    return this.query(this.renderQueryPattern(name, ...args));
+  /** Runs a registered pattern (built-in or added with `setQueryPattern`), in the client's output format. */
+  async queryPattern(name: string, ...args: PatternArgs): Promise<QueryResult<O>> {
+    const q = this.renderQueryPattern(name, ...args);
+    const result = await this.query(q);
+    // Dropping changes the schema the arrow output caches: forget it all (cheap to fetch again).
+    if (name === 'dropDatabase' || name === 'dropMeasurement') this.#schemas.invalidate();
+    return result as QueryResult<O>;
   }
 
-  createDatabase(db?: string | { db?: string }): Promise<QueryResponse> { return this.queryPattern('createDatabase', db); }
-  dropDatabase(db?: string | { db?: string }): Promise<QueryResponse> { return this.queryPattern('dropDatabase', db); }
-  dropMeasurement(measurement: string | { measurement: string }): Promise<QueryResponse> { return this.queryPattern('dropMeasurement', measurement); }
-  showDatabases(): Promise<QueryResponse> { return this.queryPattern('showDatabases'); }
-  showMeasurements(): Promise<QueryResponse> { return this.queryPattern('showMeasurements'); }
-  showUsers(): Promise<QueryResponse> { return this.queryPattern('showUsers'); }
+  createDatabase(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('createDatabase', db); }
+  dropDatabase(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('dropDatabase', db); }
+  dropMeasurement(measurement: string | { measurement: string }): Promise<QueryResult<O>> { return this.queryPattern('dropMeasurement', measurement); }
+  showDatabases(): Promise<QueryResult<O>> { return this.queryPattern('showDatabases'); }
+  showMeasurements(): Promise<QueryResult<O>> { return this.queryPattern('showMeasurements'); }
+  showUsers(): Promise<QueryResult<O>> { return this.queryPattern('showUsers'); }
   /** `SHOW SERIES`, or `SHOW SERIES FROM "measurement"`. */
-  showSeries(measurement?: string | { measurement?: string }): Promise<QueryResponse> { return this.#optionalFrom('showSeries', measurement); }
-  showTagKeys(measurement?: string | { measurement?: string }): Promise<QueryResponse> { return this.#optionalFrom('showTagKeys', measurement); }
-  showFieldKeys(measurement?: string | { measurement?: string }): Promise<QueryResponse> { return this.#optionalFrom('showFieldKeys', measurement); }
+  showSeries(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showSeries', measurement); }
+  showTagKeys(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showTagKeys', measurement); }
+  showFieldKeys(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showFieldKeys', measurement); }
   /** `SHOW TAG VALUES WITH KEY = "key"`. */
-  showTagValues(key: string | { key: string }): Promise<QueryResponse> { return this.queryPattern('showTagValues', key); }
+  showTagValues(key: string | { key: string }): Promise<QueryResult<O>> { return this.queryPattern('showTagValues', key); }
   /** `SHOW TAG VALUES FROM "measurement" WITH KEY = "key"`: `showTagValuesFrom('cpu', { key: 'host' })`. */
-  showTagValuesFrom(...args: PatternArgs): Promise<QueryResponse> { return this.queryPattern('showTagValuesFrom', ...args); }
-  showRetentionPolicies(db?: string | { db?: string }): Promise<QueryResponse> { return this.queryPattern('showRetentionPolicies', db); }
-  showContinuousQueries(): Promise<QueryResponse> { return this.queryPattern('showContinuousQueries'); }
+  showTagValuesFrom(...args: PatternArgs): Promise<QueryResult<O>> { return this.queryPattern('showTagValuesFrom', ...args); }
+  showRetentionPolicies(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('showRetentionPolicies', db); }
+  showContinuousQueries(): Promise<QueryResult<O>> { return this.queryPattern('showContinuousQueries'); }
 
-  #optionalFrom(base: string, measurement: string | { measurement?: string } | undefined): Promise<QueryResponse> {
+  #optionalFrom(base: string, measurement: string | { measurement?: string } | undefined): Promise<QueryResult<O>> {
     const m = typeof measurement === 'object' && measurement !== null ? measurement.measurement : measurement;
     return m === undefined ? this.queryPattern(base) : this.queryPattern(`${base}From`, m);
   }
@@ -268,8 +346,14 @@ export class InfluxDBClient {
   }
 
   toJSON(): Record<string, unknown> {
-    return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, auth: this.#opts.authorization ? 'set' : 'none' };
+    return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, output: this.#output, auth: this.#opts.authorization ? 'set' : 'none' };
   }
+}
+
+function queryText(q: string | string[]): string {
+  const text = Array.isArray(q) ? q.join('; ') : q;
+  if (typeof text !== 'string' || text.trim() === '') throw new InvalidQueryError('the query must be a non-empty string');
+  return text;
 }
 
 /** Bind parameters as JSON, with bigints written as exact integer literals. */

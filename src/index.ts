@@ -6,7 +6,14 @@
  * @packageDocumentation
  */
 export { InfluxDBClient } from './client.js';
-export type { PingResult, PatternMethod } from './client.js';
+export type { PingResult, PatternMethod, QueryResult, ChunkedQueryResult } from './client.js';
+export {
+  iterpoints, InfluxDBResult, InfluxDBChunkedResult, SchemaCache, getTagInfo, exactInt64Values,
+} from './query/output/index.js';
+export type {
+  OutputFormat, OutputOption, PointParser, PointMeta, TagInfo, ArrowResult, ArrowStatementResult, ArrowOptions,
+  ColumnType, MeasurementSchema,
+} from './query/output/index.js';
 export type { ClientOptions, WriteOptions, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
 export type { Point, FieldValue, TagValue, TimeValue } from './encode/point-encoder.js';
 export type { WriteData, WriteItem } from './encode/input.js';

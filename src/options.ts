@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { InvalidOptionError } from './errors.js';
+import { resolveOutput, type OutputFormat, type OutputOption, type PointParser, type ColumnType } from './query/output/index.js';
 
 /** Timestamp precision of the line protocol (`/write?precision=`). */
 export type Precision = 'n' | 'u' | 'ms' | 's' | 'm' | 'h';
@@ -57,6 +58,8 @@ export interface ClientOptions {
   maxBodyBytes?: number;
   /** Allow Basic/Token credentials over plain HTTP to a host that is not loopback. */
   allowInsecureAuth?: boolean;
+  /** Query output format: `raw` (default), `iterable`, `arrow` (alias `dataframe`). */
+  output?: OutputOption;
 }
 
 export interface WriteOptions {
@@ -87,6 +90,12 @@ export interface QueryOptions {
   chunked?: boolean;
   /** Points per chunk (server default 10 000). */
   chunkSize?: number;
+  /** Output format of this call (default: the client's `output`). */
+  output?: OutputOption;
+  /** `iterable` output: applied to every point, `(values, meta) => …` (the seed's iterpoints parser). */
+  parser?: PointParser;
+  /** `arrow` output: force column types by name, e.g. `{ max: 'integer' }`. */
+  columnTypes?: Record<string, ColumnType>;
 }
 
 export interface ResolvedClientOptions {
@@ -108,6 +117,7 @@ export interface ResolvedClientOptions {
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
   maxBodyBytes: number;
+  output: OutputFormat;
   /** For messages and logs: the server address without credentials. */
   describe: string;
 }
@@ -125,13 +135,14 @@ export const CLIENT_DEFAULTS = {
 
 const kClientKeys = new Set<string>([
   'url', 'host', 'port', 'path', 'ssl', 'tls', 'unixSocket', 'username', 'password', 'token', 'db', 'database',
-  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth',
+  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
 const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings']);
 const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp']);
-const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize']);
+const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'output', 'parser', 'columnTypes']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
+const kColumnTypes = new Set<string>([...kFieldTypes, 'tag', 'time']);
 
 function fail(message: string): never {
   throw new InvalidOptionError(message);
@@ -302,6 +313,7 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
   return {
     protocol, host, port, basePath: path, origin, unixSocket, tls, authorization,
     db: db ?? database ?? fromUrl.db, rp, precision, timeout, headers, dispatcher, maxBodyBytes, describe,
+    output: opts.output === undefined ? 'raw' : resolveOutput(opts.output, 'options.output'),
   };
 }
 
@@ -368,9 +380,12 @@ export interface ResolvedQueryOptions {
   params: Record<string, string | number | bigint | boolean> | undefined;
   chunked: boolean;
   chunkSize: number | undefined;
+  output: OutputFormat;
+  parser: PointParser | undefined;
+  columnTypes: Record<string, ColumnType> | undefined;
 }
 
-export function resolveQueryOptions(input: QueryOptions | undefined, client: { db: string | undefined; rp: string | undefined }): ResolvedQueryOptions {
+export function resolveQueryOptions(input: QueryOptions | undefined, client: { db: string | undefined; rp: string | undefined; output: OutputFormat }): ResolvedQueryOptions {
   const opts = (input ?? {}) as Record<string, unknown>;
   if (!isPlainObject(opts)) fail(`query options must be an object (got ${typeName(input)})`);
   checkKeys(opts, kQueryKeys, 'query');
@@ -390,5 +405,18 @@ export function resolveQueryOptions(input: QueryOptions | undefined, client: { d
   const chunked = optBool(opts, 'chunked', 'query options') ?? false;
   const chunkSize = optInt(opts, 'chunkSize', 'query options', 1, 2 ** 31 - 1);
   if (chunkSize !== undefined && !chunked) fail('query options.chunkSize needs chunked: true');
-  return { db, rp, epoch, params, chunked, chunkSize };
+  const output = opts.output === undefined ? client.output : resolveOutput(opts.output, 'query options.output');
+  const parser = opts.parser as PointParser | undefined;
+  if (parser !== undefined && typeof parser !== 'function') fail(`query options.parser must be a function (got ${typeName(parser)})`);
+  if (parser !== undefined && output !== 'iterable') fail(`query options.parser applies to output 'iterable' (output is '${output}')`);
+  let columnTypes: Record<string, ColumnType> | undefined;
+  if (opts.columnTypes !== undefined) {
+    if (!isPlainObject(opts.columnTypes)) fail(`query options.columnTypes must be an object (got ${typeName(opts.columnTypes)})`);
+    for (const [k, v] of Object.entries(opts.columnTypes)) {
+      if (typeof v !== 'string' || !kColumnTypes.has(v)) fail(`query options.columnTypes.${k} must be one of ${[...kColumnTypes].join(', ')} (got ${safeShow(v) || typeName(v)})`);
+    }
+    if (output !== 'arrow') fail(`query options.columnTypes applies to output 'arrow' (output is '${output}')`);
+    columnTypes = opts.columnTypes as Record<string, ColumnType>;
+  }
+  return { db, rp, epoch, params, chunked, chunkSize, output, parser, columnTypes };
 }

@@ -1,0 +1,90 @@
+/**
+ * The standard workload of shared/reference/perf.md, deterministic (seeded PRNG):
+ * measurement `cpu`; tags host (host-0..host-999, uniform per point), region (10 values) and
+ * rack (rack-0..rack-99), region and rack fixed per host (1000 series); fields usage_user and
+ * usage_system (floats with 9 decimals in 0..100), requests (integer 0..99999), status
+ * ('ok' 80% / 'degraded' / 'error'); nanosecond timestamps from 2024-01-01T00:00:00Z, 1 ms apart.
+ */
+export const START_NS = 1_704_067_200_000_000_000n;
+export const REGIONS = ['us-west-1', 'us-west-2', 'us-west-3', 'us-east-1', 'us-east-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1', 'ap-southeast-1', 'sa-east-1'];
+export const STATUSES = ['ok', 'degraded', 'error'];
+
+/** mulberry32: small, fast, good enough for benchmark data. */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Columns of the workload as typed arrays. */
+export function makeWorkload(n = 1_000_000, seed = 42) {
+  const rand = prng(seed);
+  const hostRegion = new Uint8Array(1000);
+  const hostRack = new Uint8Array(1000);
+  for (let h = 0; h < 1000; h++) {
+    hostRegion[h] = Math.floor(rand() * REGIONS.length);
+    hostRack[h] = Math.floor(rand() * 100);
+  }
+  const host = new Uint16Array(n);
+  const usageUser = new Float64Array(n);
+  const usageSystem = new Float64Array(n);
+  const requests = new Int32Array(n);
+  const status = new Uint8Array(n);
+  const nine = (x) => Math.round(x * 1e11) / 1e9; // 9 decimals in 0..100
+  for (let i = 0; i < n; i++) {
+    host[i] = Math.floor(rand() * 1000);
+    usageUser[i] = nine(rand());
+    usageSystem[i] = nine(rand());
+    requests[i] = Math.floor(rand() * 100000);
+    const s = rand();
+    status[i] = s < 0.8 ? 0 : s < 0.9 ? 1 : 2;
+  }
+  return { n, host, hostRegion, hostRack, usageUser, usageSystem, requests, status };
+}
+
+/** Nanosecond timestamp of row i as a bigint. */
+export function timeNs(i) {
+  return START_NS + BigInt(i) * 1_000_000n;
+}
+
+/** The workload as point objects (what a user of the point API holds). */
+export function toPoints(w) {
+  const points = new Array(w.n);
+  for (let i = 0; i < w.n; i++) {
+    const h = w.host[i];
+    points[i] = {
+      measurement: 'cpu',
+      tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
+      fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: BigInt(w.requests[i]), status: STATUSES[w.status[i]] },
+      time: timeNs(i),
+    };
+  }
+  return points;
+}
+
+/** The workload as line-protocol strings, one per body of `linesPerBody` lines. */
+export function toLineProtocolBodies(w, linesPerBody = 5000) {
+  const bodies = [];
+  let lines = [];
+  for (let i = 0; i < w.n; i++) {
+    const h = w.host[i];
+    lines.push(`cpu,host=host-${h},rack=rack-${w.hostRack[h]},region=${REGIONS[w.hostRegion[h]]} usage_user=${w.usageUser[i]},usage_system=${w.usageSystem[i]},requests=${w.requests[i]}i,status="${STATUSES[w.status[i]]}" ${timeNs(i)}`);
+    if (lines.length === linesPerBody) {
+      bodies.push(Buffer.from(lines.join('\n')));
+      lines = [];
+    }
+  }
+  if (lines.length) bodies.push(Buffer.from(lines.join('\n')));
+  return bodies;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

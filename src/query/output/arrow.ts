@@ -1,0 +1,586 @@
+/**
+ * The `arrow` output format (alias `dataframe`): Apache Arrow tables, the DataFrame of this port.
+ *
+ * Shape, as the seed's DataFrames:
+ * - one statement with one series: a `Table`;
+ * - one statement with several series (GROUP BY, or `FROM a, b`): a `Map<key, Table>`, the key
+ *   being `measurement,tag=value,...` (tags sorted by key, nothing escaped: the seed's name);
+ * - one statement without series: an empty `Map` (the seed's empty dict);
+ * - several statements: an array with one such entry (Table or Map) per statement.
+ *
+ * Column types come from the server's schema (`SchemaCache`), not from the JSON values:
+ * time -> Timestamp(ns, 'UTC'), float -> Float64, integer -> Int64, string -> Utf8,
+ * boolean -> Bool, tags -> Dictionary<Utf8, Int32>. A series' GROUP BY tags become constant
+ * dictionary columns after the others (the seed's `df[k] = v`), and every table carries
+ * schema metadata `measurement`, `tags` (JSON), `statement_id` and `key`.
+ *
+ * Columns the schema does not name (function results such as `mean`, `count`, aliases, SHOW
+ * statements) get a type inferred from their values, see `inferKind`. Nanosecond times and
+ * int64 values are exact: columns are built straight into `BigInt64Array`s, never through
+ * Arrow's builders (which carry timestamps as milliseconds in a double).
+ */
+import {
+  Bool, Data, Dictionary, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp,
+  Uint64, Utf8, Vector, makeData, makeVector, type DataType,
+} from 'apache-arrow';
+import { parseIsoToNs } from '../../encode/time.js';
+import type { Epoch } from '../../options.js';
+import type { QueryResponse, QueryValue, Series } from '../response.js';
+import { seriesLabel } from './iterable.js';
+import type { InfluxFieldType, MeasurementSchema } from './schema.js';
+
+/** A column type that can be forced with `columnTypes`. */
+export type ColumnType = InfluxFieldType | 'tag' | 'time';
+
+/** Sync lookup of a measurement's schema; `undefined` when unknown (types are then inferred). */
+export type SchemaLookup = (measurement: string) => MeasurementSchema | undefined;
+/** As `SchemaLookup`, possibly asynchronous (for chunked streams). */
+export type AsyncSchemaLookup = (measurement: string) => MeasurementSchema | undefined | Promise<MeasurementSchema | undefined>;
+
+export type ArrowStatementResult = Table | Map<string, Table>;
+export type ArrowResult = ArrowStatementResult | ArrowStatementResult[];
+
+export interface ArrowOptions {
+  /**
+   * Unit of numeric times in the answer (the query's `epoch`; default `n`). `n`, `u`, `ms`, `s`
+   * map to the matching Timestamp unit; `m` and `h` are converted to seconds. RFC 3339 strings
+   * (a query without epoch) are read exactly into nanoseconds whatever this says.
+   */
+  epoch?: Epoch;
+  /** Force the type of columns by name, e.g. `{ max: 'integer' }` for `SELECT max(int_field)`. */
+  columnTypes?: Record<string, ColumnType>;
+  /** Add a series' GROUP BY tags as constant dictionary columns (default true, as the seed). */
+  groupTagColumns?: boolean;
+}
+
+/** Metadata keys set on every table's / batch's schema. */
+export const kMetaMeasurement = 'measurement';
+export const kMetaTags = 'tags';
+export const kMetaStatementId = 'statement_id';
+export const kMetaKey = 'key';
+export const kMetaPartial = 'partial';
+/** Field metadata `influx_kind`: `time`, `field`, `tag` (a column of the rows) or `group_tag` (a GROUP BY constant). */
+export const kFieldKind = 'influx_kind';
+
+type Kind = 'time' | 'float' | 'integer' | 'unsigned' | 'string' | 'boolean' | 'tag' | 'null';
+type Rows = QueryValue[][];
+
+const kLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const kTwo32 = 4294967296;
+const kInt64Min = -(2n ** 63n);
+const kInt64Max = 2n ** 63n - 1n;
+const kUint64Max = 2n ** 64n - 1n;
+
+// ---------------------------------------------------------------------------------------------
+// Column builders. Each walks one column of the rows once, filling typed arrays; `undefined`
+// means a value does not fit the type (the caller then infers the type from the values).
+
+class Validity {
+  bitmap: Uint8Array | undefined;
+  nulls = 0;
+  constructor(readonly length: number) {}
+  clear(i: number): void {
+    const b = (this.bitmap ??= new Uint8Array((this.length + 7) >> 3).fill(0xff));
+    b[i >> 3]! &= ~(1 << (i & 7));
+    this.nulls++;
+  }
+}
+
+function props(v: Validity): { nullCount: number; nullBitmap?: Uint8Array } {
+  return v.bitmap === undefined ? { nullCount: 0 } : { nullCount: v.nulls, nullBitmap: v.bitmap };
+}
+
+function buildFloat(rows: Rows, c: number, n: number, acceptBigint: boolean): Data | undefined {
+  const values = new Float64Array(n);
+  const valid = new Validity(n);
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![c];
+    if (typeof v === 'number') values[i] = v;
+    else if (v === null || v === undefined) valid.clear(i);
+    else if (typeof v === 'bigint' && acceptBigint) values[i] = Number(v);
+    else return undefined;
+  }
+  return makeData({ type: new Float64(), length: n, data: values, ...props(valid) });
+}
+
+/**
+ * Fills a BigInt64Array from numbers and bigints (times scaled by `mul`). Bigints are stored as
+ * they are and read back to check the range (a store wraps modulo 2^64); safe integers are
+ * written as two 32-bit halves, with no BigInt allocated per value.
+ */
+function fillInt64(rows: Rows, c: number, n: number, unsigned: boolean, mul: number, isoStrings: boolean): { values: BigInt64Array; valid: Validity } | undefined {
+  const values = new BigInt64Array(n);
+  const store: BigInt64Array | BigUint64Array = unsigned ? new BigUint64Array(values.buffer) : values;
+  const words = kLittleEndian ? new Int32Array(values.buffer) : undefined;
+  const valid = new Validity(n);
+  const bigMul = BigInt(mul);
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![c];
+    if (typeof v === 'bigint') {
+      const b = mul === 1 ? v : v * bigMul;
+      store[i] = b;
+      if (store[i] !== b) return undefined;
+    } else if (typeof v === 'number') {
+      const x = v * mul;
+      if (words !== undefined && (x | 0) === x && (x >= 0 || !unsigned)) {
+        words[2 * i] = x;
+        words[2 * i + 1] = x >> 31;
+      } else if (words !== undefined && Number.isSafeInteger(x) && (x >= 0 || !unsigned)) {
+        const h = Math.floor(x / kTwo32);
+        words[2 * i] = (x - h * kTwo32) | 0;
+        words[2 * i + 1] = h;
+      } else if (Number.isInteger(v)) {
+        // Beyond 2^53 a number is one JSON wrote with an exponent: exact as a double, in range or not.
+        const b = BigInt(v) * bigMul;
+        store[i] = b;
+        if (store[i] !== b) return undefined;
+      } else {
+        return undefined;
+      }
+    } else if (v === null || v === undefined) {
+      valid.clear(i);
+    } else if (typeof v === 'string' && isoStrings) {
+      const ns = parseIsoToNs(v);
+      if (typeof ns === 'string') return undefined;
+      values[i] = ns;
+    } else {
+      return undefined;
+    }
+  }
+  return { values, valid };
+}
+
+function buildInt64(rows: Rows, c: number, n: number, unsigned = false): Data | undefined {
+  const filled = fillInt64(rows, c, n, unsigned, 1, false);
+  if (filled === undefined) return undefined;
+  // A Uint64 column is filled as int64 bit patterns: the same bytes.
+  if (unsigned) return makeData({ type: new Uint64(), length: n, data: new BigUint64Array(filled.values.buffer), ...props(filled.valid) });
+  return makeData({ type: new Int64(), length: n, data: filled.values, ...props(filled.valid) });
+}
+
+function buildUtf8(rows: Rows, c: number, n: number, stringify: boolean): Data | undefined {
+  const offsets = new Int32Array(n + 1);
+  const valid = new Validity(n);
+  // Optimistic ASCII pass: characters copied straight into the byte buffer.
+  let bytes = new Uint8Array(Math.max(64, n * 8));
+  let pos = 0;
+  let i = 0;
+  ascii: for (; i < n; i++) {
+    const v = rows[i]![c];
+    let s: string;
+    if (typeof v === 'string') s = v;
+    else if (v === null || v === undefined) {
+      valid.clear(i);
+      offsets[i + 1] = pos;
+      continue;
+    } else if (stringify) s = String(v);
+    else return undefined;
+    const len = s.length;
+    if (pos + len > bytes.length) {
+      const grown = new Uint8Array(Math.max(bytes.length * 2, pos + len));
+      grown.set(bytes.subarray(0, pos));
+      bytes = grown;
+    }
+    for (let j = 0; j < len; j++) {
+      const code = s.charCodeAt(j);
+      if (code > 0x7f) break ascii;
+      bytes[pos + j] = code;
+    }
+    pos += len;
+    offsets[i + 1] = pos;
+  }
+  if (i === n) return makeData({ type: new Utf8(), length: n, data: bytes.subarray(0, pos), valueOffsets: offsets, ...props(valid) });
+  // Row i has a non-ASCII character: encode it and the rest string by string (a lone surrogate
+  // becomes U+FFFD, 3 bytes, as Buffer.byteLength counts it).
+  let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (; i < n; i++) {
+    const v = rows[i]![c];
+    let s: string;
+    if (typeof v === 'string') s = v;
+    else if (v === null || v === undefined) {
+      valid.clear(i);
+      offsets[i + 1] = pos;
+      continue;
+    } else if (stringify) s = String(v);
+    else return undefined;
+    const len = Buffer.byteLength(s, 'utf8');
+    if (pos + len > bytes.length) {
+      const grown = new Uint8Array(Math.max(bytes.length * 2, pos + len));
+      grown.set(bytes.subarray(0, pos));
+      bytes = grown;
+      buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    buf.write(s, pos, len, 'utf8');
+    pos += len;
+    offsets[i + 1] = pos;
+  }
+  return makeData({ type: new Utf8(), length: n, data: bytes.subarray(0, pos), valueOffsets: offsets, ...props(valid) });
+}
+
+function utf8Vector(values: string[]): Vector<Utf8> {
+  const rows = values.map((v) => [v]);
+  return makeVector(buildUtf8(rows, 0, values.length, false) as Data<Utf8>);
+}
+
+function buildDictionary(rows: Rows, c: number, n: number, type: Dictionary<Utf8, Int32>): Data | undefined {
+  const indices = new Int32Array(n);
+  const valid = new Validity(n);
+  const seen = new Map<string, number>();
+  const values: string[] = [];
+  let last: string | undefined;
+  let lastIndex = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![c];
+    if (typeof v === 'string') {
+      if (v !== last) {
+        let k = seen.get(v);
+        if (k === undefined) {
+          k = values.length;
+          seen.set(v, k);
+          values.push(v);
+        }
+        last = v;
+        lastIndex = k;
+      }
+      indices[i] = lastIndex;
+    } else if (v === null || v === undefined) {
+      valid.clear(i);
+    } else {
+      return undefined;
+    }
+  }
+  return makeData({ type, length: n, data: indices, dictionary: utf8Vector(values), ...props(valid) });
+}
+
+function constantDictionary(value: string, n: number, type: Dictionary<Utf8, Int32>): Data {
+  return makeData({ type, length: n, nullCount: 0, data: new Int32Array(n), dictionary: utf8Vector([value]) });
+}
+
+function buildBool(rows: Rows, c: number, n: number): Data | undefined {
+  const bits = new Uint8Array((n + 7) >> 3);
+  const valid = new Validity(n);
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![c];
+    if (v === true) bits[i >> 3]! |= 1 << (i & 7);
+    else if (v === null || v === undefined) valid.clear(i);
+    else if (v !== false) return undefined;
+  }
+  return makeData({ type: new Bool(), length: n, data: bits, ...props(valid) });
+}
+
+/**
+ * The type of a column the schema does not name, from its values:
+ * - no values (all null): Null;
+ * - strings only: Utf8; booleans only: Bool;
+ * - numbers: Float64 when any is fractional (bigints then lose digits beyond 2^53); otherwise
+ *   Int64 when any is a bigint (beyond 2^53: an integer the server wrote exactly) or the column
+ *   is named `count` / `count_*` (COUNT is always an integer), else Float64 (JSON writes a float
+ *   `2.0` as `2`, so integral numbers prove nothing); integers beyond int64 become Uint64
+ *   (Float64 when some are negative or beyond 2^64);
+ * - a mix of kinds: Utf8 of `String(value)`.
+ */
+function inferKind(rows: Rows, c: number, n: number, name: string): Kind {
+  let numbers = 0;
+  let fractional = false;
+  let bigints = 0;
+  let beyondInt64 = false;
+  let beyondUint64 = false;
+  let negative = false;
+  let strings = 0;
+  let booleans = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![c];
+    switch (typeof v) {
+      case 'number':
+        numbers++;
+        if (!Number.isInteger(v)) fractional = true;
+        else if (!Number.isSafeInteger(v)) {
+          bigints++;
+          if (v >= 2 ** 63 || v < -(2 ** 63)) beyondInt64 = true;
+          if (v >= 2 ** 64) beyondUint64 = true;
+        }
+        if (v < 0) negative = true;
+        break;
+      case 'bigint':
+        bigints++;
+        if (v > kInt64Max || v < kInt64Min) beyondInt64 = true;
+        if (v > kUint64Max) beyondUint64 = true;
+        if (v < 0n) negative = true;
+        break;
+      case 'string':
+        strings++;
+        break;
+      case 'boolean':
+        booleans++;
+        break;
+      default:
+        break;
+    }
+  }
+  const kinds = (numbers + bigints > 0 ? 1 : 0) + (strings > 0 ? 1 : 0) + (booleans > 0 ? 1 : 0);
+  if (kinds === 0) return 'null';
+  if (kinds > 1) return 'string';
+  if (strings > 0) return 'string';
+  if (booleans > 0) return 'boolean';
+  if (fractional) return 'float';
+  if (bigints > 0 || /^count(_|$)/.test(name)) {
+    if (!beyondInt64) return 'integer';
+    return negative || beyondUint64 ? 'float' : 'unsigned';
+  }
+  return 'float';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: number } {
+  switch (epoch ?? 'n') {
+    case 'n': return { unit: TimeUnit.NANOSECOND, mul: 1 };
+    case 'u': return { unit: TimeUnit.MICROSECOND, mul: 1 };
+    case 'ms': return { unit: TimeUnit.MILLISECOND, mul: 1 };
+    case 's': return { unit: TimeUnit.SECOND, mul: 1 };
+    case 'm': return { unit: TimeUnit.SECOND, mul: 60 };
+    case 'h': return { unit: TimeUnit.SECOND, mul: 3600 };
+  }
+}
+
+function field(name: string, type: DataType, kind: string, nullable = true): Field {
+  return new Field(name, type, nullable, new Map([[kFieldKind, kind]]));
+}
+
+/** The seed's name of a series: `measurement,tag=value,...`, tags sorted (`''` for neither). */
+export function seriesKey(series: Pick<Series, 'name' | 'tags'>): string {
+  return seriesLabel(series);
+}
+
+/**
+ * Turns series into record batches. One converter per response or per chunked stream: the
+ * Dictionary type of each tag column name (and so its dictionary id) and the type chosen for
+ * each inferred column are shared by all its batches, so batches of one series (chunks) and
+ * same-shaped tables can be concatenated (`new Table([...])`).
+ */
+export class SeriesConverter {
+  readonly #options: ArrowOptions;
+  readonly #timeType: Timestamp;
+  readonly #timeMul: number;
+  readonly #dictTypes = new Map<string, Dictionary<Utf8, Int32>>();
+  readonly #sticky = new Map<string, Kind>();
+
+  constructor(options: ArrowOptions = {}) {
+    this.#options = options;
+    const { unit, mul } = timeUnitFor(options.epoch);
+    this.#timeType = new Timestamp(unit, 'UTC');
+    this.#timeMul = mul;
+  }
+
+  #dictType(name: string): Dictionary<Utf8, Int32> {
+    let t = this.#dictTypes.get(name);
+    if (t === undefined) this.#dictTypes.set(name, (t = new Dictionary(new Utf8(), new Int32())));
+    return t;
+  }
+
+  /** The declared kind of a column, or undefined when it must be inferred. */
+  #declared(name: string, index: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): Kind | undefined {
+    const forced = this.#options.columnTypes?.[name];
+    if (forced !== undefined) return forced;
+    if (name === 'time' && index === 0) return 'time';
+    const lookup = (s: MeasurementSchema): Kind | undefined => {
+      const f = s.fields.get(name);
+      if (f !== undefined) return f;
+      if (s.tags.has(name)) return 'tag';
+      // A tag named like a field comes back as `name_1` (`name_2`, ...).
+      const m = /^(.*)_\d+$/.exec(name);
+      if (m !== null && s.tags.has(m[1]!) && s.fields.has(m[1]!)) return 'tag';
+      return undefined;
+    };
+    if (schema !== undefined) {
+      const k = lookup(schema);
+      if (k !== undefined) return k;
+    }
+    // `SELECT * FROM a, b`: every series has the columns of all measurements.
+    for (const s of others) {
+      if (s === schema) continue;
+      const k = lookup(s);
+      if (k !== undefined) return k;
+    }
+    return undefined;
+  }
+
+  /**
+   * `declared`: the schema's type, strict (a string in an integer column is a mismatch);
+   * `sticky`: the type an earlier series' column got, strict too (a bigint in a Float64 column
+   * means the column is really integers); `inferred`: the type `inferKind` chose, lenient.
+   */
+  #build(kind: Kind, rows: Rows, c: number, n: number, name: string, mode: 'declared' | 'sticky' | 'inferred'): Data | undefined {
+    switch (kind) {
+      case 'time': {
+        const firstIso = n > 0 && typeof rows[0]![c] === 'string';
+        const filled = fillInt64(rows, c, n, false, firstIso ? 1 : this.#timeMul, firstIso);
+        if (filled === undefined) return undefined;
+        const type = firstIso && this.#timeType.unit !== TimeUnit.NANOSECOND ? new Timestamp(TimeUnit.NANOSECOND, 'UTC') : this.#timeType;
+        return makeData({ type, length: n, data: filled.values, ...props(filled.valid) });
+      }
+      case 'float': return buildFloat(rows, c, n, mode !== 'sticky');
+      case 'integer': return buildInt64(rows, c, n);
+      case 'unsigned': return buildInt64(rows, c, n, true);
+      case 'string': return buildUtf8(rows, c, n, mode !== 'declared');
+      case 'boolean': return buildBool(rows, c, n);
+      case 'tag': return buildDictionary(rows, c, n, this.#dictType(name));
+      case 'null': {
+        for (let i = 0; i < n; i++) if (rows[i]![c] !== null && rows[i]![c] !== undefined) return undefined;
+        return makeData({ type: new Null(), length: n });
+      }
+    }
+  }
+
+  #column(rows: Rows, c: number, n: number, name: string, declared: Kind | undefined): { data: Data; kind: Kind } {
+    if (declared !== undefined) {
+      const d = this.#build(declared, rows, c, n, name, 'declared');
+      if (d !== undefined) return { data: d, kind: declared };
+    } else {
+      const sticky = this.#sticky.get(name);
+      if (sticky !== undefined) {
+        const d = this.#build(sticky, rows, c, n, name, 'sticky');
+        if (d !== undefined) return { data: d, kind: sticky };
+      }
+    }
+    // Undeclared, or a value that does not fit the declared type (a schema changed since it was read).
+    let kind = inferKind(rows, c, n, name);
+    let d = this.#build(kind, rows, c, n, name, 'inferred');
+    if (d === undefined) {
+      // Not expected (inferKind picks a type all values fit); strings hold anything.
+      kind = 'string';
+      d = this.#build(kind, rows, c, n, name, 'inferred')!;
+    }
+    if (kind !== 'null') this.#sticky.set(name, kind);
+    return { data: d, kind };
+  }
+
+  /**
+   * One series as a record batch. `others` are the schemas of the other measurements of the
+   * same statement (used for columns the series' own measurement does not have).
+   */
+  toRecordBatch(series: Series, statementId: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[] = []): RecordBatch {
+    const rows = series.values ?? [];
+    const n = rows.length;
+    const fields: Field[] = [];
+    const children: Data[] = [];
+    const names = new Set<string>();
+    series.columns.forEach((name, c) => {
+      const declared = this.#declared(name, c, schema, others);
+      const { data, kind } = this.#column(rows, c, n, name, declared);
+      fields.push(field(name, data.type, kind === 'time' ? 'time' : kind === 'tag' ? 'tag' : 'field', kind !== 'time' || data.nullCount > 0));
+      children.push(data);
+      names.add(name);
+    });
+    if (this.#options.groupTagColumns !== false && series.tags !== undefined) {
+      for (const k of Object.keys(series.tags).sort()) {
+        if (names.has(k)) continue;
+        const data = constantDictionary(series.tags[k]!, n, this.#dictType(k));
+        fields.push(field(k, data.type, 'group_tag', false));
+        children.push(data);
+      }
+    }
+    const metadata = new Map<string, string>([[kMetaStatementId, String(statementId)], [kMetaKey, seriesKey(series)]]);
+    if (series.name !== undefined) metadata.set(kMetaMeasurement, series.name);
+    if (series.tags !== undefined) metadata.set(kMetaTags, JSON.stringify(series.tags));
+    if (series.partial) metadata.set(kMetaPartial, 'true');
+    const arrowSchema = new Schema(fields, metadata);
+    return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+}
+
+/**
+ * The exact 64-bit values of an Int64, Uint64 or Timestamp column, all chunks together (a view
+ * when there is one chunk). Arrow's `get()` returns timestamps as millisecond doubles; this
+ * reads the int64 buffers instead. Null slots hold 0: check `vector.isValid(i)`.
+ */
+export function exactInt64Values(vector: Vector): BigInt64Array | BigUint64Array {
+  const parts = vector.data.map((d) => {
+    const v = d.values as unknown;
+    if (!(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) throw new TypeError(`not a 64-bit integer column: ${String(vector.type)}`);
+    return v.subarray(d.offset, d.offset + d.length);
+  });
+  if (parts.length === 1) return parts[0]!;
+  const out = parts[0] instanceof BigUint64Array ? new BigUint64Array(vector.length) : new BigInt64Array(vector.length);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p as never, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/** Series that are SELECT results (a `time` column first): the ones whose measurement has a schema. */
+function isSelectSeries(s: Series): boolean {
+  return s.name !== undefined && s.columns[0] === 'time';
+}
+
+function schemasOf(seriesList: readonly Series[], lookup: (m: string) => MeasurementSchema | undefined): { own: (MeasurementSchema | undefined)[]; all: MeasurementSchema[] } {
+  const own = seriesList.map((s) => (isSelectSeries(s) ? lookup(s.name!) : undefined));
+  const all = [...new Set(own.filter((s): s is MeasurementSchema => s !== undefined))];
+  return { own, all };
+}
+
+function tableOf(batch: RecordBatch): Table {
+  return new Table(batch.schema, [batch]);
+}
+
+/**
+ * A query answer as Arrow tables (see the module comment for the shape). `schemaFor` gives the
+ * field types and tag keys of a measurement (`SchemaCache.lookupFor(resp, db)`); without it, or
+ * for measurements it does not know, types are inferred from the values.
+ */
+export function responseToArrow(resp: QueryResponse, schemaFor?: SchemaLookup, options: ArrowOptions = {}): ArrowResult {
+  const converter = new SeriesConverter(options);
+  const lookup = schemaFor ?? (() => undefined);
+  const statements: ArrowStatementResult[] = resp.results.map((st) => {
+    const seriesList = st.series ?? [];
+    const { own, all } = schemasOf(seriesList, lookup);
+    const batches = seriesList.map((s, i) => converter.toRecordBatch(s, st.statement_id, own[i], all));
+    if (batches.length === 1) return tableOf(batches[0]!);
+    const tables = new Map<string, Table>();
+    batches.forEach((b, i) => {
+      const key = seriesKey(seriesList[i]!);
+      const prev = tables.get(key);
+      if (prev === undefined) {
+        tables.set(key, tableOf(b));
+        return;
+      }
+      // The server merges a series' rows; should a key come twice, keep both: concatenated when
+      // the types agree (the Table constructor checks), else under `key#index`.
+      try {
+        tables.set(key, new Table(prev.schema, [...prev.batches, b]));
+      } catch {
+        tables.set(`${key}#${i}`, tableOf(b));
+      }
+    });
+    return tables;
+  });
+  return statements.length === 1 ? statements[0]! : statements;
+}
+
+/**
+ * Chunked + arrow: one `RecordBatch` per series of each chunk, as the chunks stream in. A batch's
+ * `schema.metadata` says where it belongs: `statement_id`, `measurement`, `tags` (JSON), `key`
+ * (the seed's `measurement,tag=value` name) and `partial: 'true'` when the series continues in
+ * the next batch. Batches of one series share their types (dictionary ids included), so
+ * `new Table(batchesOfOneSeries)` concatenates them.
+ */
+export async function* responseChunksToRecordBatches(
+  chunks: AsyncIterable<QueryResponse>, schemaFor?: AsyncSchemaLookup, options: ArrowOptions = {},
+): AsyncGenerator<RecordBatch, void, undefined> {
+  const converter = new SeriesConverter(options);
+  const known = new Map<string, MeasurementSchema | undefined>();
+  for await (const chunk of chunks) {
+    for (const st of chunk.results) {
+      const seriesList = st.series ?? [];
+      if (schemaFor !== undefined) {
+        for (const s of seriesList) {
+          if (isSelectSeries(s) && !known.has(s.name!)) known.set(s.name!, await schemaFor(s.name!));
+        }
+      }
+      const { own, all } = schemasOf(seriesList, (m) => known.get(m));
+      for (let i = 0; i < seriesList.length; i++) yield converter.toRecordBatch(seriesList[i]!, st.statement_id, own[i], all);
+    }
+  }
+}
