@@ -21,6 +21,16 @@ import {
 import type { RecordBatch } from 'apache-arrow';
 import { HttpTransport, parseRejectedLines, readErrorMessage, redactQuery, toConnectionError, type TransportResponse } from './transport/http-transport.js';
 
+/** What `write()` resolves to with `invalidRows: 'skip'`. */
+export interface WriteReport {
+  /** Lines acknowledged by the server. */
+  written: number;
+  /** Points or rows left out because they had no field to write. */
+  skipped: number;
+  /** Their indices in the input (rows counted across record batches). */
+  skippedRows: number[];
+}
+
 export interface PingResult {
   /** `X-Influxdb-Version`, e.g. `1.6.7~rc0`. */
   version: string;
@@ -157,17 +167,19 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   }
 
   /**
-   * Writes line protocol (string or bytes), a point, or an iterable / async iterable of those.
-   * The whole input is encoded and checked first: a bad point rejects the call with
-   * `InvalidPointError` and nothing is sent. Inputs larger than `maxBodyBytes` go out as
-   * several requests, in order; if one fails, the error says how many lines were stored.
+   * Writes line protocol (string or bytes), a point, an Arrow `Table` or `RecordBatch`, or an
+   * iterable / async iterable of those. The whole input is encoded and checked first: a bad
+   * point or row rejects the call with `InvalidPointError` and nothing is sent. Inputs larger
+   * than `maxBodyBytes` go out as several requests, in order; if one fails, the error says how
+   * many lines were stored. Resolves `true`; with `invalidRows: 'skip'`, a `WriteReport` naming
+   * the points or rows left out.
    */
-  async write(data: WriteData, options?: WriteOptions): Promise<true> {
+  write(data: WriteData, options: WriteOptions & { invalidRows: 'skip' }): Promise<WriteReport>;
+  write(data: WriteData, options?: WriteOptions): Promise<true>;
+  async write(data: WriteData, options?: WriteOptions): Promise<true | WriteReport> {
     this.#checkOpen();
     const w = resolveWriteOptions(options, this);
-    const bodies = await encodeAny(data, w, this.#opts.maxBodyBytes);
-    let total = 0;
-    for (const b of bodies) total += b.lines;
+    const { bodies, lines: total, skippedRows } = await encodeAny(data, w, this.#opts.maxBodyBytes);
     let written = 0;
     for (const b of bodies) {
       this.#checkOpen();
@@ -182,7 +194,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
       }
       throw await writeError(res, b.lines, written, total);
     }
-    return true;
+    return w.invalidRows === 'skip' ? { written, skipped: skippedRows.length, skippedRows } : true;
   }
 
   /**

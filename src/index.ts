@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { InfluxDBClient } from './client.js';
-export type { PingResult, PatternMethod, QueryResult, ChunkedQueryResult } from './client.js';
+export type { PingResult, WriteReport, PatternMethod, QueryResult, ChunkedQueryResult } from './client.js';
 export {
   iterpoints, InfluxDBResult, InfluxDBChunkedResult, SchemaCache, getTagInfo, exactInt64Values,
 } from './query/output/index.js';

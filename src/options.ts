@@ -74,6 +74,14 @@ export interface WriteOptions {
   fieldTypes?: Record<string, FieldType>;
   /** Accept `\n`/`\r` inside string field values (InfluxDB 1.x stores them; the docs forbid them). */
   allowNewlinesInStrings?: boolean;
+  /** NaN / ±Infinity in a float field: refuse the write (default), or leave that field out. */
+  nonFinite?: 'error' | 'skipField';
+  /** A point or row with no field left: refuse the write (default), or leave it out and report it. */
+  invalidRows?: 'error' | 'skip';
+  /** Arrow input: the time column (default: the only Timestamp column, else a column named `time`). */
+  timeColumn?: string;
+  /** Arrow input: columns written as tags besides the dictionary-encoded string columns. */
+  tagColumns?: readonly string[];
 }
 
 /** Epoch unit of returned timestamps (`/query?epoch=`). */
@@ -138,7 +146,7 @@ const kClientKeys = new Set<string>([
   'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
-const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings']);
+const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings', 'nonFinite', 'invalidRows', 'timeColumn', 'tagColumns']);
 const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp']);
 const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'output', 'parser', 'columnTypes']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
@@ -329,6 +337,17 @@ export interface ResolvedEncodeOptions {
   tags: Record<string, string> | undefined;
   fieldTypes: Record<string, FieldType> | undefined;
   allowNewlinesInStrings: boolean;
+  nonFinite: 'error' | 'skipField';
+  invalidRows: 'error' | 'skip';
+  timeColumn: string | undefined;
+  tagColumns: readonly string[] | undefined;
+}
+
+function optEnum<T extends string>(opts: Record<string, unknown>, key: string, what: string, allowed: readonly T[]): T | undefined {
+  const v = opts[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(`${what}.${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${safeShow(v) || typeName(v)})`);
+  return v as T;
 }
 
 function resolveEncodeParts(opts: Record<string, unknown>, what: string, precisionDefault: Precision): ResolvedEncodeOptions {
@@ -352,7 +371,15 @@ function resolveEncodeParts(opts: Record<string, unknown>, what: string, precisi
     fieldTypes = opts.fieldTypes as Record<string, FieldType>;
   }
   const allowNewlinesInStrings = optBool(opts, 'allowNewlinesInStrings', what) ?? false;
-  return { measurement, precision, tags, fieldTypes, allowNewlinesInStrings };
+  const nonFinite = optEnum(opts, 'nonFinite', what, ['error', 'skipField'] as const) ?? 'error';
+  const invalidRows = optEnum(opts, 'invalidRows', what, ['error', 'skip'] as const) ?? 'error';
+  const timeColumn = optString(opts, 'timeColumn', what);
+  let tagColumns: readonly string[] | undefined;
+  if (opts.tagColumns !== undefined) {
+    if (!Array.isArray(opts.tagColumns) || opts.tagColumns.some((c) => typeof c !== 'string')) fail(`${what}.tagColumns must be an array of column names (got ${typeName(opts.tagColumns)})`);
+    tagColumns = opts.tagColumns as string[];
+  }
+  return { measurement, precision, tags, fieldTypes, allowNewlinesInStrings, nonFinite, invalidRows, timeColumn, tagColumns };
 }
 
 /** Options of `encode()`: the write options that shape the bytes (no db/rp). Precision defaults to `n`. */

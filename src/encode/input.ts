@@ -1,16 +1,31 @@
 /**
  * Everything `write()` accepts, turned into request bodies:
- * line-protocol strings and Buffers (sent as given), point objects, and iterables or async
- * iterables of those (mixed). The whole input is encoded before anything is sent, so one bad
- * point rejects the write with nothing on the wire.
+ * line-protocol strings and Buffers (sent as given), point objects, Arrow tables and record
+ * batches, and iterables or async iterables of those. The whole input is encoded before
+ * anything is sent, so one bad point rejects the write with nothing on the wire.
  */
 import { InvalidPointError } from '../errors.js';
+import {
+  encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable,
+  type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch, type ArrowTable,
+} from './arrow/index.js';
 import { BodyBuilder, LineTooLargeError, type EncodedBody } from './body-builder.js';
-import { PointEncoder, type Point, type PointEncoderOptions } from './point-encoder.js';
+import { PointEncoder, type Point } from './point-encoder.js';
 
 /** One item of a write: a point, or line protocol as text or bytes. */
 export type WriteItem = Point | string | Uint8Array;
-export type WriteData = WriteItem | Iterable<WriteItem> | AsyncIterable<WriteItem>;
+/** Everything `write()` takes. */
+export type WriteData =
+  | WriteItem | Iterable<WriteItem> | AsyncIterable<WriteItem>
+  | ArrowTable | ArrowRecordBatch | Iterable<ArrowRecordBatch | ArrowTable> | AsyncIterable<ArrowRecordBatch | ArrowTable>;
+
+export interface EncodedInput {
+  bodies: EncodedBody[];
+  /** Lines in the bodies. */
+  lines: number;
+  /** Points or rows left out by `invalidRows: 'skip'` (indices in the input). */
+  skippedRows: number[];
+}
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
@@ -20,11 +35,14 @@ function isIterable(x: unknown): x is Iterable<unknown> {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
+const isArrowItem = (x: unknown): boolean => isArrowRecordBatch(x) || isArrowTable(x);
+
 class InputEncoder {
   readonly builder: BodyBuilder;
+  readonly skipped: number[] = [];
   readonly #points: PointEncoder;
   #index = 0;
-  constructor(options: PointEncoderOptions, maxBodyBytes: number) {
+  constructor(options: ArrowEncodeOptions, maxBodyBytes: number) {
     this.builder = new BodyBuilder(maxBodyBytes);
     this.#points = new PointEncoder(options);
   }
@@ -34,32 +52,66 @@ class InputEncoder {
     try {
       if (typeof item === 'string') this.builder.addRaw(Buffer.from(item));
       else if (item instanceof Uint8Array) this.builder.addRaw(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
-      else if (isIterable(item) || isAsyncIterable(item)) {
+      else if (isArrowItem(item)) {
+        throw new InvalidPointError(index, 'point', undefined, 'Arrow data mixed with points: write tables and record batches on their own');
+      } else if (isIterable(item) || isAsyncIterable(item)) {
         throw new InvalidPointError(index, 'point', undefined, 'nested iterables are not accepted: flatten the input');
-      } else this.builder.addLine(this.#points.encode(item as Point, index));
+      } else {
+        const line = this.#points.encode(item as Point, index);
+        if (line === undefined) this.skipped.push(index);
+        else this.builder.addLine(line);
+      }
     } catch (e) {
       if (e instanceof LineTooLargeError) throw new InvalidPointError(index, 'point', undefined, e.message);
       throw e;
     }
   }
+
+  finish(): EncodedInput {
+    const lines = this.builder.lineCount;
+    return { bodies: this.builder.finish(), lines, skippedRows: this.skipped };
+  }
 }
 
-export function isAsyncInput(data: unknown): boolean {
-  return isAsyncIterable(data);
+function* prepend<T>(first: T, rest: Iterator<T>): Generator<T> {
+  yield first;
+  for (let r = rest.next(); !r.done; r = rest.next()) yield r.value;
+}
+
+async function* prependAsync<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
 
 /** Encodes a synchronous input (anything but an async iterable). */
-export function encodeSync(data: unknown, options: PointEncoderOptions, maxBodyBytes: number): EncodedBody[] {
+export function encodeSync(data: unknown, options: ArrowEncodeOptions, maxBodyBytes: number): EncodedInput {
+  if (isArrowInput(data) && !isAsyncIterable(data)) return encodeArrowSync(data as ArrowTable, options, maxBodyBytes);
+  if (isIterable(data)) {
+    // An iterable of record batches goes to the Arrow encoder: look at its first item to know.
+    const it = data[Symbol.iterator]();
+    const first = it.next();
+    if (first.done) return { bodies: [], lines: 0, skippedRows: [] };
+    const all = prepend(first.value, it);
+    if (isArrowItem(first.value)) return encodeArrowSync(all as Iterable<ArrowRecordBatch>, options, maxBodyBytes);
+    const enc = new InputEncoder(options, maxBodyBytes);
+    for (const item of all) enc.add(item);
+    return enc.finish();
+  }
   const enc = new InputEncoder(options, maxBodyBytes);
-  if (isIterable(data)) for (const item of data) enc.add(item);
-  else enc.add(data);
-  return enc.builder.finish();
+  enc.add(data);
+  return enc.finish();
 }
 
 /** Encodes any input, awaiting async iterables. */
-export async function encodeAny(data: unknown, options: PointEncoderOptions, maxBodyBytes: number): Promise<EncodedBody[]> {
+export async function encodeAny(data: unknown, options: ArrowEncodeOptions, maxBodyBytes: number): Promise<EncodedInput> {
   if (!isAsyncIterable(data)) return encodeSync(data, options, maxBodyBytes);
+  if (isArrowInput(data)) return encodeArrow(data as ArrowInput, options, maxBodyBytes);
+  const it = data[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return { bodies: [], lines: 0, skippedRows: [] };
+  const all = prependAsync(first.value, it);
+  if (isArrowItem(first.value)) return encodeArrow(all as AsyncIterable<ArrowRecordBatch>, options, maxBodyBytes);
   const enc = new InputEncoder(options, maxBodyBytes);
-  for await (const item of data) enc.add(item);
-  return enc.builder.finish();
+  for await (const item of all) enc.add(item);
+  return enc.finish();
 }

@@ -27,6 +27,10 @@ export interface PointEncoderOptions {
   tags?: Record<string, string> | undefined;
   fieldTypes?: Record<string, FieldType> | undefined;
   allowNewlinesInStrings?: boolean;
+  /** NaN / ±Infinity: refuse (default) or leave the field out. */
+  nonFinite?: 'error' | 'skipField';
+  /** A point with no field left: refuse (default) or leave it out (`encode` returns undefined). */
+  invalidRows?: 'error' | 'skip';
 }
 
 /** InfluxDB documents a 64 KB limit for string field values. */
@@ -72,6 +76,8 @@ export class PointEncoder {
   readonly #extraTags: Record<string, string> | undefined;
   readonly #fieldTypes: Record<string, FieldType> | undefined;
   readonly #allowNewlines: boolean;
+  readonly #skipNonFinite: boolean;
+  readonly #skipEmpty: boolean;
   readonly #measurements = new EscapeCache(escapeMeasurement, checkMeasurement, 1_000);
   readonly #keys = new EscapeCache(escapeTag, checkTagName, 10_000);
   readonly #fieldKeys = new EscapeCache(escapeTag, checkFieldKey, 10_000);
@@ -87,6 +93,8 @@ export class PointEncoder {
     // Null prototype: a field named `constructor` or `toString` must not find Object.prototype's members.
     this.#fieldTypes = options.fieldTypes === undefined ? undefined : Object.assign(Object.create(null) as Record<string, FieldType>, options.fieldTypes);
     this.#allowNewlines = options.allowNewlinesInStrings ?? false;
+    this.#skipNonFinite = options.nonFinite === 'skipField';
+    this.#skipEmpty = options.invalidRows === 'skip';
     if (this.#extraTags) {
       for (const [k, v] of Object.entries(this.#extraTags)) {
         // Validate the extra tags once, up front, rather than blaming every point.
@@ -109,8 +117,11 @@ export class PointEncoder {
     return reservedKeyReason(k) ?? this.#tryEscape(this.#keys, k);
   }
 
-  /** One line of line protocol, without the trailing newline. `index` names the point in errors. */
-  encode(point: Point, index: number): string {
+  /**
+   * One line of line protocol, without the trailing newline. `index` names the point in errors.
+   * Undefined when the point has no field to write and `invalidRows: 'skip'` leaves it out.
+   */
+  encode(point: Point, index: number): string | undefined {
     try {
       return this.#encode(point);
     } catch (e) {
@@ -128,7 +139,7 @@ export class PointEncoder {
     }
   }
 
-  #encode(point: Point): string {
+  #encode(point: Point): string | undefined {
     if (typeof point !== 'object' || point === null) throw new Reject('point', undefined, `must be an object with fields (got ${point === null ? 'null' : typeof point})`);
     const m = point.measurement ?? this.#defaultMeasurement;
     if (m === undefined) throw new Reject('measurement', undefined, 'missing: give the point a measurement or pass { measurement } to write()');
@@ -145,6 +156,7 @@ export class PointEncoder {
       const v = fields[key];
       if (v === undefined || v === null) continue;
       const enc = this.#encodeField(key, v);
+      if (enc === undefined) continue;
       const bad = reservedKeyReason(key);
       if (bad !== undefined) throw new Reject('fields', key, bad);
       const escapedKey = this.#name(this.#fieldKeys, key, 'fields', key);
@@ -152,11 +164,21 @@ export class PointEncoder {
       line += (first ? ' ' : ',') + escapedKey + '=' + enc;
       first = false;
     }
-    if (first) throw new Reject('fields', undefined, 'no field with a value: a point needs at least one field');
+    if (first) {
+      if (this.#skipEmpty) return undefined;
+      throw new Reject('fields', undefined, 'no field with a value: a point needs at least one field');
+    }
     // influxd refuses a series key (measurement, tags, field key) over 65 535 bytes. Cheap bound
     // first: UTF-8 takes at most 3 bytes per UTF-16 unit.
     if ((seriesKeyChars + longestFieldKey.length + 4) * 3 > kMaxKeyBytes) {
-      const bytes = Buffer.byteLength(line.slice(0, seriesKeyChars)) + Buffer.byteLength(longestFieldKey) + 4;
+      // influxd counts the longest field key in bytes: measure each written key exactly.
+      let keyBytes = 0;
+      for (const key in fields) {
+        const v = fields[key];
+        if (v === undefined || v === null || (this.#skipNonFinite && typeof v === 'number' && !Number.isFinite(v))) continue;
+        keyBytes = Math.max(keyBytes, Buffer.byteLength(this.#fieldKeys.get(key)));
+      }
+      const bytes = Buffer.byteLength(line.slice(0, seriesKeyChars)) + keyBytes + 4;
       if (bytes > kMaxKeyBytes) throw new Reject('point', undefined, `series key of ${bytes} bytes (measurement, tags and field key) is over InfluxDB's limit of ${kMaxKeyBytes}`);
     }
     return `${line} ${this.#encodeTime(point.time)}`;
@@ -216,7 +238,8 @@ export class PointEncoder {
     return out;
   }
 
-  #encodeField(key: string, v: FieldValue): string {
+  /** The field's value as written, or undefined when `nonFinite: 'skipField'` leaves it out. */
+  #encodeField(key: string, v: FieldValue): string | undefined {
     const declared = this.#fieldTypes?.[key];
     switch (typeof v) {
       case 'number':
@@ -227,7 +250,10 @@ export class PointEncoder {
           return `${v}i`;
         }
         if (declared !== undefined && declared !== 'float') throw new Reject('fields', key, `declared ${declared}, got a number`);
-        if (!Number.isFinite(v)) throw new Reject('fields', key, `${String(v)} cannot be written: InfluxDB floats must be finite`);
+        if (!Number.isFinite(v)) {
+          if (this.#skipNonFinite) return undefined;
+          throw new Reject('fields', key, `${String(v)} cannot be written: InfluxDB floats must be finite`);
+        }
         return formatFloat(v);
       case 'bigint':
         if (declared !== undefined && declared !== 'integer') throw new Reject('fields', key, `declared ${declared}, got a bigint`);

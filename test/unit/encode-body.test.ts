@@ -188,13 +188,13 @@ describe('input encoding', () => {
       await Promise.resolve();
       yield 'm v=2 2';
     }
-    const bodies = await encodeAny(gen(), { precision: 'n' }, 1024);
+    const { bodies } = await encodeAny(gen(), { precision: 'n' }, 1024);
     expect(Buffer.concat(bodies.map((b) => b.body)).toString()).toBe('m v=1 1\nm v=2 2\n');
   });
 
   it('splits a large write into several bodies under maxBodyBytes', () => {
     const points = Array.from({ length: 1000 }, (_, i) => ({ measurement: 'cpu', tags: { host: `h${i % 7}` }, fields: { v: i }, time: i }));
-    const bodies = encodeSync(points, { precision: 'n' }, 1024);
+    const { bodies } = encodeSync(points, { precision: 'n' }, 1024);
     expect(bodies.length).toBeGreaterThan(10);
     const lines = points.map((p) => `cpu,host=${p.tags.host} v=${p.fields.v} ${p.time}`);
     checkBodies(bodies, lines, 1024);

@@ -360,13 +360,27 @@ describe('resolveWriteOptions', () => {
 
   it('inherits db, rp and precision from the client', () => {
     expect(resolveWriteOptions(undefined, c)).toEqual({
-      measurement: undefined, db: 'clientdb', rp: 'clientrp', precision: 'ms', tags: undefined, fieldTypes: undefined, allowNewlinesInStrings: false,
+      measurement: undefined, db: 'clientdb', rp: 'clientrp', precision: 'ms', tags: undefined, fieldTypes: undefined, allowNewlinesInStrings: false, nonFinite: 'error', invalidRows: 'error', timeColumn: undefined, tagColumns: undefined,
     });
   });
 
   it('call options override the client', () => {
-    const r = resolveWriteOptions({ db: 'd', rp: 'r', precision: 's', measurement: 'cpu', tags: { host: 'a' }, fieldTypes: { n: 'integer' }, allowNewlinesInStrings: true }, c);
-    expect(r).toEqual({ measurement: 'cpu', db: 'd', rp: 'r', precision: 's', tags: { host: 'a' }, fieldTypes: { n: 'integer' }, allowNewlinesInStrings: true });
+    const r = resolveWriteOptions({
+      db: 'd', rp: 'r', precision: 's', measurement: 'cpu', tags: { host: 'a' }, fieldTypes: { n: 'integer' }, allowNewlinesInStrings: true,
+      nonFinite: 'skipField', invalidRows: 'skip', timeColumn: 'ts', tagColumns: ['host'],
+    }, c);
+    expect(r).toEqual({
+      measurement: 'cpu', db: 'd', rp: 'r', precision: 's', tags: { host: 'a' }, fieldTypes: { n: 'integer' }, allowNewlinesInStrings: true,
+      nonFinite: 'skipField', invalidRows: 'skip', timeColumn: 'ts', tagColumns: ['host'],
+    });
+  });
+
+  it('validates the Arrow and skipping options', () => {
+    expectOptionError(write({ nonFinite: 'drop' as never }), /write options\.nonFinite must be one of 'error', 'skipField' \(got "drop"\)/);
+    expectOptionError(write({ invalidRows: true as never }), /write options\.invalidRows must be one of 'error', 'skip' \(got true\)/);
+    expectOptionError(write({ timeColumn: 5 as never }), /write options\.timeColumn must be a string \(got number\)/);
+    expectOptionError(write({ tagColumns: 'host' as never }), /write options\.tagColumns must be an array of column names \(got string\)/);
+    expectOptionError(write({ tagColumns: ['a', 1] as never }), /write options\.tagColumns must be an array of column names/);
   });
 
   it('accepts precision aliases', () => {
@@ -384,7 +398,7 @@ describe('resolveWriteOptions', () => {
   });
 
   it('rejects unknown option names', () => {
-    expectOptionError(write({ database: 'x' }), /unknown write option "database" \(known: measurement, precision, tags, fieldTypes, allowNewlinesInStrings, db, rp\)/);
+    expectOptionError(write({ database: 'x' }), /unknown write option "database" \(known: measurement, precision, tags, fieldTypes, allowNewlinesInStrings, nonFinite, invalidRows, timeColumn, tagColumns, db, rp\)/);
   });
 
   it('rejects wrong types', () => {
@@ -437,7 +451,7 @@ describe('resolveQueryOptions', () => {
   });
 
   it('rejects unknown option names', () => {
-    expectOptionError(query({ precision: 'n' }), /unknown query option "precision" \(known: db, rp, epoch, params, chunked, chunkSize\)/);
+    expectOptionError(query({ precision: 'n' }), /unknown query option "precision" \(known: db, rp, epoch, params, chunked, chunkSize, output, parser, columnTypes\)/);
   });
 
   it('rejects wrong types', () => {
@@ -469,7 +483,7 @@ describe('encode() options', () => {
   it('validates like write options, without db and rp', async () => {
     const { encode } = await import('../../src/encode/encode.js');
     const { resolveEncodeOptions } = await import('../../src/options.js');
-    expect(resolveEncodeOptions(undefined)).toEqual({ measurement: undefined, precision: 'n', tags: undefined, fieldTypes: undefined, allowNewlinesInStrings: false });
+    expect(resolveEncodeOptions(undefined)).toEqual({ measurement: undefined, precision: 'n', tags: undefined, fieldTypes: undefined, allowNewlinesInStrings: false, nonFinite: 'error', invalidRows: 'error', timeColumn: undefined, tagColumns: undefined });
     expect(() => encode({ fields: { v: 1 } }, { db: 'x' } as never)).toThrow(/unknown encode option "db"/);
     expect(() => encode({ fields: { v: 1 } }, { tags: { t: {} } } as never)).toThrow(/encode options\.tags\.t must be a string \(got object\)/);
     expect(() => encode({ fields: { v: 1 } }, { precision: 'x' } as never)).toThrow(/encode options\.precision must be one of n, u, ms, s, m, h/);
