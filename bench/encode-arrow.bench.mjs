@@ -9,9 +9,8 @@
  * `maxBodyBytes` = 5,000,000 (the client's default). MB = 10^6 bytes of line protocol.
  * Absolute numbers move by ±30% on shared machines: compare within one run.
  */
-import * as A from 'apache-arrow';
 import { Bench } from 'tinybench';
-import { REGIONS, START_NS, STATUSES, makeWorkload, median, toPoints } from './workload.mjs';
+import { makeWorkload, median, toArrowTable, toPoints } from './workload.mjs';
 
 const dist = process.env.FI_DIST ? new URL(`file://${process.env.FI_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
 const { encodeArrowSync, ArrowLayoutBuilder } = await import(new URL('encode/arrow/index.js', dist).href);
@@ -25,43 +24,6 @@ const ITERATIONS = Number(process.argv[3] ?? 5);
 const MAX_BODY = 5_000_000;
 const OPTIONS = { measurement: 'cpu', precision: 'n' };
 const gc = globalThis.gc ?? (() => {});
-
-/** A Dictionary<Int32, Utf8> column from indices and the dictionary's strings. */
-function dictionary(indices, values) {
-  const dict = A.vectorFromArray(values, new A.Utf8());
-  return A.makeVector(A.makeData({ type: new A.Dictionary(new A.Utf8(), new A.Int32()), length: indices.length, nullCount: 0, data: indices, dictionary: dict }));
-}
-
-/** The workload as an Arrow table: what a user reading Parquet/IPC holds. */
-function toArrowTable(w) {
-  const n = w.n;
-  const time = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) time[i] = START_NS + BigInt(i) * 1_000_000n;
-  const host = Int32Array.from(w.host);
-  const region = new Int32Array(n);
-  const rack = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    region[i] = w.hostRegion[w.host[i]];
-    rack[i] = w.hostRack[w.host[i]];
-  }
-  // status as plain Utf8 (offsets + bytes), not a dictionary: a string field.
-  const enc = STATUSES.map((s) => Buffer.from(s));
-  const offsets = new Int32Array(n + 1);
-  let size = 0;
-  for (let i = 0; i < n; i++) offsets[i + 1] = size += enc[w.status[i]].length;
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < n; i++) bytes.set(enc[w.status[i]], offsets[i]);
-  return new A.Table({
-    time: A.makeVector({ type: new A.TimestampNanosecond(), data: time, length: n }),
-    host: dictionary(host, Array.from({ length: 1000 }, (_, h) => `host-${h}`)),
-    region: dictionary(region, REGIONS),
-    rack: dictionary(rack, Array.from({ length: 100 }, (_, r) => `rack-${r}`)),
-    usage_user: A.makeVector(w.usageUser),
-    usage_system: A.makeVector(w.usageSystem),
-    requests: A.makeVector(w.requests),
-    status: A.makeVector(A.makeData({ type: new A.Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: bytes })),
-  });
-}
 
 const bytesOf = (bodies) => bodies.reduce((a, b) => a + b.body.length, 0);
 const MiB = (b) => (b / 2 ** 20).toFixed(1);
