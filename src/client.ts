@@ -11,12 +11,13 @@ import {
   type ClientOptions, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions,
 } from './options.js';
 import { parseExactJson } from './query/exact-json.js';
-import { parseNdjson } from './query/ndjson.js';
+import { parseNdjson, splitLines } from './query/ndjson.js';
+import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
 import {
   SchemaCache, formatChunks, formatResponse, getTagInfo, resolveOutput,
-  type ArrowResult, type InfluxDBChunkedResult, type InfluxDBResult, type OutputFormat, type OutputOption, type TagInfo,
+  type ArrowOptions, type ArrowResult, type AsyncSchemaLookup, type InfluxDBChunkedResult, type InfluxDBResult, type OutputFormat, type OutputOption, type TagInfo,
 } from './query/output/index.js';
 import type { RecordBatch } from 'apache-arrow';
 import { HttpTransport, parseRejectedLines, readErrorMessage, redactQuery, toConnectionError, type TransportResponse } from './transport/http-transport.js';
@@ -219,6 +220,24 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
       output: o.output, query: text, parser: o.parser, db: o.db, epoch: epoch ?? 'n', schemas: this.#schemas,
       arrow: o.columnTypes === undefined ? undefined : { columnTypes: o.columnTypes },
     };
+    if (o.output === 'arrow') {
+      // Straight from the body's bytes into typed columns: no row arrays, no BigInt per value.
+      const lookup = (m: string) => this.#schemas.get(m, o.db);
+      const arrowOpts = { epoch: ctx.epoch, ...ctx.arrow };
+      if (o.chunked) return arrowBatches(res, lookup, arrowOpts, this.#opts.describe);
+      let bytes: Uint8Array;
+      try {
+        bytes = await res.body.bytes();
+      } catch (err) {
+        throw toConnectionError(err, `query to ${this.#opts.describe}`);
+      }
+      try {
+        return await jsonToArrowAsync(bytes, lookup, arrowOpts, res.statusCode);
+      } catch (err) {
+        if (err instanceof SyntaxError) throw new InfluxDBError(`the query answer is not valid JSON: ${err.message}`, { cause: err });
+        throw err;
+      }
+    }
     if (o.chunked) return formatChunks(streamChunks(res, this.#opts.describe), ctx);
     return formatResponse(await this.#readWhole(res), ctx);
   }
@@ -382,6 +401,18 @@ async function* streamChunks(res: TransportResponse, describe: string): AsyncIte
     throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
   } finally {
     // The consumer may stop early: release the socket instead of reading the rest.
+    if (!res.body.destroyed) res.body.destroy();
+  }
+}
+
+/** Chunked arrow output: each NDJSON line converted straight into record batches. */
+async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): AsyncGenerator<RecordBatch, void, undefined> {
+  try {
+    yield* jsonChunksToRecordBatches(splitLines(res.body), lookup, options, res.statusCode);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new InfluxDBError(`a chunk of the query answer is not valid JSON: ${err.message}`, { cause: err });
+    throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
+  } finally {
     if (!res.body.destroyed) res.body.destroy();
   }
 }
