@@ -11,7 +11,7 @@ import {
   type ClientOptions, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions,
 } from './options.js';
 import { parseExactJson } from './query/exact-json.js';
-import { parseNdjson, splitLines } from './query/ndjson.js';
+import { parseNdjson, splitLineBytes } from './query/ndjson.js';
 import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
@@ -408,7 +408,7 @@ async function* streamChunks(res: TransportResponse, describe: string): AsyncIte
 /** Chunked arrow output: each NDJSON line converted straight into record batches. */
 async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): AsyncGenerator<RecordBatch, void, undefined> {
   try {
-    yield* jsonChunksToRecordBatches(splitLines(res.body), lookup, options, res.statusCode);
+    yield* jsonChunksToRecordBatches(splitLineBytes(res.body), lookup, options, res.statusCode);
   } catch (err) {
     if (err instanceof SyntaxError) throw new InfluxDBError(`a chunk of the query answer is not valid JSON: ${err.message}`, { cause: err });
     throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);

@@ -8,28 +8,19 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Yield each complete, non-empty line of a UTF-8 byte stream as a string
- * (without its `\n`, and without a trailing `\r`). A final line without a
- * trailing `\n` is yielded too.
- *
- * Bytes are kept as bytes until a line is complete, so multi-byte characters
- * split across chunks decode correctly (`\n` never occurs inside a multi-byte
- * UTF-8 sequence). Memory is bounded by the longest line plus one chunk: the
- * body is never concatenated as a whole. A UTF-8 BOM at the very start of the
- * stream is skipped; malformed UTF-8 decodes to U+FFFD, as `Response.text()`
- * would.
+ * Yield each complete, non-empty line of a byte stream as bytes (without its `\n`, and without
+ * a trailing `\r`). A final line without a trailing `\n` is yielded too. Bytes are kept as bytes
+ * until a line is complete, and memory is bounded by the longest line plus one chunk: the body
+ * is never concatenated as a whole. A UTF-8 BOM at the very start of the stream is skipped.
+ * A yielded line may be a view into a chunk of the source: use it before asking for the next.
  */
-export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  // Pieces of the current incomplete line. A tail of a chunk is copied (so the
-  // rest of that chunk can be freed); whole newline-free chunks are kept by
-  // reference. Sources must not mutate a chunk after yielding it.
+export async function* splitLineBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
   let firstLine = true;
 
-  /** Join `pending` + `last` and decode, stripping a trailing CR (and a BOM on the first line). */
-  const takeLine = (last: Uint8Array | undefined): string => {
+  /** Join `pending` + `last`, stripping a trailing CR (and a BOM on the first line). */
+  const takeLine = (last: Uint8Array | undefined): Uint8Array => {
     let bytes: Uint8Array;
     if (pending.length === 0) {
       bytes = last ?? EMPTY;
@@ -53,8 +44,8 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
     }
     let end = bytes.length;
     if (end > begin && bytes[end - 1] === CR) end--;
-    if (end <= begin) return '';
-    return decoder.decode(begin === 0 && end === bytes.length ? bytes : bytes.subarray(begin, end));
+    if (end <= begin) return EMPTY;
+    return begin === 0 && end === bytes.length ? bytes : bytes.subarray(begin, end);
   };
 
   for await (const chunk of source) {
@@ -78,6 +69,16 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
     const line = takeLine(undefined);
     if (line.length > 0) yield line;
   }
+}
+
+/**
+ * Yield each complete, non-empty line of a UTF-8 byte stream as a string (see `splitLineBytes`).
+ * Multi-byte characters split across chunks decode correctly (`\n` never occurs inside a
+ * multi-byte UTF-8 sequence); malformed UTF-8 decodes to U+FFFD, as `Response.text()` would.
+ */
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  for await (const line of splitLineBytes(source)) yield decoder.decode(line);
 }
 
 const EMPTY = new Uint8Array(0);
