@@ -4,11 +4,12 @@
  */
 import { inspect } from 'node:util';
 import { InfluxDBError, InfluxDBQueryError, InfluxDBWriteError, ClientClosedError, InvalidOptionError, InvalidQueryError, truncateText } from './errors.js';
-import { encodeAny } from './encode/input.js';
+import { encodeForWrite } from './encode/route.js';
+import { EncoderPool } from './pool/encoder-pool.js';
 import type { WriteData } from './encode/input.js';
 import {
   resolveClientOptions, resolvePrecision, resolveQueryOptions, resolveWriteOptions, typeName,
-  type ClientOptions, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions,
+  type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions,
 } from './options.js';
 import { parseExactJson } from './query/exact-json.js';
 import { parseNdjson, splitLineBytes } from './query/ndjson.js';
@@ -90,6 +91,9 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   #rp: string | undefined;
   #precision: Precision;
   #output: OutputFormat;
+  #encoder: EncoderChoice;
+  // Started on the first write that needs it; its workers exit when idle.
+  #pool: EncoderPool | undefined;
   #closed = false;
 
   constructor(options?: string | (ClientOptions & { output?: O })) {
@@ -98,6 +102,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
     this.#rp = this.#opts.rp;
     this.#precision = this.#opts.precision;
     this.#output = this.#opts.output;
+    this.#encoder = this.#opts.encoder;
     this.#transport = new HttpTransport(this.#opts);
   }
 
@@ -128,6 +133,21 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   set database(value: string | undefined) {
     this.db = value;
   }
+  /** The encoder of writes: `ts`, `wasm` (on the worker pool) or `auto`. */
+  get encoder(): EncoderChoice {
+    return this.#encoder;
+  }
+  set encoder(value: EncoderChoice) {
+    if (value !== 'ts' && value !== 'wasm' && value !== 'auto') throw new InvalidOptionError(`encoder must be one of 'ts', 'wasm', 'auto' (got ${JSON.stringify(value)})`);
+    this.#encoder = value;
+  }
+
+  #getPool = (): EncoderPool => {
+    this.#checkOpen();
+    this.#pool ??= new EncoderPool({ size: this.#opts.workers, kernel: 'wasm' });
+    return this.#pool;
+  };
+
   get rp(): string | undefined {
     return this.#rp;
   }
@@ -180,7 +200,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   async write(data: WriteData, options?: WriteOptions): Promise<true | WriteReport> {
     this.#checkOpen();
     const w = resolveWriteOptions(options, this);
-    const { bodies, lines: total, skippedRows } = await encodeAny(data, w, this.#opts.maxBodyBytes);
+    const { bodies, lines: total, skippedRows } = await encodeForWrite(data, w, w.encoder ?? this.#encoder, this.#opts.maxBodyBytes, this.#getPool);
     let written = 0;
     for (const b of bodies) {
       this.#checkOpen();
@@ -361,7 +381,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#transport.close();
+    await Promise.all([this.#transport.close(), this.#pool?.close()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -60,7 +60,18 @@ export interface ClientOptions {
   allowInsecureAuth?: boolean;
   /** Query output format: `raw` (default), `iterable`, `arrow` (alias `dataframe`). */
   output?: OutputOption;
+  /**
+   * Line-protocol encoder for points and Arrow tables: `ts` (TypeScript, calling thread), `wasm`
+   * (WebAssembly on the worker pool) or `auto` (default: small writes in the calling thread,
+   * large ones on the pool).
+   */
+  encoder?: EncoderChoice;
+  /** Worker threads of the encoder pool (default: available parallelism). Started on first use. */
+  workers?: number;
 }
+
+export type EncoderChoice = 'ts' | 'wasm' | 'auto';
+const kEncoders: readonly EncoderChoice[] = ['ts', 'wasm', 'auto'];
 
 export interface WriteOptions {
   /** Measurement for points that have none. */
@@ -82,6 +93,8 @@ export interface WriteOptions {
   timeColumn?: string;
   /** Arrow input: columns written as tags besides the dictionary-encoded string columns. */
   tagColumns?: readonly string[];
+  /** The encoder of this write (default: the client's `encoder`). */
+  encoder?: EncoderChoice;
 }
 
 /** Epoch unit of returned timestamps (`/query?epoch=`). */
@@ -126,6 +139,8 @@ export interface ResolvedClientOptions {
   dispatcher: Dispatcher | undefined;
   maxBodyBytes: number;
   output: OutputFormat;
+  encoder: EncoderChoice;
+  workers: number | undefined;
   /** For messages and logs: the server address without credentials. */
   describe: string;
 }
@@ -143,11 +158,11 @@ export const CLIENT_DEFAULTS = {
 
 const kClientKeys = new Set<string>([
   'url', 'host', 'port', 'path', 'ssl', 'tls', 'unixSocket', 'username', 'password', 'token', 'db', 'database',
-  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output',
+  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output', 'encoder', 'workers',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
 const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings', 'nonFinite', 'invalidRows', 'timeColumn', 'tagColumns']);
-const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp']);
+const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp', 'encoder']);
 const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'output', 'parser', 'columnTypes']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
 const kColumnTypes = new Set<string>([...kFieldTypes, 'tag', 'time']);
@@ -322,12 +337,15 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     protocol, host, port, basePath: path, origin, unixSocket, tls, authorization,
     db: db ?? database ?? fromUrl.db, rp, precision, timeout, headers, dispatcher, maxBodyBytes, describe,
     output: opts.output === undefined ? 'raw' : resolveOutput(opts.output, 'options.output'),
+    encoder: optEnum(opts, 'encoder', 'options', kEncoders) ?? 'auto',
+    workers: optInt(opts, 'workers', 'options', 1, 256),
   };
 }
 
 export interface ResolvedWriteOptions extends ResolvedEncodeOptions {
   db: string;
   rp: string | undefined;
+  encoder: EncoderChoice | undefined;
 }
 
 /** The options that shape encoding, shared by `write()` and `encode()`. */
@@ -397,7 +415,8 @@ export function resolveWriteOptions(input: WriteOptions | undefined, client: { d
   const db = optString(opts, 'db', 'write options') ?? client.db;
   if (db === undefined || db === '') fail('no database: set db on the client (client.db = "mydb") or pass { db } to write()');
   const rp = optString(opts, 'rp', 'write options') ?? client.rp;
-  return { ...resolveEncodeParts(opts, 'write options', client.precision), db, rp };
+  const encoder = optEnum(opts, 'encoder', 'write options', kEncoders);
+  return { ...resolveEncodeParts(opts, 'write options', client.precision), db, rp, encoder };
 }
 
 export interface ResolvedQueryOptions {
