@@ -17,8 +17,8 @@ function table(n: number, offset = 0): A.Table {
   return new A.Table({
     time: A.makeVector(A.makeData({ type: new A.TimestampNanosecond(), length: n, data: time })),
     host: A.vectorFromArray(Array.from({ length: n }, (_, i) => `h${i % 5}`), new A.Dictionary(new A.Utf8(), new A.Int32())),
-    v: A.vectorFromArray(Float64Array.from({ length: n }, (_, i) => i / 8), new A.Float64()),
-    n: A.vectorFromArray(BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1_000_000_007n), new A.Int64()),
+    v: A.makeVector(Float64Array.from({ length: n }, (_, i) => i / 8)),
+    n: A.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1_000_000_007n)),
     s: A.vectorFromArray(Array.from({ length: n }, (_, i) => `s "${i}" \\`), new A.Utf8()),
   });
 }
