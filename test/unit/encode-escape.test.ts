@@ -242,7 +242,7 @@ describe('round trip through a reference InfluxDB 1.x unescaper (property)', () 
         const enc = new PointEncoder({ precision: 'n' });
         let line: string;
         try {
-          line = enc.encode({ measurement: m, tags: { [tk]: tv }, fields: { [fk]: sv }, time: 1n }, 0);
+          line = enc.encode({ measurement: m, tags: { [tk]: tv }, fields: { [fk]: sv }, time: 1n }, 0)!;
         } catch (e) {
           // Only inputs the checks refuse may fail, and they must fail as InvalidPointError.
           expect((e as { code?: string }).code).toBe('FI_ERR_INVALID_POINT');

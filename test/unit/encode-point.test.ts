@@ -175,7 +175,7 @@ describe('field values', () => {
     fc.assert(
       fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
         const l = enc.encode({ measurement: 'm', fields: { v: x }, time: 0 }, 0);
-        const text = /^m v=(\S+) 0$/.exec(l)![1]!;
+        const text = /^m v=(\S+) 0$/.exec(l!)![1]!;
         expect(text).not.toMatch(/i$/);
         expect(Object.is(Number(text), x)).toBe(true);
       }),
@@ -187,7 +187,7 @@ describe('field values', () => {
     const enc = new PointEncoder({ precision: 'n' });
     fc.assert(
       fc.property(fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n), (x) => {
-        const text = /^m v=(\S+) 0$/.exec(enc.encode({ measurement: 'm', fields: { v: x }, time: 0 }, 0))![1]!;
+        const text = /^m v=(\S+) 0$/.exec(enc.encode({ measurement: 'm', fields: { v: x }, time: 0 }, 0)!)![1]!;
         expect(text).toMatch(/^-?\d+i$/);
         expect(BigInt(text.slice(0, -1))).toBe(x);
       }),

@@ -398,7 +398,7 @@ describe('resolveWriteOptions', () => {
   });
 
   it('rejects unknown option names', () => {
-    expectOptionError(write({ database: 'x' }), /unknown write option "database" \(known: measurement, precision, tags, fieldTypes, allowNewlinesInStrings, nonFinite, invalidRows, timeColumn, tagColumns, db, rp\)/);
+    expectOptionError(write({ database: 'x' }), /unknown write option "database" \(known: measurement, precision, tags, fieldTypes, allowNewlinesInStrings, nonFinite, invalidRows, timeColumn, tagColumns, db, rp, encoder\)/);
   });
 
   it('rejects wrong types', () => {
@@ -432,17 +432,19 @@ describe('resolveWriteOptions', () => {
 });
 
 describe('resolveQueryOptions', () => {
-  const c = { db: 'clientdb', rp: undefined };
+  const c = { db: 'clientdb', rp: undefined, output: 'raw' as const };
   const query = (o: unknown) => () => resolveQueryOptions(o as QueryOptions, c);
 
   it('inherits db and rp; no epoch, not chunked by default', () => {
-    expect(resolveQueryOptions(undefined, c)).toEqual({ db: 'clientdb', rp: undefined, epoch: undefined, params: undefined, chunked: false, chunkSize: undefined });
+    expect(resolveQueryOptions(undefined, c)).toEqual({
+      db: 'clientdb', rp: undefined, epoch: undefined, params: undefined, chunked: false, chunkSize: undefined, output: 'raw', parser: undefined, columnTypes: undefined,
+    });
   });
 
   it('accepts all options, epoch aliases and every param type', () => {
     const params = { s: 'x', n: 1.5, b: 2n, t: true };
     const r = resolveQueryOptions({ db: 'd', rp: 'r', epoch: 'ns' as Precision, params, chunked: true, chunkSize: 100 }, c);
-    expect(r).toEqual({ db: 'd', rp: 'r', epoch: 'n', params, chunked: true, chunkSize: 100 });
+    expect(r).toEqual({ db: 'd', rp: 'r', epoch: 'n', params, chunked: true, chunkSize: 100, output: 'raw', parser: undefined, columnTypes: undefined });
     expect(resolveQueryOptions({ epoch: 'ms' }, c).epoch).toBe('ms');
   });
 
@@ -489,5 +491,19 @@ describe('encode() options', () => {
     expect(() => encode({ fields: { v: 1 } }, { precision: 'x' } as never)).toThrow(/encode options\.precision must be one of n, u, ms, s, m, h/);
     expect(() => encode({ fields: { v: 1 } }, 'ms' as never)).toThrow(/encode options must be an object \(got string\)/);
     expect(encode({ fields: { v: 1 }, time: 5 }, { measurement: 'm', precision: 's' }).toString()).toBe('m v=1 5\n');
+  });
+});
+
+describe('encoder and workers options', () => {
+  it('default to auto and the available parallelism, and are validated', () => {
+    const r = resolveClientOptions({});
+    expect(r.encoder).toBe('auto');
+    expect(r.workers).toBeUndefined();
+    expect(resolveClientOptions({ encoder: 'wasm', workers: 2 })).toMatchObject({ encoder: 'wasm', workers: 2 });
+    expectOptionError(() => resolveClientOptions({ encoder: 'gpu' as never }), /options\.encoder must be one of 'ts', 'wasm', 'auto' \(got "gpu"\)/);
+    expectOptionError(() => resolveClientOptions({ workers: 0 }), /options\.workers must be an integer from 1 to 256 \(got number 0\)/);
+    const w = resolveWriteOptions({ encoder: 'ts' }, { db: 'd', rp: undefined, precision: 'n' });
+    expect(w.encoder).toBe('ts');
+    expectOptionError(() => resolveWriteOptions({ encoder: 1 as never }, { db: 'd', rp: undefined, precision: 'n' }), /write options\.encoder must be one of 'ts', 'wasm', 'auto' \(got 1\)/);
   });
 });
