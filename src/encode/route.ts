@@ -37,19 +37,11 @@ export async function encodeForWrite(
   // Arrays of point objects: built into columns here, encoded by the workers. Other inputs
   // (line protocol, generators, mixed items) stay on the calling thread.
   if (Array.isArray(data) && data.length > 0 && (choice === 'wasm' || data.length >= POOL_MIN_ROWS) && data.every(isPointObject)) {
-    const p = pool();
-    const bodies: EncodedInput['bodies'] = [];
-    const skippedRows: number[] = [];
-    let lines = 0;
-    for (const layout of pointsToLayouts(data as Point[], { ...w, maxBodyBytes })) {
-      const r = await p.encodeLayout(layout, {
-        maxBodyBytes, rowBase: layout.rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings,
-      });
-      for (const b of r.bodies) bodies.push(b);
-      for (const s of r.skippedRows) skippedRows.push(s);
-      lines += r.lines;
-    }
-    return { bodies, lines, skippedRows };
+    // One pool job over all layouts, so that small layouts share tasks and run in parallel.
+    const layouts = [...pointsToLayouts(data as Point[], { ...w, maxBodyBytes })].map((layout) => ({ layout, rowBase: layout.rowBase }));
+    return pool().encodeLayouts(layouts, {
+      maxBodyBytes, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings,
+    });
   }
   return encodeAny(data, w, maxBodyBytes);
 }

@@ -207,6 +207,33 @@ export class EncoderPool {
   }
 
   /**
+   * Encodes several layouts (all their rows), as `encodeLayout` on each in turn would, bodies and
+   * skipped rows in the same order and the first error in that order; but small layouts share
+   * tasks (and bodies), so that many small layouts (one per measurement and schema) keep the
+   * workers busy. A lazy iterable is read while the first tasks run; an exception it throws
+   * rejects the encode after the errors of the layouts before it.
+   */
+  encodeLayouts(items: Iterable<{ readonly layout: ColumnarLayout; readonly rowBase?: number }>, options: Omit<PoolEncodeOptions, 'rowBase' | 'from' | 'to' | 'skippedRows'>): Promise<PoolEncodeResult> {
+    try {
+      this.#checkOpen();
+      const settings = settingsOf(options);
+      let total: number | undefined;
+      if (Array.isArray(items)) total = (items as readonly { layout: ColumnarLayout }[]).reduce((n, it) => n + it.layout.rows, 0);
+      const job = new Job(this, settings, total === undefined ? Math.min(this.maxRowsPerTask, kStreamRowsPerTask) : this.#rowsPerTask(total));
+      let failure: { error: unknown } | undefined;
+      try {
+        for (const { layout, rowBase } of items) job.addLayout({ layout, rowBase: rowBase ?? 0, end: layout.rows }, 0, layout.rows);
+        job.flush();
+      } catch (error) {
+        failure = { error };
+      }
+      return this.#track(job.finish(failure));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
    * Encodes Arrow input in the pool (layouts built on this thread by `ArrowLayoutBuilder`, encoded
    * by the workers): the result of `encodeArrow` (`src/encode/arrow/index.ts`), same bytes and
    * errors. Batches of an iterable are sent to the workers as they are read.

@@ -220,6 +220,44 @@ describe('pool bytes === single-thread bytes', () => {
     );
   });
 
+  it('several layouts at once: each layout\'s single-thread result in turn (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(specArb, { minLength: 1, maxLength: 4 }), fc.nat(3), fc.boolean(), async (specs, which, lazy) => {
+        const maxBodyBytes = specs[0]!.maxBodyBytes;
+        const o: ArrowEncodeOptions = { ...specs[0]!.options };
+        const items: { layout: ColumnarLayout; rowBase: number }[] = [];
+        let rowBase = 0;
+        for (const spec of specs) {
+          try {
+            for (const l of layoutsOf(buildTable(spec), o)) {
+              items.push({ layout: l.layout, rowBase });
+              rowBase += l.layout.rows;
+            }
+          } catch (e) {
+            if (e instanceof InvalidPointError || e instanceof InvalidOptionError) continue;
+            throw e;
+          }
+        }
+        // The single-thread results, layout after layout, up to the first error.
+        let expected: Outcome = { ok: true, bodies: [], lines: 0, skipped: [] };
+        for (const it of items) {
+          const r = single(it.layout, maxBodyBytes, layoutOptions(o, it.rowBase));
+          if (!r.ok) {
+            expected = r;
+            break;
+          }
+          if (expected.ok) expected = { ok: true, bodies: [...expected.bodies, ...r.bodies], lines: expected.lines + r.lines, skipped: [...expected.skipped, ...r.skipped] };
+        }
+        const input = lazy ? (function* () {
+          yield* items;
+        })() : items;
+        const { rowBase: _, ...encodeOptions } = layoutOptions(o, 0);
+        expectSame(expected, await pooled(pools3[which]!.encodeLayouts(input, { ...encodeOptions, maxBodyBytes })), maxBodyBytes);
+      }),
+      { numRuns: Number(process.env.POOL_RUNS ?? 100) },
+    );
+  });
+
   it('rows from .. to with a rowBase', async () => {
     const { layout } = layoutsOf(toArrowTable(makeWorkload(5000)), { measurement: 'cpu', precision: 'n' })[0]!;
     const pool = pools3[2]!;
