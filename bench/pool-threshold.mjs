@@ -16,10 +16,10 @@ const { EncoderPool } = await import(new URL('pool/encoder-pool.js', dist).href)
 
 const OPTIONS = { measurement: 'cpu', precision: 'n' };
 const MAX_BODY = 5_000_000;
-const REPS = 15;
+const REPS = 9;
 const pool = new EncoderPool({ size: 2, kernel: 'wasm' });
 const wasm = new WasmEncoder();
-const big = toArrowTable(makeWorkload(200_000));
+const big = toArrowTable(makeWorkload(1_000_000));
 await pool.encodeArrow(big, OPTIONS, MAX_BODY); // start and warm the workers
 
 async function time(fn) {
@@ -34,7 +34,7 @@ async function time(fn) {
 
 console.log('| rows | TS, calling thread ms | WASM, calling thread ms | pool of 2 (WASM) ms |');
 console.log('|---|---|---|---|');
-for (const rows of [1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000]) {
+for (const rows of [1_000, 10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]) {
   const t = big.slice(0, rows);
   const ts = await time(() => encodeArrowSync(t, OPTIONS, MAX_BODY));
   const w = await time(() => {

@@ -5,16 +5,45 @@
  */
 import type { EncoderChoice, ResolvedWriteOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
-import { isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput } from './arrow/index.js';
+import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput, type ArrowRecordBatch, type ArrowTable } from './arrow/index.js';
+import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
+import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
 import { pointsToLayouts } from './columnar/point-builder.js';
 import { encodeAny, type EncodedInput } from './input.js';
 import type { Point } from './point-encoder.js';
 
 /**
- * Rows from which `auto` uses the pool. Measured with bench/pool-threshold.mjs on the 2-core
- * machine: below it the calling thread finishes first (worker start and transfers dominate).
+ * Where `auto` sends a write, measured with bench/pool-threshold.mjs on the 2-core machine
+ * (median ms for the workload table, layout build included):
+ *
+ *   rows        TS thread   WASM thread   pool of 2
+ *   10,000         13.2         3.1          3.0
+ *   100,000        57.8        18.8         25.7
+ *   500,000       305.1        82.8         72.9
+ *   1,000,000     765.3       163.4        147.9
+ *
+ * The WebAssembly encoder in the calling thread beats the TypeScript one at every size; the
+ * pool wins only from about half a million rows of a table (building the layout and copying it
+ * to the workers happens on the main thread). Point objects go to the pool sooner: building
+ * their columns is cheap next to the point encoder they replace.
  */
-export const POOL_MIN_ROWS = 20_000;
+export const POOL_MIN_TABLE_ROWS = 500_000;
+export const POOL_MIN_POINTS = 20_000;
+
+/** A table or batch encoded by the WebAssembly encoder in this thread (as `encodeArrow` does with TS). */
+function encodeArrowInThreadWasm(data: ArrowTable | ArrowRecordBatch, w: ResolvedWriteOptions, maxBodyBytes: number): EncodedInput {
+  const builder = new ArrowLayoutBuilder(w);
+  const writer = new ColumnarBodyWriter(maxBodyBytes);
+  const skippedRows: number[] = [];
+  let rowBase = 0;
+  for (const batch of isArrowTable(data) ? (data as ArrowTable).batches : [data as ArrowRecordBatch]) {
+    const layout = builder.layout(batch, rowBase);
+    encodeLayoutWasm(layout, writer, { rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
+    rowBase += layout.rows;
+  }
+  const lines = writer.lineCount;
+  return { bodies: writer.finish(), lines, skippedRows };
+}
 
 function arrowRows(data: unknown): number | undefined {
   if (isArrowTable(data) || isArrowRecordBatch(data)) return (data as { numRows: number }).numRows;
@@ -31,12 +60,12 @@ export async function encodeForWrite(
   if (choice === 'ts') return encodeAny(data, w, maxBodyBytes);
   if (isArrowInput(data)) {
     const rows = arrowRows(data);
-    if (choice === 'wasm' || rows === undefined || rows >= POOL_MIN_ROWS) return pool().encodeArrow(data as ArrowInput, w, maxBodyBytes);
-    return encodeAny(data, w, maxBodyBytes);
+    if (choice === 'wasm' || rows === undefined || rows >= POOL_MIN_TABLE_ROWS) return pool().encodeArrow(data as ArrowInput, w, maxBodyBytes);
+    return encodeArrowInThreadWasm(data as ArrowTable | ArrowRecordBatch, w, maxBodyBytes);
   }
   // Arrays of point objects: built into columns here, encoded by the workers. Other inputs
   // (line protocol, generators, mixed items) stay on the calling thread.
-  if (Array.isArray(data) && data.length > 0 && (choice === 'wasm' || data.length >= POOL_MIN_ROWS) && data.every(isPointObject)) {
+  if (Array.isArray(data) && data.length > 0 && (choice === 'wasm' || data.length >= POOL_MIN_POINTS) && data.every(isPointObject)) {
     // One pool job over all layouts, so that small layouts share tasks and run in parallel.
     const layouts = [...pointsToLayouts(data as Point[], { ...w, maxBodyBytes })].map((layout) => ({ layout, rowBase: layout.rowBase }));
     return pool().encodeLayouts(layouts, {
