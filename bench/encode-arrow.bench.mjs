@@ -34,7 +34,7 @@ const w = makeWorkload(ROWS);
 const table = toArrowTable(w);
 let points = toPoints(w);
 {
-  const a = Buffer.concat(encodeSync(points, { precision: 'n' }, MAX_BODY).map((b) => b.body));
+  const a = Buffer.concat(encodeSync(points, { precision: 'n' }, MAX_BODY).bodies.map((b) => b.body));
   const b = Buffer.concat(encodeArrowSync(table, OPTIONS, MAX_BODY).bodies.map((x) => x.body));
   if (!a.equals(b)) throw new Error('columnar and point encoder bytes differ');
   console.log(`${ROWS} rows, ${a.length} bytes of line protocol (${(a.length / ROWS).toFixed(1)} B/line), identical from both encoders; first line:`);
@@ -48,7 +48,7 @@ let lineBytes = 0;
 const bench = new Bench({ iterations: ITERATIONS, time: 0, warmupIterations: 1, warmupTime: 0 });
 bench
   .add('point encoder, prebuilt point objects', () => {
-    lineBytes = bytesOf(encodeSync(points, { precision: 'n' }, MAX_BODY));
+    lineBytes = bytesOf(encodeSync(points, { precision: 'n' }, MAX_BODY).bodies);
   })
   .add('columnar, Arrow table (from-arrow + encode)', () => {
     lineBytes = bytesOf(encodeArrowSync(table, OPTIONS, MAX_BODY).bodies);
