@@ -25,7 +25,7 @@ import {
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import type { Epoch } from '../../options.js';
-import type { QueryResponse, QueryValue, Series } from '../response.js';
+import type { QueryResponse, Series } from '../response.js';
 import { seriesLabel } from './iterable.js';
 import type { InfluxFieldType, MeasurementSchema } from './schema.js';
 
@@ -62,20 +62,22 @@ export const kMetaPartial = 'partial';
 /** Field metadata `influx_kind`: `time`, `field`, `tag` (a column of the rows) or `group_tag` (a GROUP BY constant). */
 export const kFieldKind = 'influx_kind';
 
-type Kind = 'time' | 'float' | 'integer' | 'unsigned' | 'string' | 'boolean' | 'tag' | 'null';
-type Rows = QueryValue[][];
+/** The type a column is built as (shared with `json-columns.ts`). */
+export type Kind = 'time' | 'float' | 'integer' | 'unsigned' | 'string' | 'boolean' | 'tag' | 'null';
+/** One column's values (`undefined` counts as null). */
+export type Column = readonly unknown[];
 
-const kLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const kTwo32 = 4294967296;
+export const kLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const kTwo32 = 4294967296;
 const kInt64Min = -(2n ** 63n);
 const kInt64Max = 2n ** 63n - 1n;
 const kUint64Max = 2n ** 64n - 1n;
 
 // ---------------------------------------------------------------------------------------------
-// Column builders. Each walks one column of the rows once, filling typed arrays; `undefined`
+// Column builders (shared with `json-columns.ts`). Each walks one column once, filling typed arrays; `undefined`
 // means a value does not fit the type (the caller then infers the type from the values).
 
-class Validity {
+export class Validity {
   bitmap: Uint8Array | undefined;
   nulls = 0;
   constructor(readonly length: number) {}
@@ -86,15 +88,15 @@ class Validity {
   }
 }
 
-function props(v: Validity): { nullCount: number; nullBitmap?: Uint8Array } {
+export function props(v: Validity): { nullCount: number; nullBitmap?: Uint8Array } {
   return v.bitmap === undefined ? { nullCount: 0 } : { nullCount: v.nulls, nullBitmap: v.bitmap };
 }
 
-function buildFloat(rows: Rows, c: number, n: number, acceptBigint: boolean): Data | undefined {
+export function buildFloat(col: Column, n: number, acceptBigint: boolean): Data | undefined {
   const values = new Float64Array(n);
   const valid = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     if (typeof v === 'number') values[i] = v;
     else if (v === null || v === undefined) valid.clear(i);
     else if (typeof v === 'bigint' && acceptBigint) values[i] = Number(v);
@@ -108,14 +110,14 @@ function buildFloat(rows: Rows, c: number, n: number, acceptBigint: boolean): Da
  * they are and read back to check the range (a store wraps modulo 2^64); safe integers are
  * written as two 32-bit halves, with no BigInt allocated per value.
  */
-function fillInt64(rows: Rows, c: number, n: number, unsigned: boolean, mul: number, isoStrings: boolean): { values: BigInt64Array; valid: Validity } | undefined {
+export function fillInt64(col: Column, n: number, unsigned: boolean, mul: number, isoStrings: boolean): { values: BigInt64Array; valid: Validity } | undefined {
   const values = new BigInt64Array(n);
   const store: BigInt64Array | BigUint64Array = unsigned ? new BigUint64Array(values.buffer) : values;
   const words = kLittleEndian ? new Int32Array(values.buffer) : undefined;
   const valid = new Validity(n);
   const bigMul = BigInt(mul);
   for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     if (typeof v === 'bigint') {
       const b = mul === 1 ? v : v * bigMul;
       store[i] = b;
@@ -150,15 +152,15 @@ function fillInt64(rows: Rows, c: number, n: number, unsigned: boolean, mul: num
   return { values, valid };
 }
 
-function buildInt64(rows: Rows, c: number, n: number, unsigned = false): Data | undefined {
-  const filled = fillInt64(rows, c, n, unsigned, 1, false);
+export function buildInt64(col: Column, n: number, unsigned = false): Data | undefined {
+  const filled = fillInt64(col, n, unsigned, 1, false);
   if (filled === undefined) return undefined;
   // A Uint64 column is filled as int64 bit patterns: the same bytes.
   if (unsigned) return makeData({ type: new Uint64(), length: n, data: new BigUint64Array(filled.values.buffer), ...props(filled.valid) });
   return makeData({ type: new Int64(), length: n, data: filled.values, ...props(filled.valid) });
 }
 
-function buildUtf8(rows: Rows, c: number, n: number, stringify: boolean): Data | undefined {
+export function buildUtf8(col: Column, n: number, stringify: boolean): Data | undefined {
   const offsets = new Int32Array(n + 1);
   const valid = new Validity(n);
   // Optimistic ASCII pass: characters copied straight into the byte buffer.
@@ -166,7 +168,7 @@ function buildUtf8(rows: Rows, c: number, n: number, stringify: boolean): Data |
   let pos = 0;
   let i = 0;
   ascii: for (; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     let s: string;
     if (typeof v === 'string') s = v;
     else if (v === null || v === undefined) {
@@ -194,7 +196,7 @@ function buildUtf8(rows: Rows, c: number, n: number, stringify: boolean): Data |
   // becomes U+FFFD, 3 bytes, as Buffer.byteLength counts it).
   let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     let s: string;
     if (typeof v === 'string') s = v;
     else if (v === null || v === undefined) {
@@ -217,12 +219,11 @@ function buildUtf8(rows: Rows, c: number, n: number, stringify: boolean): Data |
   return makeData({ type: new Utf8(), length: n, data: bytes.subarray(0, pos), valueOffsets: offsets, ...props(valid) });
 }
 
-function utf8Vector(values: string[]): Vector<Utf8> {
-  const rows = values.map((v) => [v]);
-  return makeVector(buildUtf8(rows, 0, values.length, false) as Data<Utf8>);
+export function utf8Vector(values: string[]): Vector<Utf8> {
+  return makeVector(buildUtf8(values, values.length, false) as Data<Utf8>);
 }
 
-function buildDictionary(rows: Rows, c: number, n: number, type: Dictionary<Utf8, Int32>): Data | undefined {
+export function buildDictionary(col: Column, n: number, type: Dictionary<Utf8, Int32>): Data | undefined {
   const indices = new Int32Array(n);
   const valid = new Validity(n);
   const seen = new Map<string, number>();
@@ -230,7 +231,7 @@ function buildDictionary(rows: Rows, c: number, n: number, type: Dictionary<Utf8
   let last: string | undefined;
   let lastIndex = 0;
   for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     if (typeof v === 'string') {
       if (v !== last) {
         let k = seen.get(v);
@@ -256,16 +257,52 @@ function constantDictionary(value: string, n: number, type: Dictionary<Utf8, Int
   return makeData({ type, length: n, nullCount: 0, data: new Int32Array(n), dictionary: utf8Vector([value]) });
 }
 
-function buildBool(rows: Rows, c: number, n: number): Data | undefined {
+export function buildBool(col: Column, n: number): Data | undefined {
   const bits = new Uint8Array((n + 7) >> 3);
   const valid = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     if (v === true) bits[i >> 3]! |= 1 << (i & 7);
     else if (v === null || v === undefined) valid.clear(i);
     else if (v !== false) return undefined;
   }
   return makeData({ type: new Bool(), length: n, data: bits, ...props(valid) });
+}
+
+/** What the numbers of a column say about its type (the number part of `inferKind`). */
+export class NumberStats {
+  fractional = false;
+  bigints = 0;
+  beyondInt64 = false;
+  beyondUint64 = false;
+  negative = false;
+
+  number(v: number): void {
+    if (!Number.isInteger(v)) this.fractional = true;
+    else if (!Number.isSafeInteger(v)) {
+      this.bigints++;
+      if (v >= 2 ** 63 || v < -(2 ** 63)) this.beyondInt64 = true;
+      if (v >= 2 ** 64) this.beyondUint64 = true;
+    }
+    if (v < 0) this.negative = true;
+  }
+
+  bigint(v: bigint): void {
+    this.bigints++;
+    if (v > kInt64Max || v < kInt64Min) this.beyondInt64 = true;
+    if (v > kUint64Max) this.beyondUint64 = true;
+    if (v < 0n) this.negative = true;
+  }
+
+  /** The kind of a column of these numbers (at least one), named `name`. */
+  kind(name: string): Kind {
+    if (this.fractional) return 'float';
+    if (this.bigints > 0 || /^count(_|$)/.test(name)) {
+      if (!this.beyondInt64) return 'integer';
+      return this.negative || this.beyondUint64 ? 'float' : 'unsigned';
+    }
+    return 'float';
+  }
 }
 
 /**
@@ -279,33 +316,20 @@ function buildBool(rows: Rows, c: number, n: number): Data | undefined {
  *   (Float64 when some are negative or beyond 2^64);
  * - a mix of kinds: Utf8 of `String(value)`.
  */
-function inferKind(rows: Rows, c: number, n: number, name: string): Kind {
+export function inferKind(col: Column, n: number, name: string): Kind {
+  const nums = new NumberStats();
   let numbers = 0;
-  let fractional = false;
-  let bigints = 0;
-  let beyondInt64 = false;
-  let beyondUint64 = false;
-  let negative = false;
   let strings = 0;
   let booleans = 0;
   for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
+    const v = col[i];
     switch (typeof v) {
       case 'number':
         numbers++;
-        if (!Number.isInteger(v)) fractional = true;
-        else if (!Number.isSafeInteger(v)) {
-          bigints++;
-          if (v >= 2 ** 63 || v < -(2 ** 63)) beyondInt64 = true;
-          if (v >= 2 ** 64) beyondUint64 = true;
-        }
-        if (v < 0) negative = true;
+        nums.number(v);
         break;
       case 'bigint':
-        bigints++;
-        if (v > kInt64Max || v < kInt64Min) beyondInt64 = true;
-        if (v > kUint64Max) beyondUint64 = true;
-        if (v < 0n) negative = true;
+        nums.bigint(v);
         break;
       case 'string':
         strings++;
@@ -317,22 +341,17 @@ function inferKind(rows: Rows, c: number, n: number, name: string): Kind {
         break;
     }
   }
-  const kinds = (numbers + bigints > 0 ? 1 : 0) + (strings > 0 ? 1 : 0) + (booleans > 0 ? 1 : 0);
+  const kinds = (numbers + nums.bigints > 0 ? 1 : 0) + (strings > 0 ? 1 : 0) + (booleans > 0 ? 1 : 0);
   if (kinds === 0) return 'null';
   if (kinds > 1) return 'string';
   if (strings > 0) return 'string';
   if (booleans > 0) return 'boolean';
-  if (fractional) return 'float';
-  if (bigints > 0 || /^count(_|$)/.test(name)) {
-    if (!beyondInt64) return 'integer';
-    return negative || beyondUint64 ? 'float' : 'unsigned';
-  }
-  return 'float';
+  return nums.kind(name);
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: number } {
+export function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: number } {
   switch (epoch ?? 'n') {
     case 'n': return { unit: TimeUnit.NANOSECOND, mul: 1 };
     case 'u': return { unit: TimeUnit.MICROSECOND, mul: 1 };
@@ -343,8 +362,25 @@ function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: number } 
   }
 }
 
-function field(name: string, type: DataType, kind: string, nullable = true): Field {
+export function field(name: string, type: DataType, kind: string, nullable = true): Field {
   return new Field(name, type, nullable, new Map([[kFieldKind, kind]]));
+}
+
+/** The field of a column of the rows built as `kind`. */
+export function columnField(name: string, data: Data, kind: Kind): Field {
+  return field(name, data.type, kind === 'time' ? 'time' : kind === 'tag' ? 'tag' : 'field', kind !== 'time' || data.nullCount > 0);
+}
+
+/** A series' record batch from its fields and columns, with the schema metadata of every batch. */
+export function seriesBatch(
+  series: Pick<Series, 'name' | 'tags'> & { partial?: unknown }, statementId: unknown, fields: Field[], children: Data[], n: number,
+): RecordBatch {
+  const metadata = new Map<string, string>([[kMetaStatementId, String(statementId)], [kMetaKey, seriesKey(series)]]);
+  if (series.name !== undefined) metadata.set(kMetaMeasurement, series.name);
+  if (series.tags !== undefined) metadata.set(kMetaTags, JSON.stringify(series.tags));
+  if (series.partial) metadata.set(kMetaPartial, 'true');
+  const arrowSchema = new Schema(fields, metadata);
+  return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
 }
 
 /** The seed's name of a series: `measurement,tag=value,...`, tags sorted (`''` for neither). */
@@ -353,34 +389,33 @@ export function seriesKey(series: Pick<Series, 'name' | 'tags'>): string {
 }
 
 /**
- * Turns series into record batches. One converter per response or per chunked stream: the
- * Dictionary type of each tag column name (and so its dictionary id) and the type chosen for
- * each inferred column are shared by all its batches, so batches of one series (chunks) and
- * same-shaped tables can be concatenated (`new Table([...])`).
+ * The typing rules of a converter, on columns (shared with `json-columns.ts`): the Dictionary
+ * type of each tag column name and the sticky kind of each inferred column, kept for all the
+ * batches of one response or chunked stream.
  */
-export class SeriesConverter {
-  readonly #options: ArrowOptions;
-  readonly #timeType: Timestamp;
-  readonly #timeMul: number;
+export class ColumnTyper {
+  readonly options: ArrowOptions;
+  readonly timeType: Timestamp;
+  readonly timeMul: number;
   readonly #dictTypes = new Map<string, Dictionary<Utf8, Int32>>();
-  readonly #sticky = new Map<string, Kind>();
+  sticky = new Map<string, Kind>();
 
   constructor(options: ArrowOptions = {}) {
-    this.#options = options;
+    this.options = options;
     const { unit, mul } = timeUnitFor(options.epoch);
-    this.#timeType = new Timestamp(unit, 'UTC');
-    this.#timeMul = mul;
+    this.timeType = new Timestamp(unit, 'UTC');
+    this.timeMul = mul;
   }
 
-  #dictType(name: string): Dictionary<Utf8, Int32> {
+  dictType(name: string): Dictionary<Utf8, Int32> {
     let t = this.#dictTypes.get(name);
     if (t === undefined) this.#dictTypes.set(name, (t = new Dictionary(new Utf8(), new Int32())));
     return t;
   }
 
   /** The declared kind of a column, or undefined when it must be inferred. */
-  #declared(name: string, index: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): Kind | undefined {
-    const forced = this.#options.columnTypes?.[name];
+  declared(name: string, index: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): Kind | undefined {
+    const forced = this.options.columnTypes?.[name];
     if (forced !== undefined) return forced;
     if (name === 'time' && index === 0) return 'time';
     const lookup = (s: MeasurementSchema): Kind | undefined => {
@@ -410,49 +445,63 @@ export class SeriesConverter {
    * `sticky`: the type an earlier series' column got, strict too (a bigint in a Float64 column
    * means the column is really integers); `inferred`: the type `inferKind` chose, lenient.
    */
-  #build(kind: Kind, rows: Rows, c: number, n: number, name: string, mode: 'declared' | 'sticky' | 'inferred'): Data | undefined {
+  build(kind: Kind, col: Column, n: number, name: string, mode: 'declared' | 'sticky' | 'inferred'): Data | undefined {
     switch (kind) {
       case 'time': {
-        const firstIso = n > 0 && typeof rows[0]![c] === 'string';
-        const filled = fillInt64(rows, c, n, false, firstIso ? 1 : this.#timeMul, firstIso);
+        const firstIso = n > 0 && typeof col[0] === 'string';
+        const filled = fillInt64(col, n, false, firstIso ? 1 : this.timeMul, firstIso);
         if (filled === undefined) return undefined;
-        const type = firstIso && this.#timeType.unit !== TimeUnit.NANOSECOND ? new Timestamp(TimeUnit.NANOSECOND, 'UTC') : this.#timeType;
+        const type = firstIso && this.timeType.unit !== TimeUnit.NANOSECOND ? new Timestamp(TimeUnit.NANOSECOND, 'UTC') : this.timeType;
         return makeData({ type, length: n, data: filled.values, ...props(filled.valid) });
       }
-      case 'float': return buildFloat(rows, c, n, mode !== 'sticky');
-      case 'integer': return buildInt64(rows, c, n);
-      case 'unsigned': return buildInt64(rows, c, n, true);
-      case 'string': return buildUtf8(rows, c, n, mode !== 'declared');
-      case 'boolean': return buildBool(rows, c, n);
-      case 'tag': return buildDictionary(rows, c, n, this.#dictType(name));
+      case 'float': return buildFloat(col, n, mode !== 'sticky');
+      case 'integer': return buildInt64(col, n);
+      case 'unsigned': return buildInt64(col, n, true);
+      case 'string': return buildUtf8(col, n, mode !== 'declared');
+      case 'boolean': return buildBool(col, n);
+      case 'tag': return buildDictionary(col, n, this.dictType(name));
       case 'null': {
-        for (let i = 0; i < n; i++) if (rows[i]![c] !== null && rows[i]![c] !== undefined) return undefined;
+        for (let i = 0; i < n; i++) if (col[i] !== null && col[i] !== undefined) return undefined;
         return makeData({ type: new Null(), length: n });
       }
     }
   }
 
-  #column(rows: Rows, c: number, n: number, name: string, declared: Kind | undefined): { data: Data; kind: Kind } {
+  column(col: Column, n: number, name: string, declared: Kind | undefined): { data: Data; kind: Kind } {
     if (declared !== undefined) {
-      const d = this.#build(declared, rows, c, n, name, 'declared');
+      const d = this.build(declared, col, n, name, 'declared');
       if (d !== undefined) return { data: d, kind: declared };
     } else {
-      const sticky = this.#sticky.get(name);
+      const sticky = this.sticky.get(name);
       if (sticky !== undefined) {
-        const d = this.#build(sticky, rows, c, n, name, 'sticky');
+        const d = this.build(sticky, col, n, name, 'sticky');
         if (d !== undefined) return { data: d, kind: sticky };
       }
     }
     // Undeclared, or a value that does not fit the declared type (a schema changed since it was read).
-    let kind = inferKind(rows, c, n, name);
-    let d = this.#build(kind, rows, c, n, name, 'inferred');
+    let kind = inferKind(col, n, name);
+    let d = this.build(kind, col, n, name, 'inferred');
     if (d === undefined) {
       // Not expected (inferKind picks a type all values fit); strings hold anything.
       kind = 'string';
-      d = this.#build(kind, rows, c, n, name, 'inferred')!;
+      d = this.build(kind, col, n, name, 'inferred')!;
     }
-    if (kind !== 'null') this.#sticky.set(name, kind);
+    if (kind !== 'null') this.sticky.set(name, kind);
     return { data: d, kind };
+  }
+}
+
+/**
+ * Turns series into record batches. One converter per response or per chunked stream: the
+ * Dictionary type of each tag column name (and so its dictionary id) and the type chosen for
+ * each inferred column are shared by all its batches, so batches of one series (chunks) and
+ * same-shaped tables can be concatenated (`new Table([...])`).
+ */
+export class SeriesConverter {
+  readonly #typer: ColumnTyper;
+
+  constructor(options: ArrowOptions = {}) {
+    this.#typer = new ColumnTyper(options);
   }
 
   /**
@@ -460,32 +509,30 @@ export class SeriesConverter {
    * same statement (used for columns the series' own measurement does not have).
    */
   toRecordBatch(series: Series, statementId: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[] = []): RecordBatch {
+    const typer = this.#typer;
     const rows = series.values ?? [];
     const n = rows.length;
     const fields: Field[] = [];
     const children: Data[] = [];
     const names = new Set<string>();
     series.columns.forEach((name, c) => {
-      const declared = this.#declared(name, c, schema, others);
-      const { data, kind } = this.#column(rows, c, n, name, declared);
-      fields.push(field(name, data.type, kind === 'time' ? 'time' : kind === 'tag' ? 'tag' : 'field', kind !== 'time' || data.nullCount > 0));
+      const declared = typer.declared(name, c, schema, others);
+      const col = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) col[i] = rows[i]![c];
+      const { data, kind } = typer.column(col, n, name, declared);
+      fields.push(columnField(name, data, kind));
       children.push(data);
       names.add(name);
     });
-    if (this.#options.groupTagColumns !== false && series.tags !== undefined) {
+    if (typer.options.groupTagColumns !== false && series.tags !== undefined) {
       for (const k of Object.keys(series.tags).sort()) {
         if (names.has(k)) continue;
-        const data = constantDictionary(series.tags[k]!, n, this.#dictType(k));
+        const data = constantDictionary(series.tags[k]!, n, typer.dictType(k));
         fields.push(field(k, data.type, 'group_tag', false));
         children.push(data);
       }
     }
-    const metadata = new Map<string, string>([[kMetaStatementId, String(statementId)], [kMetaKey, seriesKey(series)]]);
-    if (series.name !== undefined) metadata.set(kMetaMeasurement, series.name);
-    if (series.tags !== undefined) metadata.set(kMetaTags, JSON.stringify(series.tags));
-    if (series.partial) metadata.set(kMetaPartial, 'true');
-    const arrowSchema = new Schema(fields, metadata);
-    return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+    return seriesBatch(series, statementId, fields, children, n);
   }
 }
 

@@ -26,27 +26,23 @@
  *   Anything stranger (invalid JSON, a shape `responseToArrow` would choke on) makes the whole
  *   answer go through the original path, so even the errors are the same.
  *
- * The column typing rules (declared / sticky / inferred) are a port of `SeriesConverter`'s,
- * working on columns instead of rows (`SeriesConverter` cannot be fed columns, and its sticky
- * kinds must be shared with the typed columns built here).
+ * The column typing rules (declared / sticky / inferred), the column builders and the batch
+ * metadata are `SeriesConverter`'s own, imported from `arrow.ts` (`ColumnTyper` works on
+ * columns; its sticky kinds are shared with the typed columns built here).
  */
 import { isUtf8 } from 'node:buffer';
 import {
-  Bool, Data, Dictionary, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp,
-  Uint64, Utf8, Vector, makeData, makeVector, type DataType,
+  Bool, Data, Dictionary, Field, Float64, Int32, Int64, RecordBatch, Table, TimeUnit, Timestamp, Utf8, Vector, makeData, makeVector,
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBQueryError } from '../../errors.js';
-import type { Epoch } from '../../options.js';
 import { parseExactJson } from '../exact-json.js';
 import { checkQueryResponse, type QueryResponse, type Series } from '../response.js';
 import {
-  kFieldKind, kMetaKey, kMetaMeasurement, kMetaPartial, kMetaStatementId, kMetaTags, responseToArrow, seriesKey,
-  type ArrowOptions, type ArrowResult, type ArrowStatementResult, type AsyncSchemaLookup, type SchemaLookup,
+  ColumnTyper, NumberStats, columnField, field, kLittleEndian, kMetaKey, kTwo32, responseToArrow, seriesBatch, utf8Vector,
+  type ArrowOptions, type ArrowResult, type ArrowStatementResult, type AsyncSchemaLookup, type Column, type Kind, type SchemaLookup,
 } from './arrow.js';
 import type { MeasurementSchema } from './schema.js';
-
-type Kind = 'time' | 'float' | 'integer' | 'unsigned' | 'string' | 'boolean' | 'tag' | 'null';
 
 // ---------------------------------------------------------------------------------------------
 // Bytes.
@@ -75,10 +71,8 @@ const C_LOWER_T = 0x74;
 const C_LBRACE = 0x7b;
 const C_RBRACE = 0x7d;
 
-const kTwo32 = 4294967296;
 const kTwo31 = 2147483648;
 const kTwo53 = 9007199254740992;
-const kLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_I32 = new Int32Array(0);
@@ -1141,272 +1135,21 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Column typing: SeriesConverter's rules, on columns of generic values.
+// Column typing: SeriesConverter's rules (`ColumnTyper` of arrow.ts), plus the speculative columns.
 
-interface Validity {
-  bitmap: Uint8Array | undefined;
-  nulls: number;
-  length: number;
-}
-
-function validity(length: number): Validity {
-  return { bitmap: undefined, nulls: 0, length };
-}
-
-function clear(v: Validity, i: number): void {
-  const b = (v.bitmap ??= new Uint8Array((v.length + 7) >> 3).fill(0xff));
-  b[i >> 3]! &= ~(1 << (i & 7));
-  v.nulls++;
-}
-
-function props(v: Validity): { nullCount: number; nullBitmap?: Uint8Array } {
-  return v.bitmap === undefined ? { nullCount: 0 } : { nullCount: v.nulls, nullBitmap: v.bitmap };
-}
-
-type Column = readonly unknown[];
 /** An undeclared column: generic values, or read speculatively. */
 type LooseColumn = Column | Speculative;
-
-function buildFloat(col: Column, n: number, acceptBigint: boolean): Data | undefined {
-  const values = new Float64Array(n);
-  const valid = validity(n);
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    if (typeof v === 'number') values[i] = v;
-    else if (v === null || v === undefined) clear(valid, i);
-    else if (typeof v === 'bigint' && acceptBigint) values[i] = Number(v);
-    else return undefined;
-  }
-  return makeData({ type: new Float64(), length: n, data: values, ...props(valid) });
-}
-
-function fillInt64(col: Column, n: number, unsigned: boolean, mul: number, isoStrings: boolean): { values: BigInt64Array; valid: Validity } | undefined {
-  const values = new BigInt64Array(n);
-  const store: BigInt64Array | BigUint64Array = unsigned ? new BigUint64Array(values.buffer) : values;
-  const words = kLittleEndian ? new Int32Array(values.buffer) : undefined;
-  const valid = validity(n);
-  const bigMul = BigInt(mul);
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    if (typeof v === 'bigint') {
-      const b = mul === 1 ? v : v * bigMul;
-      store[i] = b;
-      if (store[i] !== b) return undefined;
-    } else if (typeof v === 'number') {
-      const x = v * mul;
-      if (words !== undefined && (x | 0) === x && (x >= 0 || !unsigned)) {
-        words[2 * i] = x;
-        words[2 * i + 1] = x >> 31;
-      } else if (words !== undefined && Number.isSafeInteger(x) && (x >= 0 || !unsigned)) {
-        const h = Math.floor(x / kTwo32);
-        words[2 * i] = (x - h * kTwo32) | 0;
-        words[2 * i + 1] = h;
-      } else if (Number.isInteger(v)) {
-        const b = BigInt(v) * bigMul;
-        store[i] = b;
-        if (store[i] !== b) return undefined;
-      } else {
-        return undefined;
-      }
-    } else if (v === null || v === undefined) {
-      clear(valid, i);
-    } else if (typeof v === 'string' && isoStrings) {
-      const ns = parseIsoToNs(v);
-      if (typeof ns === 'string') return undefined;
-      values[i] = ns;
-    } else {
-      return undefined;
-    }
-  }
-  return { values, valid };
-}
-
-function buildInt64(col: Column, n: number, unsigned = false): Data | undefined {
-  const filled = fillInt64(col, n, unsigned, 1, false);
-  if (filled === undefined) return undefined;
-  if (unsigned) return makeData({ type: new Uint64(), length: n, data: new BigUint64Array(filled.values.buffer), ...props(filled.valid) });
-  return makeData({ type: new Int64(), length: n, data: filled.values, ...props(filled.valid) });
-}
-
-function buildUtf8(col: Column, n: number, stringify: boolean): Data | undefined {
-  const offsets = new Int32Array(n + 1);
-  const valid = validity(n);
-  // Optimistic ASCII pass: characters copied straight into the byte buffer.
-  let bytes: Uint8Array = new Uint8Array(Math.max(64, n * 8));
-  let pos = 0;
-  let i = 0;
-  ascii: for (; i < n; i++) {
-    const v = col[i];
-    let s: string;
-    if (typeof v === 'string') s = v;
-    else if (v === null || v === undefined) {
-      clear(valid, i);
-      offsets[i + 1] = pos;
-      continue;
-    } else if (stringify) s = String(v);
-    else return undefined;
-    const len = s.length;
-    if (pos + len > bytes.length) bytes = growU8(bytes.subarray(0, pos), Math.max(bytes.length * 2, pos + len));
-    for (let j = 0; j < len; j++) {
-      const code = s.charCodeAt(j);
-      if (code > 0x7f) break ascii;
-      bytes[pos + j] = code;
-    }
-    pos += len;
-    offsets[i + 1] = pos;
-  }
-  if (i < n) {
-    // Row i has a non-ASCII character: encode it and the rest string by string (a lone
-    // surrogate becomes U+FFFD, 3 bytes, as Buffer.byteLength counts it).
-    let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (; i < n; i++) {
-      const v = col[i];
-      let s: string;
-      if (typeof v === 'string') s = v;
-      else if (v === null || v === undefined) {
-        clear(valid, i);
-        offsets[i + 1] = pos;
-        continue;
-      } else if (stringify) s = String(v);
-      else return undefined;
-      const len = Buffer.byteLength(s, 'utf8');
-      if (pos + len > bytes.length) {
-        bytes = growU8(bytes.subarray(0, pos), Math.max(bytes.length * 2, pos + len));
-        buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      }
-      buf.write(s, pos, len, 'utf8');
-      pos += len;
-      offsets[i + 1] = pos;
-    }
-  }
-  return makeData({ type: new Utf8(), length: n, data: bytes.subarray(0, pos), valueOffsets: offsets, ...props(valid) });
-}
-
-function utf8Vector(values: string[]): Vector<Utf8> {
-  return makeVector(buildUtf8(values, values.length, false) as Data<Utf8>);
-}
-
-function buildDictionary(col: Column, n: number, type: Dictionary<Utf8, Int32>): Data | undefined {
-  const indices = new Int32Array(n);
-  const valid = validity(n);
-  const seen = new Map<string, number>();
-  const values: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    if (typeof v === 'string') {
-      let k = seen.get(v);
-      if (k === undefined) {
-        k = values.length;
-        seen.set(v, k);
-        values.push(v);
-      }
-      indices[i] = k;
-    } else if (v === null || v === undefined) {
-      clear(valid, i);
-    } else {
-      return undefined;
-    }
-  }
-  return makeData({ type, length: n, data: indices, dictionary: utf8Vector(values), ...props(valid) });
-}
 
 function constantDictionary(dictionary: Vector<Utf8>, n: number, type: Dictionary<Utf8, Int32>, slab: Slab): Data {
   return makeData({ type, length: n, nullCount: 0, data: n <= kSmallRows ? slab.i32(n) : new Int32Array(n), dictionary });
 }
 
-function buildBool(col: Column, n: number): Data | undefined {
-  const bits = new Uint8Array((n + 7) >> 3);
-  const valid = validity(n);
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    if (v === true) bits[i >> 3]! |= 1 << (i & 7);
-    else if (v === null || v === undefined) clear(valid, i);
-    else if (v !== false) return undefined;
-  }
-  return makeData({ type: new Bool(), length: n, data: bits, ...props(valid) });
-}
-
-const kInt64Min = -(2n ** 63n);
-const kInt64Max = 2n ** 63n - 1n;
-const kUint64Max = 2n ** 64n - 1n;
-
-/** `inferKind` of arrow.ts, on a column. */
-function inferKind(col: Column, n: number, name: string): Kind {
-  let numbers = 0;
-  let fractional = false;
-  let bigints = 0;
-  let beyondInt64 = false;
-  let beyondUint64 = false;
-  let negative = false;
-  let strings = 0;
-  let booleans = 0;
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    switch (typeof v) {
-      case 'number':
-        numbers++;
-        if (!Number.isInteger(v)) fractional = true;
-        else if (!Number.isSafeInteger(v)) {
-          bigints++;
-          if (v >= 2 ** 63 || v < -(2 ** 63)) beyondInt64 = true;
-          if (v >= 2 ** 64) beyondUint64 = true;
-        }
-        if (v < 0) negative = true;
-        break;
-      case 'bigint':
-        bigints++;
-        if (v > kInt64Max || v < kInt64Min) beyondInt64 = true;
-        if (v > kUint64Max) beyondUint64 = true;
-        if (v < 0n) negative = true;
-        break;
-      case 'string':
-        strings++;
-        break;
-      case 'boolean':
-        booleans++;
-        break;
-      default:
-        break;
-    }
-  }
-  const kinds = (numbers + bigints > 0 ? 1 : 0) + (strings > 0 ? 1 : 0) + (booleans > 0 ? 1 : 0);
-  if (kinds === 0) return 'null';
-  if (kinds > 1) return 'string';
-  if (strings > 0) return 'string';
-  if (booleans > 0) return 'boolean';
-  if (fractional) return 'float';
-  if (bigints > 0 || /^count(_|$)/.test(name)) {
-    if (!beyondInt64) return 'integer';
-    return negative || beyondUint64 ? 'float' : 'unsigned';
-  }
-  return 'float';
-}
-
 /** `inferKind` of a speculative column of numbers (at least one). */
 function inferNumbers(col: Speculative, name: string): Kind {
-  let fractional = false;
-  let bigints = 0;
-  let beyondInt64 = false;
-  let beyondUint64 = false;
-  let negative = false;
+  const nums = new NumberStats();
   const f = col.f64;
-  for (let i = 0; i < col.n; i++) {
-    if (!col.valid(i)) continue;
-    const v = f[i]!;
-    if (!Number.isInteger(v)) fractional = true;
-    else if (!Number.isSafeInteger(v)) {
-      bigints++;
-      if (v >= 2 ** 63 || v < -(2 ** 63)) beyondInt64 = true;
-      if (v >= 2 ** 64) beyondUint64 = true;
-    }
-    if (v < 0) negative = true;
-  }
-  if (fractional) return 'float';
-  if (bigints > 0 || /^count(_|$)/.test(name)) {
-    if (!beyondInt64) return 'integer';
-    return negative || beyondUint64 ? 'float' : 'unsigned';
-  }
-  return 'float';
+  for (let i = 0; i < col.n; i++) if (col.valid(i)) nums.number(f[i]!);
+  return nums.kind(name);
 }
 
 /** `buildInt64` of a speculative column of numbers; undefined when one is not an int64. */
@@ -1431,21 +1174,6 @@ function numbersToInt64(col: Speculative): Data | undefined {
   return makeData({ type: new Int64(), length: n, data: values, ...col.validity() });
 }
 
-function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: number } {
-  switch (epoch ?? 'n') {
-    case 'n': return { unit: TimeUnit.NANOSECOND, mul: 1 };
-    case 'u': return { unit: TimeUnit.MICROSECOND, mul: 1 };
-    case 'ms': return { unit: TimeUnit.MILLISECOND, mul: 1 };
-    case 's': return { unit: TimeUnit.SECOND, mul: 1 };
-    case 'm': return { unit: TimeUnit.SECOND, mul: 60 };
-    case 'h': return { unit: TimeUnit.SECOND, mul: 3600 };
-  }
-}
-
-function field(name: string, type: DataType, kind: string, nullable = true): Field {
-  return new Field(name, type, nullable, new Map([[kFieldKind, kind]]));
-}
-
 /** One series as read: typed columns already built, the others as generic values. */
 interface PendingSeries {
   name: string | undefined;
@@ -1467,15 +1195,10 @@ function isSelect(s: PendingSeries): boolean {
 }
 
 /** `SeriesConverter` on columns; one per answer or per chunked stream (dictionary types and sticky kinds shared). */
-class ColumnConverter {
-  readonly options: ArrowOptions;
-  readonly timeType: Timestamp;
-  readonly timeMul: number;
-  readonly #dictTypes = new Map<string, Dictionary<Utf8, Int32>>();
+class ColumnConverter extends ColumnTyper {
   readonly #constants = new Map<string, Vector<Utf8>>();
   readonly #pool: Sink[][] = [[], [], [], [], [], [], []];
   readonly slab = new Slab();
-  sticky = new Map<string, Kind>();
 
   /** A sink for a column of this kind (a reused one when a small series released it). */
   takeSink(kind: number): Sink {
@@ -1491,93 +1214,13 @@ class ColumnConverter {
     pool.push(sink);
   }
 
-  constructor(options: ArrowOptions) {
-    this.options = options;
-    const { unit, mul } = timeUnitFor(options.epoch);
-    this.timeType = new Timestamp(unit, 'UTC');
-    this.timeMul = mul;
-  }
-
-  dictType(name: string): Dictionary<Utf8, Int32> {
-    let t = this.#dictTypes.get(name);
-    if (t === undefined) this.#dictTypes.set(name, (t = new Dictionary(new Utf8(), new Int32())));
-    return t;
-  }
-
-  declared(name: string, index: number, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): Kind | undefined {
-    const forced = this.options.columnTypes?.[name];
-    if (forced !== undefined) return forced;
-    if (name === 'time' && index === 0) return 'time';
-    const lookup = (s: MeasurementSchema): Kind | undefined => {
-      const f = s.fields.get(name);
-      if (f !== undefined) return f;
-      if (s.tags.has(name)) return 'tag';
-      const m = /^(.*)_\d+$/.exec(name);
-      if (m !== null && s.tags.has(m[1]!) && s.fields.has(m[1]!)) return 'tag';
-      return undefined;
-    };
-    if (schema !== undefined) {
-      const k = lookup(schema);
-      if (k !== undefined) return k;
-    }
-    for (const s of others) {
-      if (s === schema) continue;
-      const k = lookup(s);
-      if (k !== undefined) return k;
-    }
-    return undefined;
-  }
-
-  #build(kind: Kind, col: Column, n: number, name: string, mode: 'declared' | 'sticky' | 'inferred'): Data | undefined {
-    switch (kind) {
-      case 'time': {
-        const firstIso = n > 0 && typeof col[0] === 'string';
-        const filled = fillInt64(col, n, false, firstIso ? 1 : this.timeMul, firstIso);
-        if (filled === undefined) return undefined;
-        const type = firstIso && this.timeType.unit !== TimeUnit.NANOSECOND ? new Timestamp(TimeUnit.NANOSECOND, 'UTC') : this.timeType;
-        return makeData({ type, length: n, data: filled.values, ...props(filled.valid) });
-      }
-      case 'float': return buildFloat(col, n, mode !== 'sticky');
-      case 'integer': return buildInt64(col, n);
-      case 'unsigned': return buildInt64(col, n, true);
-      case 'string': return buildUtf8(col, n, mode !== 'declared');
-      case 'boolean': return buildBool(col, n);
-      case 'tag': return buildDictionary(col, n, this.dictType(name));
-      case 'null': {
-        for (let i = 0; i < n; i++) if (col[i] !== null && col[i] !== undefined) return undefined;
-        return makeData({ type: new Null(), length: n });
-      }
-    }
-  }
-
-  #column(col: Column, n: number, name: string, declared: Kind | undefined): { data: Data; kind: Kind } {
-    if (declared !== undefined) {
-      const d = this.#build(declared, col, n, name, 'declared');
-      if (d !== undefined) return { data: d, kind: declared };
-    } else {
-      const sticky = this.sticky.get(name);
-      if (sticky !== undefined) {
-        const d = this.#build(sticky, col, n, name, 'sticky');
-        if (d !== undefined) return { data: d, kind: sticky };
-      }
-    }
-    let kind = inferKind(col, n, name);
-    let d = this.#build(kind, col, n, name, 'inferred');
-    if (d === undefined) {
-      kind = 'string';
-      d = this.#build(kind, col, n, name, 'inferred')!;
-    }
-    if (kind !== 'null') this.sticky.set(name, kind);
-    return { data: d, kind };
-  }
-
   /**
-   * `#column` for a speculative column, without its generic values where the outcome is plain:
+   * `column` for a speculative column, without its generic values where the outcome is plain:
    * strings end as Utf8 of their bytes (unless declared a tag), numbers as Float64 or Int64.
    * Anything else goes the generic way (nothing is changed before, so that is exact).
    */
   #speculativeColumn(col: Speculative, n: number, name: string, declared: Kind | undefined): { data: Data; kind: Kind } {
-    const generic = (): { data: Data; kind: Kind } => this.#column(col.values(), n, name, declared);
+    const generic = (): { data: Data; kind: Kind } => this.column(col.values(), n, name, declared);
     if (col.strings) {
       // Strict float / integer / boolean builds fail on a string; 'string' (declared, sticky or
       // inferred: every value is a string) gives these bytes.
@@ -1632,9 +1275,9 @@ class ColumnConverter {
       } else {
         const col = series.generic[c]!;
         const declared = this.declared(name, c, schema, others);
-        ({ data, kind } = col instanceof Speculative ? this.#speculativeColumn(col, n, name, declared) : this.#column(col, n, name, declared));
+        ({ data, kind } = col instanceof Speculative ? this.#speculativeColumn(col, n, name, declared) : this.column(col, n, name, declared));
       }
-      fields.push(field(name, data.type, kind === 'time' ? 'time' : kind === 'tag' ? 'tag' : 'field', kind !== 'time' || data.nullCount > 0));
+      fields.push(columnField(name, data, kind));
       children.push(data);
       names.add(name);
     });
@@ -1650,13 +1293,7 @@ class ColumnConverter {
         children.push(data);
       }
     }
-    const key = { name: series.name, tags: series.tags } as Pick<Series, 'name' | 'tags'>;
-    const metadata = new Map<string, string>([[kMetaStatementId, String(statementId)], [kMetaKey, seriesKey(key)]]);
-    if (series.name !== undefined) metadata.set(kMetaMeasurement, series.name);
-    if (series.tags !== undefined) metadata.set(kMetaTags, JSON.stringify(series.tags));
-    if (series.partial) metadata.set(kMetaPartial, 'true');
-    const arrowSchema = new Schema(fields, metadata);
-    return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+    return seriesBatch(series, statementId, fields, children, n);
   }
 
   /** The batches of one statement's series (the schemas of all of them known). */
