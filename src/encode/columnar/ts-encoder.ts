@@ -452,8 +452,8 @@ function words(a: BigInt64Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length * 2);
 }
 
-/** Whether row `i` has at least one field that would be written. */
-function rowHasField(fields: readonly FieldColumn[], i: number, skipNonFinite: boolean): boolean {
+/** Whether row `i` has at least one field that would be written (shared with the WASM glue). */
+export function rowHasField(fields: readonly FieldColumn[], i: number, skipNonFinite: boolean): boolean {
   for (const f of fields) {
     const v = f.validity;
     if (v !== null && (v[i >> 3]! & (1 << (i & 7))) === 0) continue;

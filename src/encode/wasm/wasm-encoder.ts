@@ -25,7 +25,7 @@
  * @module
  */
 import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn } from '../columnar/layout.js';
-import { layoutError, type ColumnarBodyWriter, type ColumnarEncodeOptions } from '../columnar/ts-encoder.js';
+import { layoutError, rowHasField, type ColumnarBodyWriter, type ColumnarEncodeOptions } from '../columnar/ts-encoder.js';
 import { getEncoderModule, type EncoderVariant } from './module.js';
 import * as P from './protocol.js';
 
@@ -63,17 +63,6 @@ function readAsString(memory: WebAssembly.Memory | undefined, ptr: number): stri
   if (memory === undefined || ptr === 0) return '';
   const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
   return Buffer.from(memory.buffer, ptr, len).toString('utf16le');
-}
-
-/** Whether row `i` has a field that would be written (`rowHasField` of ts-encoder.ts). */
-function rowHasField(fields: readonly FieldColumn[], i: number, skipNonFinite: boolean): boolean {
-  for (const f of fields) {
-    const v = f.validity;
-    if (v !== null && (v[i >> 3]! & (1 << (i & 7))) === 0) continue;
-    if (skipNonFinite && (f.kind === FieldKind.FLOAT || f.kind === FieldKind.FLOAT_AS_INT) && !Number.isFinite(f.values[i]!)) continue;
-    return true;
-  }
-  return false;
 }
 
 export interface WasmEncoderOptions {
