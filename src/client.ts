@@ -9,8 +9,10 @@ import { EncoderPool } from './pool/encoder-pool.js';
 import type { WriteData } from './encode/input.js';
 import {
   resolveClientOptions, resolvePrecision, resolveQueryOptions, resolveWriteOptions, typeName,
-  type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions,
+  resolveWriterOptions,
+  type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
 } from './options.js';
+import { BatchWriter } from './writer/batch-writer.js';
 import { parseExactJson } from './query/exact-json.js';
 import { parseNdjson, splitLineBytes } from './query/ndjson.js';
 import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
@@ -94,6 +96,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   #encoder: EncoderChoice;
   // Started on the first write that needs it; its workers exit when idle.
   #pool: EncoderPool | undefined;
+  readonly #writers = new Set<BatchWriter>();
   #closed = false;
 
   constructor(options?: string | (ClientOptions & { output?: O })) {
@@ -216,6 +219,19 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
       throw await writeError(res, b.lines, written, total);
     }
     return w.invalidRows === 'skip' ? { written, skipped: skippedRows.length, skippedRows } : true;
+  }
+
+  /**
+   * A batch writer on this client's connection: `write()` queues points, line protocol and Arrow
+   * data in a bounded buffer, and batches go out by size and time with retries (see
+   * `WriterOptions`). `client.close()` closes its writers first.
+   */
+  writer(options?: WriterOptions): BatchWriter {
+    this.#checkOpen();
+    const o = resolveWriterOptions(options, { db: this.#db, rp: this.#rp, precision: this.#precision, maxBodyBytes: this.#opts.maxBodyBytes });
+    const w = new BatchWriter(o, { transport: this.#transport, pool: this.#getPool, encoder: this.#encoder });
+    this.#writers.add(w);
+    return w;
   }
 
   /**
@@ -381,7 +397,12 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Writers first: their buffered points go out on this client's connection.
+    // A writer closed by its owner already reported its outcome there.
+    const writers = await Promise.allSettled([...this.#writers].filter((w) => !w.closed).map((w) => w.close()));
     await Promise.all([this.#transport.close(), this.#pool?.close()]);
+    const failed = writers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

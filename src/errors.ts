@@ -13,7 +13,12 @@
  * │  ├─ InfluxDBWriteError       FI_ERR_WRITE            /write refused (400, 404, 413, 5xx …)
  * │  └─ InfluxDBQueryError       FI_ERR_QUERY            /query refused, or an error inside a 200
  * ├─ InfluxDBResponseError       FI_ERR_RESPONSE         the answer could not be understood
- * └─ ClientClosedError           FI_ERR_CLOSED           the client was closed
+ * ├─ ClientClosedError           FI_ERR_CLOSED           the client was closed
+ * │  └─ WriterClosedError        FI_ERR_WRITER_CLOSED    write() on a batch writer that is closing
+ * ├─ BufferFullError             FI_ERR_BUFFER_FULL      the writer's buffer stayed full (maxBlockMs, or whenFull: 'error')
+ * ├─ DeliveryTimeoutError        FI_ERR_DELIVERY_TIMEOUT points not acknowledged within deliveryTimeoutMs (or close's timeout)
+ * ├─ PointsDroppedError          FI_ERR_DROPPED          points dropped by the writer's whenFull policy
+ * └─ WriteDeliveryError          FI_ERR_DELIVERY         flush()/close(): some accepted points were not written
  * ```
  *
  * No message, `toString()` or enumerable property ever holds a password or a token: the client
@@ -150,8 +155,72 @@ export class InfluxDBResponseError extends InfluxDBError {
 }
 
 export class ClientClosedError extends InfluxDBError {
-  override readonly code = 'FI_ERR_CLOSED';
+  override readonly code: string = 'FI_ERR_CLOSED';
+  constructor(message = 'the client is closed') {
+    super(message);
+  }
+}
+
+export class WriterClosedError extends ClientClosedError {
+  override readonly code = 'FI_ERR_WRITER_CLOSED';
   constructor() {
-    super('the client is closed');
+    super('the batch writer is closed: write() after close() is refused');
+  }
+}
+
+export class BufferFullError extends InfluxDBError {
+  override readonly code = 'FI_ERR_BUFFER_FULL';
+  /** The writer's buffered bytes and its bound when the write gave up. */
+  readonly bufferedBytes: number;
+  readonly maxBufferBytes: number;
+  constructor(message: string, bufferedBytes: number, maxBufferBytes: number) {
+    super(message);
+    this.bufferedBytes = bufferedBytes;
+    this.maxBufferBytes = maxBufferBytes;
+  }
+}
+
+/** Handed to `onRejected` with points the writer could not deliver in time; `cause` is the last failure. */
+export class DeliveryTimeoutError extends InfluxDBError {
+  override readonly code = 'FI_ERR_DELIVERY_TIMEOUT';
+}
+
+/** Handed to `onRejected` with points a `dropNewest`/`dropOldest` policy dropped. */
+export class PointsDroppedError extends InfluxDBError {
+  override readonly code = 'FI_ERR_DROPPED';
+}
+
+export interface DeliveryCounts {
+  /** Points the server refused (400, other 4xx, a line larger than the server's limit). */
+  rejected: number;
+  /** Points not acknowledged within deliveryTimeoutMs, or by close()'s deadline. */
+  expired: number;
+  /** Points dropped by the whenFull policy. */
+  dropped: number;
+}
+
+/**
+ * `flush()` / `close()`: some of the points they waited for were not written. Carries the counts,
+ * the lines (as the writer encoded them) and the distinct errors behind them.
+ */
+export class WriteDeliveryError extends InfluxDBError {
+  override readonly code = 'FI_ERR_DELIVERY';
+  readonly rejected: number;
+  readonly expired: number;
+  readonly dropped: number;
+  /** The lines not written, in order (every one of them: the dead letter). */
+  readonly lines: string[];
+  /** The distinct reasons (an InfluxDBWriteError per 400 answer, a DeliveryTimeoutError …). */
+  readonly errors: Error[];
+  /** close(): its timeout ran out with points still undelivered. */
+  readonly closeTimedOut: boolean;
+  constructor(message: string, counts: DeliveryCounts, lines: string[], errors: Error[], closeTimedOut = false) {
+    super(message, errors.length > 0 ? { cause: errors[0] } : undefined);
+    this.rejected = counts.rejected;
+    this.expired = counts.expired;
+    this.dropped = counts.dropped;
+    this.lines = lines;
+    this.errors = errors;
+    this.closeTimedOut = closeTimedOut;
   }
 }

@@ -14,7 +14,9 @@ export type {
   OutputFormat, OutputOption, PointParser, PointMeta, TagInfo, ArrowResult, ArrowStatementResult, ArrowOptions,
   ColumnType, MeasurementSchema,
 } from './query/output/index.js';
-export type { ClientOptions, WriteOptions, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { ClientOptions, WriteOptions, WriterOptions, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { BatchWriter, AcceptReport, WriterStats, WriterInput } from './writer/batch-writer.js';
+export type { WriterStreamOptions } from './writer/stream.js';
 export type { Point, FieldValue, TagValue, TimeValue } from './encode/point-encoder.js';
 export type { WriteData, WriteItem } from './encode/input.js';
 export type { QueryResponse, StatementResult, Series, QueryValue } from './query/response.js';
@@ -25,4 +27,6 @@ export { quoteIdentifier, quoteLiteral, escapeIdentifier, escapeString } from '.
 export {
   InfluxDBError, InvalidOptionError, InvalidPointError, InvalidQueryError, InfluxDBConnectionError,
   InfluxDBHttpError, InfluxDBWriteError, InfluxDBQueryError, InfluxDBResponseError, ClientClosedError,
+  WriterClosedError, BufferFullError, DeliveryTimeoutError, PointsDroppedError, WriteDeliveryError,
 } from './errors.js';
+export type { DeliveryCounts } from './errors.js';

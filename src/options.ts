@@ -466,3 +466,168 @@ export function resolveQueryOptions(input: QueryOptions | undefined, client: { d
   }
   return { db, rp, epoch, params, chunked, chunkSize, output, parser, columnTypes };
 }
+
+// ---- the batch writer ------------------------------------------------------------------------
+
+/** What a full buffer does to `write()`: wait (default), refuse at once, or drop points (counted). */
+export type WhenFull = 'block' | 'error' | 'dropNewest' | 'dropOldest';
+
+/** Options of `client.writer()`. Encoding options are those of `write()`. */
+export interface WriterOptions extends WriteOptions {
+  /** Most points in one request (default 5000). */
+  batchSize?: number;
+  /** Most bytes in one request (default: the client's maxBodyBytes). */
+  batchBytes?: number;
+  /** A batch that is not full is sent after this long (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** Random extra delay up to this, added to each interval, so that many writers do not flush in step (default 0). */
+  flushJitterMs?: number;
+  /** Requests in flight at once (default 1: retries then cannot reorder last-write-wins updates). */
+  maxInFlight?: number;
+  /** Compress bodies (`Content-Encoding: gzip`) on libuv's thread pool; a number is the zlib level (default false). */
+  gzip?: boolean | number;
+  /** Memory bound, in bytes: points being batched, batches waiting, in flight and retried (default 64 MiB). */
+  maxBufferBytes?: number;
+  /** What `write()` does when the buffer is full (default 'block'). */
+  whenFull?: WhenFull;
+  /** How long a blocked `write()` waits for room before rejecting with BufferFullError (default 60 000 ms). */
+  maxBlockMs?: number;
+  /** A point not acknowledged this long after it was accepted is given up, as expired (default 120 000 ms). */
+  deliveryTimeoutMs?: number;
+  /** Timeout of one request (default 30 000 ms, and at most deliveryTimeoutMs). */
+  requestTimeoutMs?: number;
+  /** First retry delay; it doubles per attempt, with full jitter (default 500 ms). */
+  retryInitialDelayMs?: number;
+  /** Longest delay between retries, and between probes of a target paused by 401/403/404 (default 30 000 ms). */
+  retryMaxDelayMs?: number;
+  /** Longest wait a `Retry-After` header can impose (default 600 000 ms, as Telegraf). */
+  maxRetryAfterMs?: number;
+  /** On 404 "database not found", create the database and resend (default false: surface the error). */
+  createDatabase?: boolean;
+  /** The write API: `v1` (`/write`, default) or `v2` (`/api/v2/write`: InfluxDB 2.x/3.x, VictoriaMetrics). */
+  api?: 'v1' | 'v2';
+  /** v2: the organization (`org=`). */
+  org?: string;
+  /** v2: the bucket (default: `db`, or `db/rp` with a retention policy). */
+  bucket?: string;
+  /** More servers, tried in turn when the current one fails with a connection error or 5xx: URLs or client options. */
+  failover?: ReadonlyArray<string | ClientOptions>;
+  /** Points the server refused, or that expired or were dropped, with the reason: the dead letter. */
+  onRejected?: (lines: string[], error: Error) => void;
+  /** Errors worth knowing at once: auth and configuration errors, and each retry's cause. */
+  onError?: (error: Error) => void;
+}
+
+export interface ResolvedWriterOptions {
+  write: ResolvedWriteOptions;
+  batchSize: number;
+  batchBytes: number;
+  flushIntervalMs: number;
+  flushJitterMs: number;
+  maxInFlight: number;
+  /** zlib level, or 0 for no compression. */
+  gzipLevel: number;
+  maxBufferBytes: number;
+  whenFull: WhenFull;
+  maxBlockMs: number;
+  deliveryTimeoutMs: number;
+  requestTimeoutMs: number;
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+  maxRetryAfterMs: number;
+  createDatabase: boolean;
+  api: 'v1' | 'v2';
+  org: string | undefined;
+  bucket: string | undefined;
+  failover: ResolvedClientOptions[];
+  onRejected: ((lines: string[], error: Error) => void) | undefined;
+  onError: ((error: Error) => void) | undefined;
+}
+
+export const WRITER_DEFAULTS = {
+  batchSize: 5000,
+  flushIntervalMs: 1000,
+  flushJitterMs: 0,
+  maxInFlight: 1,
+  maxBufferBytes: 64 * 1024 * 1024,
+  whenFull: 'block' as WhenFull,
+  maxBlockMs: 60_000,
+  deliveryTimeoutMs: 120_000,
+  requestTimeoutMs: 30_000,
+  retryInitialDelayMs: 500,
+  retryMaxDelayMs: 30_000,
+  maxRetryAfterMs: 600_000,
+};
+
+const kWriterOwnKeys = [
+  'batchSize', 'batchBytes', 'flushIntervalMs', 'flushJitterMs', 'maxInFlight', 'gzip', 'maxBufferBytes', 'whenFull',
+  'maxBlockMs', 'deliveryTimeoutMs', 'requestTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'maxRetryAfterMs',
+  'createDatabase', 'api', 'org', 'bucket', 'failover', 'onRejected', 'onError',
+];
+const kWriterKeys = new Set<string>([...kWriteKeys, ...kWriterOwnKeys]);
+const kMaxMs = 2 ** 31 - 1;
+
+export function resolveWriterOptions(
+  input: WriterOptions | undefined,
+  client: { db: string | undefined; rp: string | undefined; precision: Precision; maxBodyBytes: number },
+): ResolvedWriterOptions {
+  const opts = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(opts)) fail(`writer options must be an object (got ${typeName(input)})`);
+  checkKeys(opts, kWriterKeys, 'writer');
+  const writeOnly: Record<string, unknown> = {};
+  for (const k of kWriteKeys) if (opts[k] !== undefined) writeOnly[k] = opts[k];
+  const write = resolveWriteOptions(writeOnly as WriteOptions, client);
+  const what = 'writer options';
+  const D = WRITER_DEFAULTS;
+  const batchSize = optInt(opts, 'batchSize', what, 1, 10_000_000) ?? D.batchSize;
+  const batchBytes = optInt(opts, 'batchBytes', what, 1024, 2 ** 31 - 1) ?? client.maxBodyBytes;
+  const flushIntervalMs = optInt(opts, 'flushIntervalMs', what, 0, kMaxMs) ?? D.flushIntervalMs;
+  const flushJitterMs = optInt(opts, 'flushJitterMs', what, 0, kMaxMs) ?? D.flushJitterMs;
+  const maxInFlight = optInt(opts, 'maxInFlight', what, 1, 64) ?? D.maxInFlight;
+  let gzipLevel = 0;
+  if (opts.gzip !== undefined) {
+    if (opts.gzip === true) gzipLevel = 1;
+    else if (opts.gzip === false) gzipLevel = 0;
+    else gzipLevel = optInt(opts, 'gzip', what, 1, 9) ?? 0;
+  }
+  const maxBufferBytes = optInt(opts, 'maxBufferBytes', what, 1024, Number.MAX_SAFE_INTEGER) ?? D.maxBufferBytes;
+  if (maxBufferBytes < batchBytes) fail(`writer options.maxBufferBytes (${maxBufferBytes}) must be at least batchBytes (${batchBytes}): a full batch must fit the buffer`);
+  const whenFull = optEnum(opts, 'whenFull', what, ['block', 'error', 'dropNewest', 'dropOldest'] as const) ?? D.whenFull;
+  const maxBlockMs = optInt(opts, 'maxBlockMs', what, 0, kMaxMs) ?? D.maxBlockMs;
+  const deliveryTimeoutMs = optInt(opts, 'deliveryTimeoutMs', what, 1, kMaxMs) ?? D.deliveryTimeoutMs;
+  const requestTimeoutMs = optInt(opts, 'requestTimeoutMs', what, 1, kMaxMs) ?? Math.min(D.requestTimeoutMs, deliveryTimeoutMs);
+  // Kafka's rule (delivery.timeout.ms ≥ request.timeout.ms + linger.ms): a point must get at least one full attempt.
+  if (deliveryTimeoutMs < requestTimeoutMs + flushIntervalMs) {
+    fail(`writer options.deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least requestTimeoutMs + flushIntervalMs (${requestTimeoutMs + flushIntervalMs}): a point must get one full attempt`);
+  }
+  const retryInitialDelayMs = optInt(opts, 'retryInitialDelayMs', what, 1, kMaxMs) ?? D.retryInitialDelayMs;
+  const retryMaxDelayMs = optInt(opts, 'retryMaxDelayMs', what, 1, kMaxMs) ?? Math.max(D.retryMaxDelayMs, retryInitialDelayMs);
+  if (retryMaxDelayMs < retryInitialDelayMs) fail(`writer options.retryMaxDelayMs (${retryMaxDelayMs}) must be at least retryInitialDelayMs (${retryInitialDelayMs})`);
+  const maxRetryAfterMs = optInt(opts, 'maxRetryAfterMs', what, 0, kMaxMs) ?? D.maxRetryAfterMs;
+  const createDatabase = optBool(opts, 'createDatabase', what) ?? false;
+  const api = optEnum(opts, 'api', what, ['v1', 'v2'] as const) ?? 'v1';
+  const org = optString(opts, 'org', what);
+  const bucket = optString(opts, 'bucket', what);
+  if (api === 'v1' && (org !== undefined || bucket !== undefined)) fail(`writer options.org and .bucket apply to api: 'v2'`);
+  if (api === 'v2' && (write.precision === 'm' || write.precision === 'h')) fail(`writer options.precision '${write.precision}' is not available with api: 'v2' (use n, u, ms or s)`);
+  if (api === 'v2' && createDatabase) fail(`writer options.createDatabase applies to api: 'v1' (a v2 bucket is created with the server's own tools)`);
+  let failover: ResolvedClientOptions[] = [];
+  if (opts.failover !== undefined) {
+    if (!Array.isArray(opts.failover)) fail(`writer options.failover must be an array of URLs or client options (got ${typeName(opts.failover)})`);
+    failover = opts.failover.map((f: unknown, i: number) => {
+      if (typeof f !== 'string' && !isPlainObject(f)) fail(`writer options.failover[${i}] must be a URL or client options (got ${typeName(f)})`);
+      return resolveClientOptions(f as string | ClientOptions);
+    });
+  }
+  const fn = (key: string): ((...a: never[]) => unknown) | undefined => {
+    const v = opts[key];
+    if (v !== undefined && typeof v !== 'function') fail(`writer options.${key} must be a function (got ${typeName(v)})`);
+    return v as ((...a: never[]) => unknown) | undefined;
+  };
+  return {
+    write, batchSize, batchBytes, flushIntervalMs, flushJitterMs, maxInFlight, gzipLevel, maxBufferBytes, whenFull, maxBlockMs,
+    deliveryTimeoutMs, requestTimeoutMs, retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs, createDatabase, api, org, bucket, failover,
+    onRejected: fn('onRejected') as ResolvedWriterOptions['onRejected'],
+    onError: fn('onError') as ResolvedWriterOptions['onError'],
+  };
+}

@@ -47,16 +47,33 @@ export function lineEnd(buf: Uint8Array, i: number): number {
   return n;
 }
 
+const kNoBodies: EncodedBody[] = [];
+
 export class BodyBuilder {
-  readonly #limit: number;
-  readonly #bodies: EncodedBody[] = [];
+  #limit: number;
+  readonly #maxLines: number;
+  #bodies: EncodedBody[] = [];
   #buf: Buffer;
   #len = 0;
   #lines = 0;
 
-  constructor(maxBodyBytes: number, initialBytes = 64 * 1024) {
+  /**
+   * `maxLines` also cuts a body after that many lines (the batch writer's `batchSize`);
+   * `encode()` and `client.write()` cut by bytes only.
+   */
+  constructor(maxBodyBytes: number, initialBytes = 64 * 1024, maxLines = Infinity) {
     this.#limit = maxBodyBytes;
+    this.#maxLines = maxLines;
     this.#buf = Buffer.allocUnsafe(Math.min(initialBytes, maxBodyBytes));
+  }
+
+  /** The byte limit of the bodies to come (the writer lowers it after a 413). */
+  get limit(): number {
+    return this.#limit;
+  }
+  set limit(bytes: number) {
+    this.#limit = bytes;
+    if (this.#len > bytes) this.#cut();
   }
 
   /** Adds one line (without its newline). Throws LineTooLargeError when it cannot fit any body. */
@@ -64,6 +81,7 @@ export class BodyBuilder {
     // UTF-8 needs at most 3 bytes per UTF-16 unit: only measure exactly when that bound is tight.
     const max = line.length * 3 + 1;
     let bytes = -1;
+    if (this.#lines >= this.#maxLines) this.#cut();
     if (this.#len + max > this.#limit) {
       bytes = Buffer.byteLength(line) + 1;
       if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit);
@@ -100,7 +118,7 @@ export class BodyBuilder {
       if (!blank) {
         const bytes = stop - start + 1;
         if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit);
-        if (this.#len + bytes > this.#limit) this.#cut();
+        if (this.#len + bytes > this.#limit || this.#lines >= this.#maxLines) this.#cut();
         this.#reserve(bytes);
         data.copy(this.#buf, this.#len, start, stop);
         this.#len += stop - start;
@@ -109,6 +127,68 @@ export class BodyBuilder {
       }
       start = end + 1;
     }
+  }
+
+  /**
+   * Adds lines already encoded (each ending in `\n`, as the encoders produce them). A body at
+   * least half full on its own, arriving while nothing is pending, becomes a body as it is (no
+   * copy); smaller ones are packed with their neighbours. Bodies over either limit are cut at
+   * line ends.
+   */
+  addBody(body: Buffer, lines: number, owned = true): void {
+    if (lines === 0) return;
+    if (lines > this.#maxLines || body.length > this.#limit) {
+      this.addRaw(body);
+      return;
+    }
+    if (this.#lines + lines > this.#maxLines || this.#len + body.length > this.#limit) this.#cut();
+    // Only a body the caller gives away may be kept as it is; others are copied.
+    if (owned && this.#lines === 0 && (2 * lines >= this.#maxLines || 2 * body.length >= this.#limit)) {
+      this.#bodies.push({ body, lines });
+      return;
+    }
+    this.#reserve(body.length);
+    body.copy(this.#buf, this.#len);
+    this.#len += body.length;
+    this.#lines += lines;
+  }
+
+  /** Lines and bytes of the body being filled (not yet cut). */
+  get openLines(): number {
+    return this.#lines;
+  }
+  get openBytes(): number {
+    return this.#len;
+  }
+
+  /** Ends the body being filled, so that `drain()` returns it. */
+  cut(): void {
+    this.#cut();
+  }
+
+  /**
+   * Moves everything added into `target` (as `addBody` would take it) and empties this builder,
+   * which keeps its buffer for the next input.
+   */
+  moveTo(target: BodyBuilder): void {
+    for (const b of this.#bodies) target.addBody(b.body, b.lines, true);
+    if (this.#lines > 0) target.addBody(this.#buf.subarray(0, this.#len), this.#lines, false);
+    this.reset();
+  }
+
+  /** Drops everything added; the buffer is kept. */
+  reset(): void {
+    if (this.#bodies.length > 0) this.#bodies = [];
+    this.#len = 0;
+    this.#lines = 0;
+  }
+
+  /** Takes the bodies completed so far, leaving the builder usable. */
+  drain(): EncodedBody[] {
+    if (this.#bodies.length === 0) return kNoBodies;
+    const out = this.#bodies;
+    this.#bodies = [];
+    return out;
   }
 
   #reserve(bytes: number): void {
@@ -125,7 +205,7 @@ export class BodyBuilder {
   #cut(): void {
     if (this.#lines === 0) return;
     this.#bodies.push({ body: this.#buf.subarray(0, this.#len), lines: this.#lines });
-    this.#buf = Buffer.allocUnsafe(this.#buf.length);
+    this.#buf = Buffer.allocUnsafe(Math.min(this.#buf.length, this.#limit));
     this.#len = 0;
     this.#lines = 0;
   }

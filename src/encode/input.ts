@@ -27,24 +27,32 @@ export interface EncodedInput {
   skippedRows: number[];
 }
 
-function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
-function isIterable(x: unknown): x is Iterable<unknown> {
+export function isIterable(x: unknown): x is Iterable<unknown> {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
 const isArrowItem = (x: unknown): boolean => isArrowRecordBatch(x) || isArrowTable(x);
 
-class InputEncoder {
+/** Encodes points and line protocol into a BodyBuilder, item by item (the batch writer keeps one). */
+export class InputEncoder {
   readonly builder: BodyBuilder;
-  readonly skipped: number[] = [];
+  skipped: number[] = [];
   readonly #points: PointEncoder;
   #index = 0;
   constructor(options: ArrowEncodeOptions, maxBodyBytes: number) {
     this.builder = new BodyBuilder(maxBodyBytes);
     this.#points = new PointEncoder(options);
+  }
+
+  /** Forgets what was added (the builder keeps its buffer), so that the next input starts at index 0. */
+  reset(): void {
+    this.builder.reset();
+    this.#index = 0;
+    if (this.skipped.length > 0) this.skipped = [];
   }
 
   add(item: unknown): void {

@@ -18,6 +18,12 @@ export interface TransportRequest {
   query?: Record<string, string | undefined>;
   body?: Buffer | string;
   contentType?: string;
+  /** Extra headers of this request (Content-Encoding of a gzipped write). */
+  headers?: Record<string, string>;
+  /** Overrides the client's timeout for this request (ms, 0: none). */
+  timeoutMs?: number;
+  /** Aborts the request (the batch writer's close deadline). */
+  signal?: AbortSignal;
   /** Short description for debug logs (never credentials). */
   note?: string;
 }
@@ -92,6 +98,8 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...o.headers };
     if (o.authorization) headers.authorization = o.authorization;
     if (req.contentType) headers['content-type'] = req.contentType;
+    if (req.headers) Object.assign(headers, req.headers);
+    const timeout = req.timeoutMs ?? o.timeout;
     const started = performance.now();
     try {
       const res = await this.#dispatcher.request({
@@ -100,8 +108,9 @@ export class HttpTransport {
         method: req.method,
         headers,
         body: req.body ?? null,
-        headersTimeout: o.timeout,
-        bodyTimeout: o.timeout,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: req.signal ?? null,
       });
       if (debug.enabled) {
         debug('%s %s%s -> %d in %sms%s', req.method, o.describe, path, res.statusCode, (performance.now() - started).toFixed(1), req.note ? ` (${req.note})` : '');
@@ -111,6 +120,11 @@ export class HttpTransport {
       if (debug.enabled) debug('%s %s%s failed after %sms: %s', req.method, o.describe, path, (performance.now() - started).toFixed(1), (err as Error)?.message);
       throw toConnectionError(err, `${req.endpoint} to ${o.describe}`);
     }
+  }
+
+  /** For messages and logs: the server address without credentials. */
+  get describe(): string {
+    return this.#opts.describe;
   }
 
   async close(): Promise<void> {

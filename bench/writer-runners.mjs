@@ -1,0 +1,318 @@
+/**
+ * The clients of the writer benchmark (bench/writer.bench.mjs), each run in its OWN Node process
+ * so that its CPU time and peak RSS are its own. This file is both the list of runners and the
+ * child's entry point:
+ *
+ *   fork('bench/writer-runners.mjs', { execArgv: ['--expose-gc'], env: { WRITER_CHILD: JSON.stringify(cfg) } })
+ *
+ * Protocol (IPC): the child prepares its input (not timed) and sends { type: 'ready' }; the parent
+ * resets the sink / samples the server and answers { type: 'go' }; the child runs the write phase,
+ * measuring wall time, process.cpuUsage() (user+sys, all threads) and RSS (sampled every 50 ms,
+ * plus the kernel's high-water mark VmHWM, reset through /proc/self/clear_refs at the start of the
+ * write phase), and sends { type: 'result', ... }. With cfg.sinkWait the clock stops only when the
+ * sink reports that all cfg.n lines arrived (GET /__wait on the sink), whatever the client said.
+ *
+ * A runner is `async (cfg) => ({ run: async () => extra, info })`: its body prepares the input,
+ * `run()` is the timed write phase. Throw `NotAvailable` to report "not available".
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { REGIONS, STATUSES, makeWorkload, timeNs, toArrowTable, toLineProtocolBodies } from './workload.mjs';
+
+export class NotAvailable extends Error {}
+
+const MiB = 2 ** 20;
+const yieldToLoop = () => new Promise((r) => setImmediate(r));
+
+/** Plain point objects of rows [start, end) of the workload's columns, exactly as toPoints() makes them. */
+export function pointsOf(w, start, end) {
+  const points = new Array(end - start);
+  for (let i = start; i < end; i++) {
+    const h = w.host[i];
+    points[i - start] = {
+      measurement: 'cpu',
+      tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
+      fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: BigInt(w.requests[i]), status: STATUSES[w.status[i]] },
+      time: timeNs(i),
+    };
+  }
+  return points;
+}
+
+/**
+ * Slices of `size` rows of n, built by `make(start, end)`: inside the timed phase (default, as an
+ * application producing points does; the peers' figures in perf.md §2 are measured that way) or
+ * all before it (cfg.prebuilt: the clients' work alone, the peers' best case).
+ */
+function slices(cfg, size, make) {
+  const ranges = [];
+  for (let s = 0; s < cfg.n; s += size) ranges.push([s, Math.min(cfg.n, s + size)]);
+  if (!cfg.prebuilt) return { ranges, get: (k) => make(...ranges[k]) };
+  const built = ranges.map((r) => make(...r));
+  return { ranges, get: (k) => { const x = built[k]; built[k] = undefined; return x; } };
+}
+
+// ---- fastinflux ---------------------------------------------------------------------------------
+
+/**
+ * fastinflux BatchWriter (notes/writer-api.md). THE runner to adjust while the writer API settles.
+ * cfg.input: 'arrow' (the workload as one Arrow table, dictionary tags; written as table slices of
+ * cfg.sliceRows, default 100k) or 'points' (plain point objects, written in slices of 5000).
+ */
+async function fastinfluxWriter(cfg) {
+  let mod;
+  try {
+    // WRITER_BENCH_FASTINFLUX: another build of the library (a path), e.g. to try a branch.
+    const from = process.env.WRITER_BENCH_FASTINFLUX ? pathToFileURL(process.env.WRITER_BENCH_FASTINFLUX) : new URL('../dist/index.js', import.meta.url);
+    mod = await import(from.href);
+  } catch (e) {
+    throw new NotAvailable(`the library does not load (npm run build?): ${e.message}`);
+  }
+  const client = new mod.InfluxDBClient({ url: cfg.url, db: cfg.db, timeout: 0 });
+  if (typeof client.writer !== 'function') {
+    await client.close();
+    throw new NotAvailable('client.writer is not a function in dist/ (writer not built yet)');
+  }
+  const options = {
+    precision: 'n',
+    batchSize: 5000,
+    maxBufferBytes: 64 * MiB,
+    maxInFlight: cfg.maxInFlight ?? 1,
+    ...(cfg.input === 'arrow' ? { measurement: 'cpu' } : {}),
+    ...cfg.writerOptions,
+  };
+  const w = makeWorkload(cfg.n);
+  let data;
+  if (cfg.input === 'arrow') {
+    const table = toArrowTable(w);
+    const size = cfg.sliceRows ?? 100_000;
+    data = { ranges: [], get: (k) => table.slice(...data.ranges[k]) };
+    for (let s = 0; s < cfg.n; s += size) data.ranges.push([s, Math.min(cfg.n, s + size)]);
+  } else {
+    data = slices(cfg, 5000, (s, e) => pointsOf(w, s, e));
+  }
+  const writer = client.writer(options);
+  return {
+    info: { writerOptions: options },
+    async run() {
+      for (let k = 0; k < data.ranges.length; k++) await writer.write(data.get(k));
+      await writer.close();
+      const stats = typeof writer.stats === 'function' ? writer.stats() : undefined;
+      await client.close();
+      const problems = [];
+      if (stats) {
+        if (stats.written !== undefined && Number(stats.written) !== cfg.n) problems.push(`writer.stats().written = ${stats.written}, expected ${cfg.n}`);
+        for (const k of ['rejected', 'expired', 'dropped']) if (stats[k]) problems.push(`writer.stats().${k} = ${stats[k]}`);
+      }
+      return { requests: stats?.requests, writerStats: stats, problems };
+    },
+  };
+}
+
+// ---- peers --------------------------------------------------------------------------------------
+
+/** The official client's WriteApi: writePoint(new Point(…)) per point, then close(). */
+async function officialWriteApi(cfg) {
+  const { InfluxDB, Point } = await import('@influxdata/influxdb-client');
+  const w = makeWorkload(cfg.n);
+  const make = (s, e) => {
+    const out = new Array(e - s);
+    for (let i = s; i < e; i++) {
+      const h = w.host[i];
+      out[i - s] = new Point('cpu')
+        .tag('host', `host-${h}`).tag('region', REGIONS[w.hostRegion[h]]).tag('rack', `rack-${w.hostRack[h]}`)
+        .floatField('usage_user', w.usageUser[i]).floatField('usage_system', w.usageSystem[i])
+        .intField('requests', w.requests[i]).stringField('status', STATUSES[w.status[i]])
+        .timestamp(timeNs(i).toString());
+    }
+    return out;
+  };
+  const data = slices(cfg, 100_000, make);
+  const failures = [];
+  const options = {
+    batchSize: 5000,
+    ...(cfg.gzip ? {} : { gzipThreshold: Infinity }),
+    writeFailed(error, lines) { failures.push(`${lines.length} lines: ${error?.message ?? error}`); },
+  };
+  const writeApi = new InfluxDB({ url: cfg.url, token: 'x' }).getWriteApi('org', cfg.db, 'ns', options);
+  return {
+    info: { writeOptions: { batchSize: 5000, gzipThreshold: cfg.gzip ? '1000 (default)' : 'Infinity' } },
+    async run() {
+      for (let k = 0; k < data.ranges.length; k++) {
+        for (const p of data.get(k)) writeApi.writePoint(p);
+        await yieldToLoop(); // let the batches started so far go out, as a streaming producer would
+      }
+      await writeApi.close();
+      return { problems: failures.slice(0, 5) };
+    },
+  };
+}
+
+/** node-influx: writePoints(5000 points, { precision: 'n' }) with a schema (integer requests), 1 in flight. */
+async function nodeInflux(cfg) {
+  const { default: Influx } = await import('influx');
+  const url = new URL(cfg.url);
+  const influx = new Influx.InfluxDB({
+    host: url.hostname,
+    port: Number(url.port),
+    database: cfg.db,
+    schema: [{
+      measurement: 'cpu',
+      tags: ['host', 'region', 'rack'],
+      fields: { usage_user: Influx.FieldType.FLOAT, usage_system: Influx.FieldType.FLOAT, requests: Influx.FieldType.INTEGER, status: Influx.FieldType.STRING },
+    }],
+  });
+  const w = makeWorkload(cfg.n);
+  const make = (s, e) => {
+    const points = new Array(e - s);
+    for (let i = s; i < e; i++) {
+      const h = w.host[i];
+      points[i - s] = {
+        measurement: 'cpu',
+        tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
+        fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: w.requests[i], status: STATUSES[w.status[i]] },
+        timestamp: timeNs(i).toString(),
+      };
+    }
+    return points;
+  };
+  const data = slices(cfg, 5000, make);
+  return {
+    async run() {
+      for (let k = 0; k < data.ranges.length; k++) await influx.writePoints(data.get(k), { precision: 'n' });
+      return { requests: data.ranges.length };
+    },
+  };
+}
+
+// ---- the transport's floor ----------------------------------------------------------------------
+
+/** Pre-encoded bodies of 5000 lines (toLineProtocolBodies), undici Pool, cfg.inFlight requests in flight. */
+async function bareUndici(cfg) {
+  const { Pool } = await import('undici');
+  const bodies = toLineProtocolBodies(makeWorkload(cfg.n), 5000);
+  const pool = new Pool(cfg.url, { connections: cfg.inFlight, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const path = `/write?db=${encodeURIComponent(cfg.db)}&precision=n`;
+  return {
+    async run() {
+      let next = 0;
+      await Promise.all(Array.from({ length: cfg.inFlight }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const res = await pool.request({ path, method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+          if (res.statusCode !== 204) throw new Error(`HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 300)}`);
+          await res.body.dump();
+        }
+      }));
+      await pool.close();
+      return { requests: bodies.length };
+    },
+  };
+}
+
+export const RUNNERS = {
+  'fastinflux-writer': fastinfluxWriter,
+  'official-writeapi': officialWriteApi,
+  'node-influx': nodeInflux,
+  'bare-undici': bareUndici,
+};
+
+// ---- the child process --------------------------------------------------------------------------
+
+function vmKB(key) {
+  const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${key}:\\s+(\\d+)`));
+  return m ? Number(m[1]) : NaN;
+}
+
+function waitForSink(sinkUrl, lines, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(`/__wait?lines=${lines}&timeoutMs=${timeoutMs}`, sinkUrl);
+    const req = httpRequest(u, { agent: false, timeout: timeoutMs + 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => { try { resolve(JSON.parse(text)); } catch (e) { reject(e); } });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function child(cfg) {
+  const send = (msg) => new Promise((r) => process.send(msg, r));
+  const go = new Promise((resolve) => process.on('message', (m) => { if (m?.type === 'go') resolve(); }));
+  const runner = RUNNERS[cfg.runner];
+  if (!runner) throw new Error(`unknown runner ${cfg.runner}`);
+  let prepared;
+  try {
+    prepared = await runner(cfg);
+  } catch (e) {
+    if (e instanceof NotAvailable) {
+      await send({ type: 'result', status: 'not available', reason: e.message });
+      return;
+    }
+    throw e;
+  }
+  globalThis.gc?.();
+  await send({ type: 'ready' });
+  await go;
+
+  // ---- the write phase ----
+  let hwmReset = false;
+  try { writeFileSync('/proc/self/clear_refs', '5'); hwmReset = true; } catch { /* older kernel: VmHWM is the lifetime peak */ }
+  const rssStart = process.memoryUsage.rss();
+  let rssPeak = rssStart;
+  const sampler = setInterval(() => { const r = process.memoryUsage.rss(); if (r > rssPeak) rssPeak = r; }, 50);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let extra;
+  let error;
+  try {
+    extra = await prepared.run();
+  } catch (e) {
+    error = e;
+  }
+  const clientDoneS = (performance.now() - t0) / 1000;
+  let sink;
+  if (cfg.sinkWait && !error) {
+    try {
+      sink = await waitForSink(cfg.url, cfg.n, cfg.sinkWaitMs ?? 60_000);
+    } catch (e) {
+      error = e;
+    }
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  clearInterval(sampler);
+  const rssEnd = process.memoryUsage.rss();
+  rssPeak = Math.max(rssPeak, rssEnd);
+  const hwm = vmKB('VmHWM') * 1024;
+  await send({
+    type: 'result',
+    status: error ? 'error' : 'ok',
+    error: error ? String(error?.stack ?? error) : undefined,
+    wallS,
+    clientDoneS,
+    userS: cpu.user / 1e6,
+    sysS: cpu.system / 1e6,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    rssStartB: rssStart,
+    rssPeakSampledB: rssPeak,
+    rssHwmB: hwm,
+    hwmIsWritePhase: hwmReset,
+    rssPeakB: hwmReset ? Math.max(hwm, rssPeak) : rssPeak,
+    sinkWait: sink ? { reached: sink.reached, lines: sink.lines } : undefined,
+    info: prepared.info,
+    ...extra,
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.send) {
+  process.on('disconnect', () => process.exit(1));
+  const cfg = JSON.parse(process.env.WRITER_CHILD ?? '{}');
+  child(cfg).then(
+    () => process.exit(0),
+    (e) => process.send({ type: 'result', status: 'error', error: String(e?.stack ?? e) }, () => process.exit(1)),
+  );
+}

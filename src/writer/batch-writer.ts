@@ -1,0 +1,1031 @@
+/**
+ * The batch writer: `write()` encodes on the way in and queues line protocol in a bounded
+ * buffer; batches are cut by size (`batchSize` lines, `batchBytes`) or time (`flushIntervalMs`)
+ * and sent by a flusher with retries, splitting and partial-write handling.
+ *
+ * The contract (reliability.md): every accepted point ends in exactly one of written, rejected,
+ * expired or dropped, and `accepted = written + rejected + expired + dropped + pending` at all
+ * times. Points are encoded with their timestamp at `write()` (a point without one gets the
+ * clock then), so that resending a batch after an ambiguous failure stores the same points again
+ * rather than new ones.
+ */
+import { writeSync } from 'node:fs';
+import { gzip } from 'node:zlib';
+import {
+  BufferFullError, DeliveryTimeoutError, InfluxDBWriteError, InvalidOptionError, InvalidPointError,
+  PointsDroppedError, WriteDeliveryError, WriterClosedError,
+} from '../errors.js';
+import { BodyBuilder, LineTooLargeError, type EncodedBody } from '../encode/body-builder.js';
+import { isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowRecordBatch, type ArrowTable } from '../encode/arrow/index.js';
+import { InputEncoder, isAsyncIterable, isIterable, type WriteData, type WriteItem } from '../encode/input.js';
+import { encodeForWrite } from '../encode/route.js';
+import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
+import type { EncoderPool } from '../pool/encoder-pool.js';
+import { readErrorMessage, type HttpTransport } from '../transport/http-transport.js';
+import { analyzeRejection, splitLines, type LineRange } from './rejections.js';
+import { backoffDelay, decideAnswer, decideFailure, type WriteDecision } from './retry.js';
+import { writerStream, type WriterStreamOptions } from './stream.js';
+import { makeTargets, type WriteTarget } from './targets.js';
+import type { Writable } from 'node:stream';
+
+/** What the writer takes: what `client.write()` takes, and iterables mixing points, line protocol and Arrow batches. */
+export type WriterInput =
+  | WriteData
+  | Iterable<WriteItem | ArrowRecordBatch | ArrowTable>
+  | AsyncIterable<WriteItem | ArrowRecordBatch | ArrowTable>;
+
+/** What `write()` resolves to once its data is in the buffer. */
+export interface AcceptReport {
+  /** Points (lines) taken into the buffer by this call. */
+  accepted: number;
+  /** Of those, points dropped at once by `whenFull: 'dropNewest'`. */
+  dropped: number;
+  /** Input indices of points or rows left out by `invalidRows: 'skip'` (not counted as accepted). */
+  skippedRows: number[];
+}
+
+/** `stats()`: the counters add up: accepted = written + rejected + expired + dropped + pending. */
+export interface WriterStats {
+  accepted: number;
+  written: number;
+  rejected: number;
+  expired: number;
+  dropped: number;
+  pending: number;
+  /** Points or rows left out by `invalidRows: 'skip'` (never accepted). */
+  skipped: number;
+  /** Bytes held: the batch being filled, batches waiting or being retried, and in flight. */
+  bufferedBytes: number;
+  /** Batches waiting to be sent (retries included). */
+  queuedBatches: number;
+  /** Requests in flight, and their bodies' bytes. */
+  inFlight: number;
+  inFlightBytes: number;
+  requests: number;
+  retries: number;
+  /** 413 answers that split a batch. */
+  splits: number;
+  /** Bytes sent (after gzip), acknowledged or not. */
+  bytesSent: number;
+  /** Request round trips in ms: the last, the mean and the longest. */
+  latencyMs: { last: number; mean: number; max: number };
+  /** Set while sending is paused: until when (ms since the epoch) and why. */
+  pausedUntil: number | undefined;
+  pauseReason: string | undefined;
+  /** The server being written to (failover moves it). */
+  target: string;
+}
+
+interface Batch {
+  body: Buffer;
+  lines: number;
+  /** Sequence number of the first point (points are numbered in acceptance order). */
+  firstSeq: number;
+  /** When its first point was accepted (ms since the epoch): the delivery deadline counts from it. */
+  acceptedAt: number;
+  attempts: number;
+  gz: Buffer | undefined;
+  /** Bytes charged to the buffer for it. */
+  mem: number;
+  lastError: Error | undefined;
+}
+
+interface Failure {
+  firstSeq: number;
+  outcome: 'rejected' | 'expired' | 'dropped';
+  count: number;
+  lines: string[];
+  error: Error;
+}
+
+interface FlushWaiter {
+  upTo: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  /** flush() takes the failures it reports; close()'s own wait leaves them for its final report. */
+  takesFailures: boolean;
+}
+
+interface RoomWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Most lines kept per failure for flush()/close() errors; onRejected always gets them all. */
+const kMaxLinesPerFailure = 100_000;
+
+// Writers holding points, for the warning at process exit (a Set of WeakRefs: never keeps a writer alive).
+const gLive = new Set<WeakRef<BatchWriter>>();
+let gExitHooked = false;
+function watchExit(w: BatchWriter): WeakRef<BatchWriter> {
+  const ref = new WeakRef(w);
+  gLive.add(ref);
+  if (!gExitHooked) {
+    gExitHooked = true;
+    process.on('exit', () => {
+      for (const r of gLive) {
+        const pending = r.deref()?.stats().pending ?? 0;
+        // Synchronous: nothing asynchronous runs in an 'exit' listener.
+        if (pending > 0) writeSync(2, `fastinflux: the process is exiting with ${pending} points accepted by a batch writer and not written (await writer.close() before exiting)\n`);
+      }
+    });
+  }
+  return ref;
+}
+
+function gzipAsync(body: Buffer, level: number): Promise<Buffer> {
+  // zlib's async API runs on libuv's thread pool: compression stays off the main thread.
+  return new Promise((resolve, reject) => gzip(body, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/** A body's memory: its backing store when it owns one (what the process really holds). */
+function memOf(body: Buffer): number {
+  return body.byteLength >= 4096 && body.buffer.byteLength < 2 * body.byteLength + 65_536 ? body.buffer.byteLength : body.byteLength;
+}
+
+function isSmallSyncInput(data: unknown, batchSize: number): boolean {
+  if (typeof data === 'string' || data instanceof Uint8Array) return true;
+  if (typeof data !== 'object' || data === null) return true; // refused by the encoder with a clear error
+  if (Array.isArray(data)) return data.length <= batchSize && !(data.length > 0 && (isArrowTable(data[0]) || isArrowRecordBatch(data[0])));
+  return !isArrowInput(data) && !isIterable(data) && !isAsyncIterable(data);
+}
+
+function rebase(e: unknown, offset: number, acceptedBefore: number): unknown {
+  if (!(e instanceof InvalidPointError) || (offset === 0 && acceptedBefore === 0)) return e;
+  const out = new InvalidPointError(e.pointIndex + offset, e.element, e.key, e.reason);
+  if (acceptedBefore > 0) out.message += ` (the ${acceptedBefore} points before it in this write were accepted)`;
+  return out;
+}
+
+/** The lines of a body as strings (for the dead letter). */
+function linesOf(body: Buffer, ranges?: readonly LineRange[]): string[] {
+  return (ranges ?? splitLines(body)).map((r) => body.toString('utf8', r.start, r.end));
+}
+
+export interface BatchWriterContext {
+  transport: HttpTransport;
+  pool: () => EncoderPool;
+  encoder: EncoderChoice;
+}
+
+export class BatchWriter {
+  readonly #o: ResolvedWriterOptions;
+  readonly #ctx: BatchWriterContext;
+  readonly #targets: WriteTarget[];
+  #active = 0;
+
+  // ---- intake -------------------------------------------------------------------------------
+  readonly #builder: BodyBuilder;
+  readonly #scratch: InputEncoder;
+  #intakeTail: Promise<unknown> = Promise.resolve();
+  #intakeBusy = 0;
+  readonly #roomWaiters: RoomWaiter[] = [];
+
+  // ---- buffer -------------------------------------------------------------------------------
+  /** Sequence number of the first line not yet in a queued batch (the open body starts there). */
+  #nextBatchSeq = 0;
+  #openSince = 0;
+  readonly #queue: Batch[] = [];
+  readonly #inFlight = new Set<Batch>();
+  /** Bytes of queued and in-flight batches (the open body is counted by the builder). */
+  #batchMem = 0;
+  #inFlightBytes = 0;
+
+  // ---- flusher ------------------------------------------------------------------------------
+  #flushTimer: NodeJS.Timeout | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #wakeAt = Infinity;
+  #pausedUntil = 0;
+  #pauseReason: string | undefined;
+  #consecutiveFailures = 0;
+  #surfaced = false;
+  readonly #abort = new AbortController();
+  #abandoning = false;
+
+  // ---- outcomes -----------------------------------------------------------------------------
+  #accepted = 0;
+  #written = 0;
+  #rejected = 0;
+  #expired = 0;
+  #dropped = 0;
+  #skipped = 0;
+  #requests = 0;
+  #retries = 0;
+  #splits = 0;
+  #bytesSent = 0;
+  #latLast = 0;
+  #latSum = 0;
+  #latMax = 0;
+  #failures: Failure[] = [];
+  readonly #flushWaiters: FlushWaiter[] = [];
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #exitRef: WeakRef<BatchWriter> | undefined;
+
+  constructor(options: ResolvedWriterOptions, ctx: BatchWriterContext) {
+    this.#o = options;
+    this.#ctx = ctx;
+    this.#targets = makeTargets(ctx.transport, options);
+    this.#builder = new BodyBuilder(options.batchBytes, 64 * 1024, options.batchSize);
+    this.#scratch = new InputEncoder(options.write, options.batchBytes);
+  }
+
+  // ================================================================================ public API
+
+  /**
+   * Takes `data` (anything `client.write()` takes) into the buffer. Resolves once it is accepted,
+   * which under `whenFull: 'block'` waits for room: that is the backpressure. Rejects with
+   * `InvalidPointError` (nothing of the bad slice accepted), `BufferFullError` or `WriterClosedError`.
+   * Writes enter the buffer in call order.
+   */
+  write(data: WriterInput): Promise<AcceptReport> {
+    if (this.#closing) return Promise.reject(new WriterClosedError());
+    // Fast path: nothing ahead in the intake, room now, and an input encoded here and now.
+    if (this.#intakeBusy === 0 && this.#hasRoom() && isSmallSyncInput(data, this.#o.batchSize)) {
+      try {
+        return Promise.resolve(this.#acceptSmall(data));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    this.#intakeBusy++;
+    const p = this.#intakeTail.then(() => this.#ingest(data));
+    const done = (): void => {
+      this.#intakeBusy--;
+    };
+    this.#intakeTail = p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Takes points or line protocol only if there is room now, without waiting: false when the
+   * buffer is full or earlier writes are still being taken in. Throws on invalid input.
+   */
+  tryWrite(data: WriterInput): boolean {
+    if (this.#closing) throw new WriterClosedError();
+    if (isArrowInput(data) || isAsyncIterable(data)) throw new InvalidOptionError('tryWrite() takes points and line protocol; use write() for Arrow data and async iterables');
+    if (this.#intakeBusy > 0 || !this.#hasRoom()) return false;
+    this.#acceptSmall(data);
+    return true;
+  }
+
+  /**
+   * Sends what is buffered now and resolves when every point accepted before the call is
+   * written. Rejects with `WriteDeliveryError` (counts, lines, reasons) if some of them were
+   * rejected, expired or dropped, and at once with the error when the server refuses the
+   * credentials or the database (the points stay buffered until deliveryTimeoutMs).
+   */
+  flush(): Promise<void> {
+    const upTo = this.#accepted;
+    this.#seal();
+    return new Promise<void>((resolve, reject) => {
+      this.#flushWaiters.push({ upTo, resolve, reject, takesFailures: true });
+      this.#settle();
+      this.#pump();
+    });
+  }
+
+  /**
+   * Stops accepting writes, sends everything (retries included) and resolves when all is
+   * written. After `timeoutMs` (default deliveryTimeoutMs), what is left is given up: close
+   * rejects with a `WriteDeliveryError` carrying the count and the lines of every point not
+   * written (as it does when some were rejected earlier and no flush() reported them).
+   */
+  close(options?: { timeoutMs?: number }): Promise<void> {
+    if (this.#closed) return this.#closed;
+    const timeoutMs = options?.timeoutMs ?? this.#o.deliveryTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) return Promise.reject(new InvalidOptionError(`close options.timeoutMs must be a non-negative integer (got ${String(timeoutMs)})`));
+    this.#closing = true;
+    this.#closed = this.#close(timeoutMs);
+    return this.#closed;
+  }
+
+  /** A Writable in object mode over this writer: `await pipeline(source, writer.stream())`. */
+  stream(options?: WriterStreamOptions): Writable {
+    return writerStream(this, options);
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  stats(): WriterStats {
+    const settled = this.#written + this.#rejected + this.#expired + this.#dropped;
+    return {
+      accepted: this.#accepted, written: this.#written, rejected: this.#rejected, expired: this.#expired, dropped: this.#dropped,
+      pending: this.#accepted - settled, skipped: this.#skipped,
+      bufferedBytes: this.#bufferedBytes(), queuedBatches: this.#queue.length,
+      inFlight: this.#inFlight.size, inFlightBytes: this.#inFlightBytes,
+      requests: this.#requests, retries: this.#retries, splits: this.#splits, bytesSent: this.#bytesSent,
+      latencyMs: { last: this.#latLast, mean: this.#requests ? this.#latSum / this.#requests : 0, max: this.#latMax },
+      pausedUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : undefined,
+      pauseReason: this.#pausedUntil > Date.now() ? this.#pauseReason : undefined,
+      target: this.#targets[this.#active]!.describe,
+    };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ================================================================================ intake
+
+  #bufferedBytes(): number {
+    return this.#batchMem + this.#builder.openBytes;
+  }
+
+  #hasRoom(): boolean {
+    return this.#bufferedBytes() < this.#o.maxBufferBytes;
+  }
+
+  /** Points and line protocol, encoded here and now; all of it is accepted or none. */
+  #acceptSmall(data: unknown): AcceptReport {
+    const enc = this.#scratch;
+    enc.reset();
+    try {
+      if (Array.isArray(data) || (isIterable(data) && typeof data !== 'string')) {
+        for (const item of data as Iterable<unknown>) enc.add(item);
+      } else {
+        enc.add(data);
+      }
+    } catch (e) {
+      enc.reset();
+      throw e;
+    }
+    const lines = enc.builder.lineCount;
+    const skippedRows = enc.skipped;
+    this.#skipped += skippedRows.length;
+    if (lines === 0) {
+      enc.reset();
+      return { accepted: 0, dropped: 0, skippedRows };
+    }
+    if (this.#o.whenFull === 'dropNewest' && !this.#hasRoom()) {
+      enc.builder.cut();
+      const bodies = enc.builder.drain();
+      enc.reset();
+      const report: AcceptReport = { accepted: 0, dropped: 0, skippedRows };
+      this.#acceptEncoded(bodies, lines, report);
+      return report;
+    }
+    const before = this.#builder.openLines;
+    enc.builder.moveTo(this.#builder);
+    this.#afterAdd(before, lines);
+    return { accepted: lines, dropped: 0, skippedRows };
+  }
+
+  /** Encoded bodies of one slice, into the buffer. */
+  #acceptBodies(bodies: readonly EncodedBody[], lines: number): void {
+    const before = this.#builder.openLines;
+    for (const b of bodies) this.#builder.addBody(b.body, b.lines, true);
+    this.#afterAdd(before, lines);
+  }
+
+  /** Counts accepted lines, queues the batches the builder completed, and arms the time trigger. */
+  #afterAdd(openBefore: number, lines: number): void {
+    const now = Date.now();
+    if (openBefore === 0) this.#openSince = now;
+    this.#accepted += lines;
+    const done = this.#builder.drain();
+    if (done.length > 0) {
+      for (let i = 0; i < done.length; i++) this.#enqueue(done[i]!, i === 0 ? this.#openSince : now);
+      this.#openSince = now;
+    }
+    this.#armFlushTimer();
+    if (done.length > 0) this.#pump();
+  }
+
+  #enqueue(b: EncodedBody, acceptedAt: number): void {
+    const mem = memOf(b.body);
+    const batch: Batch = { body: b.body, lines: b.lines, firstSeq: this.#nextBatchSeq, acceptedAt, attempts: 0, gz: undefined, mem, lastError: undefined };
+    this.#nextBatchSeq += b.lines;
+    this.#batchMem += mem;
+    this.#queue.push(batch);
+  }
+
+  /** Ends the batch being filled, so that it is sent now. */
+  #seal(): void {
+    if (this.#builder.openLines === 0) return;
+    this.#builder.cut();
+    for (const b of this.#builder.drain()) this.#enqueue(b, this.#openSince);
+    this.#armFlushTimer();
+  }
+
+  #armFlushTimer(): void {
+    const open = this.#builder.openLines > 0;
+    if (!open) {
+      if (this.#flushTimer) {
+        clearTimeout(this.#flushTimer);
+        this.#flushTimer = undefined;
+      }
+      return;
+    }
+    if (this.#flushTimer) return;
+    if (this.#o.flushIntervalMs === 0) {
+      this.#seal();
+      this.#pump();
+      return;
+    }
+    const delay = this.#o.flushIntervalMs + (this.#o.flushJitterMs > 0 ? Math.random() * this.#o.flushJitterMs : 0);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#seal();
+      this.#pump();
+    }, delay);
+  }
+
+  /** Slices of at most batchSize rows or points, encoded and taken in one at a time, each after waiting for room. */
+  async #ingest(data: unknown): Promise<AcceptReport> {
+    if (this.#closing && this.#abandoning) throw new WriterClosedError();
+    const report: AcceptReport = { accepted: 0, dropped: 0, skippedRows: [] };
+    let offset = 0;
+    const size = this.#o.batchSize;
+    const slice = async (part: unknown, rows: number): Promise<void> => {
+      try {
+        await this.#room();
+        const encoder = this.#o.write.encoder ?? this.#ctx.encoder;
+        if (encoder !== 'wasm' && isSmallSyncInput(part, Infinity) && !isArrowInput(part)) {
+          const r = this.#acceptSmall(part);
+          this.#merge(report, r, offset);
+        } else {
+          const enc = await encodeForWrite(part, this.#o.write, encoder, this.#o.batchBytes, this.#ctx.pool);
+          this.#skipped += enc.skippedRows.length;
+          for (const r of enc.skippedRows) report.skippedRows.push(r + offset);
+          if (enc.lines > 0) this.#acceptEncoded(enc.bodies, enc.lines, report);
+        }
+      } catch (e) {
+        throw rebase(e instanceof LineTooLargeError ? new InvalidPointError(0, 'point', undefined, e.message) : e, offset, report.accepted);
+      }
+      offset += rows;
+    };
+    const table = async (t: ArrowTable | ArrowRecordBatch): Promise<void> => {
+      for (const batch of isArrowTable(t) ? (t as ArrowTable).batches : [t as ArrowRecordBatch]) {
+        const n = batch.numRows;
+        const sliceable = typeof (batch as { slice?: unknown }).slice === 'function';
+        if (n <= size || !sliceable) {
+          await slice(batch, n);
+          continue;
+        }
+        // Zero-copy views of the batch: the encoders honour Arrow's offsets.
+        for (let i = 0; i < n; i += size) await slice((batch as unknown as { slice(b: number, e: number): ArrowRecordBatch }).slice(i, Math.min(n, i + size)), Math.min(size, n - i));
+      }
+    };
+    if (isArrowTable(data) || isArrowRecordBatch(data)) {
+      await table(data as ArrowTable);
+    } else if (Array.isArray(data)) {
+      for (let i = 0; i < data.length; i += size) await slice(data.slice(i, i + size), Math.min(size, data.length - i));
+    } else if (isIterable(data) || isAsyncIterable(data)) {
+      // Items are grouped into slices; Arrow items go on their own.
+      let group: unknown[] = [];
+      for await (const item of data as AsyncIterable<unknown>) {
+        if (isArrowTable(item) || isArrowRecordBatch(item)) {
+          if (group.length > 0) await slice(group, group.length);
+          group = [];
+          await table(item as ArrowTable);
+        } else {
+          group.push(item);
+          if (group.length >= size) {
+            await slice(group, group.length);
+            group = [];
+          }
+        }
+      }
+      if (group.length > 0) await slice(group, group.length);
+    } else {
+      await slice(data, 1);
+    }
+    return report;
+  }
+
+  #merge(into: AcceptReport, r: AcceptReport, offset: number): void {
+    into.accepted += r.accepted;
+    into.dropped += r.dropped;
+    for (const i of r.skippedRows) into.skippedRows.push(i + offset);
+  }
+
+  #acceptEncoded(bodies: readonly EncodedBody[], lines: number, report: AcceptReport): void {
+    // dropNewest: the slice is accepted and dropped at once when the buffer is still full.
+    if (this.#o.whenFull === 'dropNewest' && !this.#hasRoom()) {
+      // Sealing first makes the dropped lines' numbers follow every batched one.
+      this.#seal();
+      const seq = this.#accepted;
+      this.#accepted += lines;
+      this.#nextBatchSeq += lines;
+      report.accepted += lines;
+      report.dropped += lines;
+      const all: string[] = [];
+      for (const b of bodies) for (const l of linesOf(b.body)) all.push(l);
+      this.#fail('dropped', seq, lines, all, new PointsDroppedError(`${lines} points dropped: the writer's buffer is full (whenFull: 'dropNewest', maxBufferBytes ${this.#o.maxBufferBytes})`));
+      return;
+    }
+    this.#acceptBodies(bodies, lines);
+    report.accepted += lines;
+  }
+
+  /** Waits for room in the buffer according to the whenFull policy. */
+  #room(): Promise<void> | void {
+    if (this.#hasRoom()) return;
+    const o = this.#o;
+    switch (o.whenFull) {
+      case 'error':
+        throw this.#fullError();
+      case 'dropNewest':
+        return; // the slice is encoded, then dropped (counted and reported) by #acceptEncoded
+      case 'dropOldest':
+        this.#dropOldest();
+        return;
+      default:
+        break;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = { resolve, reject, timer: undefined };
+      waiter.timer = setTimeout(() => {
+        const i = this.#roomWaiters.indexOf(waiter);
+        if (i >= 0) this.#roomWaiters.splice(i, 1);
+        reject(this.#fullError());
+      }, o.maxBlockMs);
+      this.#roomWaiters.push(waiter);
+      // The open body may be what fills the buffer: send it so that room can come back.
+      this.#seal();
+      this.#pump();
+    });
+  }
+
+  #fullError(): BufferFullError {
+    const b = this.#bufferedBytes();
+    const o = this.#o;
+    const why = o.whenFull === 'block' ? `stayed full for maxBlockMs (${o.maxBlockMs} ms)` : 'is full (whenFull: \'error\')';
+    return new BufferFullError(`the batch writer's buffer ${why}: ${b} bytes held, maxBufferBytes ${o.maxBufferBytes}`, b, o.maxBufferBytes);
+  }
+
+  #wakeRoomWaiters(): void {
+    while (this.#roomWaiters.length > 0 && this.#hasRoom()) {
+      const w = this.#roomWaiters.shift()!;
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+  }
+
+  /** dropOldest: the oldest batches not in flight make room (counted and reported as dropped). */
+  #dropOldest(): void {
+    this.#seal();
+    while (!this.#hasRoom() && this.#queue.length > 0) {
+      const b = this.#queue.shift()!;
+      this.#release(b);
+      this.#fail('dropped', b.firstSeq, b.lines, linesOf(b.body), new PointsDroppedError(`${b.lines} points dropped to make room for newer ones (whenFull: 'dropOldest', maxBufferBytes ${this.#o.maxBufferBytes})`));
+    }
+    this.#settle();
+  }
+
+  // ================================================================================ flusher
+
+  #pump(): void {
+    const now = Date.now();
+    this.#expireDue(now);
+    const o = this.#o;
+    while (this.#inFlight.size < o.maxInFlight && this.#queue.length > 0) {
+      if (now < this.#pausedUntil) {
+        this.#wake(this.#pausedUntil);
+        break;
+      }
+      const b = this.#queue.shift()!;
+      this.#inFlight.add(b);
+      this.#inFlightBytes += b.body.length;
+      void this.#send(b);
+    }
+    // Queued batches expire even while sending is paused; with nothing queued, no timer keeps the process alive.
+    const head = this.#queue[0];
+    if (head) this.#wake(head.acceptedAt + o.deliveryTimeoutMs);
+    else if (this.#wakeTimer) {
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Infinity;
+    }
+    this.#settle();
+  }
+
+  #wake(at: number): void {
+    if (at >= this.#wakeAt && this.#wakeTimer) return;
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Infinity;
+      this.#pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  #expireDue(now: number): void {
+    const limit = this.#o.deliveryTimeoutMs;
+    while (this.#queue.length > 0 && this.#queue[0]!.acceptedAt + limit <= now) this.#expire(this.#queue.shift()!);
+  }
+
+  #expire(b: Batch, why?: string): void {
+    this.#release(b);
+    const cause = b.lastError;
+    const msg = why ?? `${b.lines} points not written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts${cause ? `; last error: ${cause.message}` : ''}`;
+    this.#fail('expired', b.firstSeq, b.lines, linesOf(b.body), new DeliveryTimeoutError(msg, cause ? { cause } : undefined));
+  }
+
+  async #send(b: Batch): Promise<void> {
+    const o = this.#o;
+    const t = this.#targets[this.#active]!;
+    b.attempts++;
+    let decision: WriteDecision | { kind: 'fatal'; error: Error };
+    const started = performance.now();
+    try {
+      let body = b.body;
+      let headers: Record<string, string> | undefined;
+      if (o.gzipLevel > 0) {
+        if (!b.gz) {
+          b.gz = await gzipAsync(b.body, o.gzipLevel);
+          // The compressed copy is kept for retries: it counts against the buffer.
+          b.mem += b.gz.length;
+          this.#batchMem += b.gz.length;
+        }
+        body = b.gz;
+        headers = { 'content-encoding': 'gzip' };
+      }
+      this.#requests++;
+      this.#bytesSent += body.length;
+      const res = await t.transport.request({
+        method: 'POST', endpoint: t.endpoint, query: t.query, body, headers,
+        contentType: 'text/plain; charset=utf-8', timeoutMs: o.requestTimeoutMs, signal: this.#abort.signal,
+        note: `batch of ${b.lines} lines, ${body.length} bytes, attempt ${b.attempts}`,
+      });
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        await res.body.dump();
+        decision = { kind: 'ack' };
+      } else {
+        const message = await readErrorMessage(res);
+        decision = decideAnswer({ status: res.statusCode, headers: res.headers, message }, t.describe, Date.now());
+      }
+    } catch (err) {
+      decision = decideFailure(err);
+    }
+    const ms = performance.now() - started;
+    this.#latLast = ms;
+    this.#latSum += ms;
+    if (ms > this.#latMax) this.#latMax = ms;
+    this.#inFlight.delete(b);
+    this.#inFlightBytes -= b.body.length;
+    try {
+      await this.#handle(b, decision);
+    } finally {
+      this.#pump();
+      this.#wakeRoomWaiters();
+    }
+  }
+
+  async #handle(b: Batch, d: WriteDecision | { kind: 'fatal'; error: Error }): Promise<void> {
+    const o = this.#o;
+    const now = Date.now();
+    if (d.kind === 'ack') {
+      this.#written += b.lines;
+      this.#consecutiveFailures = 0;
+      this.#surfaced = false;
+      this.#release(b);
+      return;
+    }
+    if (this.#abandoning) {
+      this.#expire(b, `${b.lines} points not written before close()'s timeout${d.error ? `; last error: ${d.error.message}` : ''}`);
+      return;
+    }
+    switch (d.kind) {
+      case 'retry': {
+        b.lastError = d.error;
+        this.#retries++;
+        this.#report(d.error);
+        if (d.retryAfterMs !== undefined) {
+          this.#pause(now + Math.min(d.retryAfterMs, o.maxRetryAfterMs), `Retry-After from ${this.#targets[this.#active]!.describe}`);
+        } else {
+          const n = this.#targets.length;
+          this.#consecutiveFailures++;
+          if (d.failover && n > 1) this.#active = (this.#active + 1) % n;
+          // Every target failed once in this round: back off before the next round.
+          if (n === 1 || this.#consecutiveFailures % n === 0) {
+            this.#pause(now + backoffDelay(Math.ceil(this.#consecutiveFailures / n), o), `backoff after ${d.error.message}`);
+          }
+        }
+        this.#requeue(b, now);
+        return;
+      }
+      case 'split': {
+        this.#splits++;
+        if (b.lines <= 1) {
+          this.#release(b);
+          this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), new InfluxDBWriteError(
+            `a line of ${b.body.length} bytes is larger than the server accepts (413 Request Entity Too Large): rejected`,
+            { status: 413, serverMessage: d.error.serverMessage, endpoint: 'write', rejectedLines: linesOf(b.body) },
+          ));
+          return;
+        }
+        // Later batches are cut below the size the server refused.
+        const lower = Math.max(1024, Math.floor(b.body.length / 2));
+        if (lower < this.#builder.limit) this.#builder.limit = lower;
+        const ranges = splitLines(b.body);
+        const mid = ranges[Math.floor(ranges.length / 2)]!.start;
+        const first = this.#child(b, 0, mid, Math.floor(ranges.length / 2), 0);
+        const second = this.#child(b, mid, b.body.length, ranges.length - Math.floor(ranges.length / 2), Math.floor(ranges.length / 2));
+        this.#release(b);
+        this.#unshift(second);
+        this.#unshift(first);
+        return;
+      }
+      case 'refused':
+        this.#refused(b, d.error);
+        return;
+      case 'rejectAll':
+        this.#release(b);
+        this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), d.error);
+        return;
+      case 'pause': {
+        b.lastError = d.error;
+        if (d.why === 'database' && o.createDatabase && o.api === 'v1') {
+          try {
+            await this.#createDatabase();
+            this.#requeue(b, now);
+            return;
+          } catch (e) {
+            b.lastError = e as Error;
+            this.#surface(e as Error);
+          }
+        } else {
+          this.#surface(d.error);
+        }
+        // Probe slowly: a configuration error does not heal by hammering the server.
+        this.#pause(now + o.retryMaxDelayMs, d.why === 'auth' ? 'credentials refused' : d.why === 'database' ? 'database not found' : 'retention policy not found');
+        this.#requeue(b, now);
+        return;
+      }
+      case 'fatal': {
+        b.lastError = d.error;
+        this.#surface(d.error);
+        this.#pause(now + o.retryMaxDelayMs, d.error.message);
+        this.#requeue(b, now);
+        return;
+      }
+    }
+  }
+
+  #child(parent: Batch, start: number, end: number, lines: number, seqOffset: number): Batch {
+    const body = parent.body.subarray(start, end);
+    return { body, lines, firstSeq: parent.firstSeq + seqOffset, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: parent.lastError };
+  }
+
+  /** A batch (back) at the head of the queue, unless its time is up. */
+  #requeue(b: Batch, now: number): void {
+    if (b.acceptedAt + this.#o.deliveryTimeoutMs <= now) {
+      this.#expire(b);
+      return;
+    }
+    this.#queue.unshift(b);
+  }
+
+  #unshift(b: Batch): void {
+    this.#batchMem += b.mem;
+    this.#queue.unshift(b);
+  }
+
+  #pause(until: number, reason: string): void {
+    if (until > this.#pausedUntil) {
+      this.#pausedUntil = until;
+      this.#pauseReason = reason;
+    }
+  }
+
+  /** 400: the lines the server refused are rejected with its reason; the rest were stored, or are sent again. */
+  #refused(b: Batch, error: InfluxDBWriteError): void {
+    const a = analyzeRejection(error.serverMessage, b.body, { nowMs: Date.now() });
+    this.#release(b);
+    const refused = a.rejected.map((r) => b.body.toString('utf8', r.start, r.end));
+    const reasons = [...new Set(a.rejected.map((r) => r.reason))];
+    const detail = new InfluxDBWriteError(error.message, {
+      status: 400, serverMessage: error.serverMessage, endpoint: 'write', rejectedLines: refused, partial: a.stored,
+    });
+    if (reasons.length > 0 && reasons[0] !== error.serverMessage) detail.message += ` [${reasons.slice(0, 3).join('; ')}]`;
+    if (a.stored) {
+      const bad = refused.length + a.unidentified;
+      this.#written += Math.max(0, b.lines - bad);
+      if (bad > 0) this.#fail('rejected', b.firstSeq, bad, refused, detail);
+      return;
+    }
+    // Nothing stored: resend the lines the analysis cleared; every other line is rejected.
+    const resendLines = a.resend.length;
+    const otherBad = b.lines - resendLines;
+    if (otherBad > 0) {
+      const keep = new Set(a.resend.map((r) => r.start));
+      const lines = splitLines(b.body).filter((r) => !keep.has(r.start)).map((r) => b.body.toString('utf8', r.start, r.end));
+      this.#fail('rejected', b.firstSeq, otherBad, lines, detail);
+    }
+    if (resendLines > 0) {
+      const body = Buffer.concat(a.resend.map((r) => b.body.subarray(r.start, Math.min(b.body.length, r.end + 1))));
+      this.#unshift({ body, lines: resendLines, firstSeq: b.firstSeq, acceptedAt: b.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: detail });
+    }
+  }
+
+  async #createDatabase(): Promise<void> {
+    const t = this.#targets[this.#active]!;
+    const db = this.#o.write.db;
+    const q = `CREATE DATABASE "${db.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    const res = await t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
+    if (res.statusCode !== 200) {
+      const msg = await readErrorMessage(res);
+      throw new InfluxDBWriteError(`creating database ${JSON.stringify(db)} on ${t.describe} failed with HTTP ${res.statusCode}: ${msg}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });
+    }
+    const text = await res.body.text();
+    if (text.includes('"error"')) throw new InfluxDBWriteError(`creating database ${JSON.stringify(db)} on ${t.describe} failed: ${text.slice(0, 500)}`, { status: 200, serverMessage: text, endpoint: 'query' });
+  }
+
+  #release(b: Batch): void {
+    this.#batchMem -= b.mem;
+  }
+
+  // ================================================================================ outcomes
+
+  #report(e: Error): void {
+    const cb = this.#o.onError;
+    if (!cb) return;
+    try {
+      cb(e);
+    } catch (err) {
+      process.emitWarning(`fastinflux: the batch writer's onError callback threw: ${(err as Error)?.message}`);
+    }
+  }
+
+  /** A configuration error: reported at once, and to every flush() waiting (the points stay buffered). */
+  #surface(e: Error): void {
+    this.#report(e);
+    if (this.#surfaced) return;
+    this.#surfaced = true;
+    for (const w of this.#flushWaiters.splice(0)) w.reject(e);
+  }
+
+  #fail(outcome: Failure['outcome'], firstSeq: number, count: number, lines: string[], error: Error): void {
+    if (outcome === 'rejected') this.#rejected += count;
+    else if (outcome === 'expired') this.#expired += count;
+    else this.#dropped += count;
+    const cb = this.#o.onRejected;
+    if (cb) {
+      try {
+        cb(lines, error);
+      } catch (err) {
+        process.emitWarning(`fastinflux: the batch writer's onRejected callback threw: ${(err as Error)?.message}`);
+      }
+    }
+    this.#failures.push({ firstSeq, outcome, count, lines: lines.length > kMaxLinesPerFailure ? lines.slice(0, kMaxLinesPerFailure) : lines, error });
+    this.#settle();
+  }
+
+  /** Lowest sequence number not settled yet (Infinity when everything accepted is settled). */
+  #lowestPending(): number {
+    let min = this.#builder.openLines > 0 ? this.#nextBatchSeq : Infinity;
+    for (const b of this.#queue) if (b.firstSeq < min) min = b.firstSeq;
+    for (const b of this.#inFlight) if (b.firstSeq < min) min = b.firstSeq;
+    return min;
+  }
+
+  /** Resolves or rejects the flush() calls whose points are all settled. */
+  #settle(): void {
+    if (this.#flushWaiters.length === 0) {
+      this.#updateExitWatch();
+      return;
+    }
+    const low = this.#lowestPending();
+    for (let i = 0; i < this.#flushWaiters.length;) {
+      const w = this.#flushWaiters[i]!;
+      if (w.upTo <= low) {
+        this.#flushWaiters.splice(i, 1);
+        const err = w.takesFailures ? this.#takeFailures(w.upTo, false) : undefined;
+        if (err) w.reject(err);
+        else w.resolve();
+      } else {
+        i++;
+      }
+    }
+    this.#updateExitWatch();
+  }
+
+  /** The failures of points below `upTo` not yet reported by a flush(), as one error. */
+  #takeFailures(upTo: number, closeTimedOut: boolean): WriteDeliveryError | undefined {
+    const mine: Failure[] = [];
+    this.#failures = this.#failures.filter((f) => {
+      if (f.firstSeq < upTo) {
+        mine.push(f);
+        return false;
+      }
+      return true;
+    });
+    if (mine.length === 0) return undefined;
+    const counts = { rejected: 0, expired: 0, dropped: 0 };
+    const lines: string[] = [];
+    const errors: Error[] = [];
+    for (const f of mine) {
+      counts[f.outcome] += f.count;
+      for (const l of f.lines) lines.push(l);
+      if (!errors.includes(f.error)) errors.push(f.error);
+    }
+    const parts = (['rejected', 'expired', 'dropped'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+    const first = errors[0]!.message;
+    return new WriteDeliveryError(`${counts.rejected + counts.expired + counts.dropped} points were not written (${parts.join(', ')})${closeTimedOut ? ' by close()\'s deadline' : ''}: ${first.length > 500 ? `${first.slice(0, 500)}…` : first}`, counts, lines, errors, closeTimedOut);
+  }
+
+  #updateExitWatch(): void {
+    const pending = this.#accepted - this.#written - this.#rejected - this.#expired - this.#dropped;
+    if (pending > 0 && !this.#exitRef) this.#exitRef = watchExit(this);
+    else if (pending === 0 && this.#exitRef) {
+      gLive.delete(this.#exitRef);
+      this.#exitRef = undefined;
+    }
+  }
+
+  // ================================================================================ close
+
+  async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      // Writes called before close() are taken in first (they may be waiting for room).
+      const intake = this.#intakeTail.then(() => 'intake' as const);
+      if ((await Promise.race([intake, timedOut])) === 'intake') {
+        const all = new Promise<void>((resolve) => {
+          this.#seal();
+          this.#flushWaiters.push({ upTo: this.#accepted, resolve, reject: () => resolve(), takesFailures: false });
+          // A flush waiter rejected by #surface still lets close() go on waiting until the deadline.
+          this.#settle();
+          this.#pump();
+        });
+        const settled = async (): Promise<'done'> => {
+          await all;
+          // #surface may have released the waiter early: wait for real settlement.
+          while (this.#lowestPending() !== Infinity && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+          }
+          return 'done';
+        };
+        await Promise.race([settled(), timedOut]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    // flush() calls still waiting share close()'s verdict on what its deadline gave up.
+    let waiting: FlushWaiter[] = [];
+    if (this.#lowestPending() !== Infinity || this.#intakeBusy > 0) {
+      waiting = this.#flushWaiters.filter((w) => w.takesFailures);
+      this.#flushWaiters.splice(0, this.#flushWaiters.length, ...this.#flushWaiters.filter((w) => !w.takesFailures));
+      await this.#abandon();
+    }
+    this.#stopTimers();
+    for (const w of this.#roomWaiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new WriterClosedError());
+    }
+    await Promise.all(this.#targets.filter((t) => t.owned).map((t) => t.transport.close()));
+    this.#updateExitWatch();
+    const err = this.#takeFailures(Infinity, this.#expiredByClose > 0);
+    for (const w of waiting) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+    if (err) throw err;
+  }
+
+  #expiredByClose = 0;
+
+  /** close()'s deadline: in-flight requests are aborted; everything left is given up, as expired. */
+  async #abandon(): Promise<void> {
+    this.#abandoning = true;
+    const before = this.#expired;
+    this.#seal();
+    for (const b of this.#queue.splice(0)) this.#expire(b, `${b.lines} points not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
+    if (this.#inFlight.size > 0) {
+      const done = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (this.#inFlight.size === 0) resolve();
+          else setTimeout(check, 5);
+        };
+        check();
+      });
+      this.#abort.abort();
+      await done;
+    }
+    // Writes still being taken in are refused (their promise rejects): nothing of them was accepted after this.
+    for (const b of this.#queue.splice(0)) this.#expire(b);
+    this.#expiredByClose = this.#expired - before;
+  }
+
+  #stopTimers(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#flushTimer = undefined;
+    this.#wakeTimer = undefined;
+  }
+
+  toString(): string {
+    return `BatchWriter(${this.#targets.map((t) => t.describe).join(', ')})`;
+  }
+}
+

@@ -1,0 +1,1121 @@
+/**
+ * What influxd 1.6.7 did with a batch it answered `400` to: which lines it refused (with the
+ * reason to report), whether the other lines were stored, and which lines to send again.
+ *
+ * Pure and synchronous: no I/O, no clock (the caller passes `nowMs`).
+ *
+ * Message forms (the `error` text of the JSON body, as measured on influxd 1.6.7) and how they
+ * are read:
+ *
+ * | server text | kind | refused lines | rest |
+ * |---|---|---|---|
+ * | `unable to parse '<line>': <reason>` (several joined by `\n`) | `unparsable` | every line (no line parsed) | none |
+ * | `partial write: unable to parse '<line>': <reason>[\n…] dropped=0` | `partial` | the quoted lines | stored |
+ * | `partial write: field type conflict: input field "<f>" on measurement "<m>" is type <t>, already exists as type <e> dropped=<n>` | `typeConflict` | found by replaying the shard's checks (below) | stored |
+ * | `field type conflict` (no `partial write`, no count) | `typeConflictNothingStored` | the lines that conflict | resend |
+ * | `partial write: points beyond retention policy dropped=<n>` | `beyondRetention` | the `n` points of the oldest shard groups (below) | stored |
+ * | `partial write: invalid tag key: input tag "time" on measurement "<m>" is invalid dropped=<n>` | `timeKey` | lines with a `time` tag (and those below) | stored |
+ * | `partial write: invalid field name: input field "time" on measurement "<m>" is invalid dropped=<n>` | `timeKey` | lines whose only field is `time` (and those below) | stored |
+ * | `partial write: max-values-per-tag limit exceeded (<n>/<max>): measurement="<m>" tag="<k>" value="<v>" dropped=<n>` | `limit` | not identifiable: counted in `unidentified` | stored |
+ * | `partial write: max-series-per-database limit exceeded: (<max>) dropped=<n>` | `limit` | every point of the shard's batch (1.6.7 drops them all) | stored |
+ * | `partial write: <other> dropped=<n>` (e.g. `shard <id> is pending deletion`) | `other` | `unidentified = n` | stored |
+ * | anything else (`database is required`, gzip errors, …) | `other` | every line, with the message | none |
+ *
+ * How influxd 1.6.7 decides, and what this module replays:
+ * - Lines are cut by `scanLine` (ported below as {@link lineEndAt}): a `\n` ends a line unless
+ *   escaped or inside a string field; blank, whitespace-only and `#` lines are skipped. The line
+ *   quoted in `unable to parse '…'` is the line without its leading spaces/tabs/NULs, `\r` kept,
+ *   never truncated (the `X-Influxdb-Error` header copy is cut at 1024 bytes); invalid UTF-8
+ *   shows as one U+FFFD per bad byte (Go's JSON encoder).
+ * - Parse errors of some lines are only reported when everything else was stored: a shard
+ *   error (type conflict, `time` key, retention) replaces the message, and the unparsable lines
+ *   are dropped silently. So every line is also parsed here (a port of `parsePoint`), and lines
+ *   that fail are reported with the parser's reason even when the server did not name them.
+ * - Points are written per shard group (groups of `shardGroupMs`, aligned like Go's
+ *   `Time.Truncate`); each shard validates its points independently and the answer carries the
+ *   error of ONE shard only. In a shard that exists, points are checked in order: points with
+ *   a `time` tag are dropped first, then each point is dropped if its only field is `time` or if
+ *   a field's type differs from the stored type or from the type an earlier accepted point of
+ *   the batch gave it (the first accepted type wins; a dropped point registers nothing). The
+ *   reason reported is the first such drop (`time` tags first), `dropped=` counts them all.
+ * - The first write into a new shard (new database or new shard-group time range) does not
+ *   check types within the batch: it creates the fields in order and fails on the first
+ *   disagreement with `field type conflict`, storing none of the shard's points (the fields
+ *   created before the failure stay). The lines to resend are those that pass the checks above
+ *   against the fields so created.
+ * - Retention: a point is dropped when its time is before `now - duration` AND no point of the
+ *   same batch at or after that instant falls into its shard group. So the dropped points are
+ *   whole shard groups (as seen in the batch), the ones with the oldest newest point.
+ */
+import type { Precision } from '../options.js';
+
+/** A line of a request body: byte offsets, `end` excludes the `\n`. */
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
+export interface RejectedLine extends LineRange {
+  /** The server's reason for this line (its own words where it gave them). */
+  reason: string;
+  /** `server`: the message quotes this line; `inferred`: found by replaying the server's rules. */
+  source: 'server' | 'inferred';
+}
+
+export type RejectionKind =
+  | 'unparsable'
+  | 'partial'
+  | 'typeConflict'
+  | 'typeConflictNothingStored'
+  | 'beyondRetention'
+  | 'timeKey'
+  | 'limit'
+  | 'other';
+
+export interface RejectionAnalysis {
+  kind: RejectionKind;
+  /** The server's error text (taken out of the JSON body when given the body). */
+  message: string;
+  /** Lines the server refused, in body order. Never to be retried. */
+  rejected: RejectedLine[];
+  /**
+   * `true`: every line not in `rejected` was stored (less `unidentified` refused lines we could
+   * not name). `false`: the lines in `resend` must be sent again (resending a line that carries
+   * a timestamp is harmless) and every line is in `rejected` or `resend`.
+   */
+  stored: boolean;
+  /** Lines to send again, in body order; empty when `stored`. */
+  resend: LineRange[];
+  /** Refused lines counted by the server (`dropped=N`) that could not be identified. */
+  unidentified: number;
+  /** The server's `dropped=N`, when the message has one. */
+  dropped?: number;
+}
+
+export type LineFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
+
+export interface RejectionContext {
+  /** The `precision` of the write (default `n`): needed to place timestamps in shard groups. */
+  precision?: Precision;
+  /** The client's clock when the answer came (ms since the epoch). */
+  nowMs?: number;
+  /** Duration of the retention policy written to, in ms (`0`, the default: infinite). */
+  retentionMs?: number;
+  /**
+   * Shard group duration of that policy, in ms. Default: influxd's default for `retentionMs`
+   * (1 h below 2 days, 1 day below 180 days, else 7 days; 7 days for infinite).
+   */
+  shardGroupMs?: number;
+  /** Field types already stored (e.g. from `SHOW FIELD KEYS`): measurement → field → type. */
+  fieldTypes?: ReadonlyMap<string, ReadonlyMap<string, LineFieldType>>;
+}
+
+/** One field of a parsed line: its key as the server names it, and its type. */
+export interface LineField {
+  key: string;
+  type: LineFieldType;
+}
+
+/** A line as influxd reads it (names unescaped as in the server's messages). */
+export interface ParsedLine {
+  measurement: string;
+  /** The fields in line order (a field with an empty value has no type and is left out). */
+  fields: LineField[];
+  /** The line has a tag whose key is `time` (the server drops the point). */
+  timeTag: boolean;
+  /** Timestamp in ns, `undefined` when the line has none (the server uses its clock). */
+  timeNs: bigint | undefined;
+}
+
+export type LineReadResult = { ok: true; line: ParsedLine } | { ok: false; reason: string };
+
+// =============================================================================== line cutting
+
+const BS = 92; // \
+const SP = 32;
+const COMMA = 44;
+const EQ = 61;
+const DQ = 34;
+const NL = 10;
+
+/**
+ * Index of the byte that ends the line starting at `i` (a `\n`, or `buf.length`): a port of
+ * `scanLine` in influxdb 1.6.7 models/points.go. A backslash skips the next byte; after the
+ * first space, a `"` toggles a quoted string when more `=` than `,` were seen outside quotes, and
+ * a `\n` inside quotes does not end the line.
+ *
+ * (`lineEnd` in encode/body-builder.ts counts only `=`, so it reads `m a=1,b"c=2` as opening a
+ * string where influxd does not.)
+ */
+export function lineEndAt(buf: Uint8Array, i: number): number {
+  const n = buf.length;
+  let quoted = false;
+  let fields = false;
+  let equals = 0;
+  let commas = 0;
+  while (i < n) {
+    const c = buf[i]!;
+    if (c === BS) {
+      i += 2;
+      continue;
+    }
+    if (c === SP) fields = true;
+    if (fields) {
+      if (!quoted && c === EQ) {
+        i++;
+        equals++;
+        continue;
+      } else if (!quoted && c === COMMA) {
+        i++;
+        commas++;
+        continue;
+      } else if (c === DQ && equals > commas) {
+        i++;
+        quoted = !quoted;
+        continue;
+      }
+    }
+    if (c === NL && !quoted) break;
+    i++;
+  }
+  return i > n ? n : i;
+}
+
+/** Index of the first byte that is not a space, tab or NUL (influxd's `skipWhitespace`). */
+function skipWhitespace(buf: Uint8Array, i: number, end: number): number {
+  while (i < end) {
+    const c = buf[i]!;
+    if (c !== SP && c !== 9 && c !== 0) break;
+    i++;
+  }
+  return i;
+}
+
+interface Lines {
+  /** Raw line starts (leading whitespace included). */
+  start: number[];
+  /** Where the text influxd parses (and quotes) starts. */
+  text: number[];
+  end: number[];
+}
+
+function cutLines(body: Uint8Array): Lines {
+  const out: Lines = { start: [], text: [], end: [] };
+  const n = body.length;
+  let pos = 0;
+  while (pos < n) {
+    const end = lineEndAt(body, pos);
+    const text = skipWhitespace(body, pos, end);
+    if (text < end && body[text] !== 35 /* # */) {
+      out.start.push(pos);
+      out.text.push(text);
+      out.end.push(end);
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+/**
+ * The lines influxd parses as points, where influxd itself ends them: blank, whitespace-only and
+ * comment (`#`) lines are left out. `end` excludes the `\n`.
+ */
+export function splitLines(body: Uint8Array): LineRange[] {
+  const l = cutLines(body);
+  const out: LineRange[] = new Array(l.start.length);
+  for (let i = 0; i < out.length; i++) out[i] = { start: l.start[i]!, end: l.end[i]! };
+  return out;
+}
+
+// =============================================================================== line reading
+
+const MAX_KEY_LENGTH = 65535;
+const MIN_NANO = -9223372036854775806n;
+const MAX_NANO = 9223372036854775806n;
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+const ERR_NUMBER = 'invalid number';
+const ERR_BOOLEAN = 'invalid boolean';
+const ERR_TIME_RANGE = `time outside range ${MIN_NANO} - ${MAX_NANO}`;
+
+const PRECISION_NS: Record<string, bigint> = {
+  n: 1n, u: 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n,
+};
+
+function precisionNs(p: string | undefined): bigint {
+  return (p !== undefined && PRECISION_NS[p]) || 1n;
+}
+
+function isNumeric(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 46;
+}
+
+function ascii(buf: Uint8Array, s: number, e: number): string {
+  let out = '';
+  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+  return out;
+}
+
+/**
+ * Bytes to a string the way Go's JSON encoder shows them: valid UTF-8 as is, each byte of an
+ * invalid sequence as U+FFFD (one per byte, unlike TextDecoder).
+ */
+export function goString(buf: Uint8Array, s = 0, e = buf.length): string {
+  let ok = true;
+  for (let i = s; i < e; i++) {
+    if (buf[i]! >= 0x80) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok) return ascii(buf, s, e);
+  const cps: number[] = [];
+  let i = s;
+  while (i < e) {
+    const c = buf[i]!;
+    if (c < 0x80) {
+      cps.push(c);
+      i++;
+      continue;
+    }
+    let need = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    let cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      cp = c & 0x0f;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      cp = c & 0x07;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    }
+    let valid = need > 0 && i + need < e;
+    if (valid) {
+      for (let k = 1; k <= need; k++) {
+        const b = buf[i + k]!;
+        const l = k === 1 ? lo : 0x80;
+        const h = k === 1 ? hi : 0xbf;
+        if (b < l || b > h) {
+          valid = false;
+          break;
+        }
+        cp = (cp << 6) | (b & 0x3f);
+      }
+    }
+    if (valid) {
+      cps.push(cp);
+      i += need + 1;
+    } else {
+      cps.push(0xfffd);
+      i++;
+    }
+  }
+  let out = '';
+  for (let k = 0; k < cps.length; k += 4096) out += String.fromCodePoint(...cps.slice(k, k + 4096));
+  return out;
+}
+
+/** influxdb pkg/escape `Unescape`: `\,` `\"` `\ ` `\=` lose their backslash; nothing else does. */
+function unescapeName(buf: Uint8Array, s: number, e: number): string {
+  let simple = true;
+  for (let i = s; i < e; i++) {
+    if (buf[i] === BS) {
+      simple = false;
+      break;
+    }
+  }
+  if (simple) return goString(buf, s, e);
+  const out = new Uint8Array(e - s);
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c === BS && i + 1 < e) {
+      const d = buf[i + 1]!;
+      if (d === COMMA || d === DQ || d === SP || d === EQ) {
+        out[n++] = d;
+        i++;
+        continue;
+      }
+    }
+    out[n++] = c;
+  }
+  return goString(out, 0, n);
+}
+
+/** Go `strconv.ParseFloat` on the characters influxd's scanner lets through. */
+function goFloatOk(text: string): boolean {
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return false;
+  return Number.isFinite(Number(text));
+}
+
+/** `scanNumber`: the end of the number starting at `i`, or the error text. */
+function scanNumber(buf: Uint8Array, i: number, end: number): number | string {
+  const start = i;
+  let isInt = false;
+  let isUnsigned = false;
+  if (i < end && buf[i] === 45) {
+    i++;
+    if (i === end) return ERR_NUMBER;
+  }
+  let decimal = false;
+  let scientific = false;
+  for (;;) {
+    if (i >= end) break;
+    const c = buf[i]!;
+    if (c === COMMA || c === SP) break;
+    if (c === 105 /* i */ && i > start && !(isInt || isUnsigned)) {
+      isInt = true;
+      i++;
+      continue;
+    } else if (c === 117 /* u */ && i > start && !(isInt || isUnsigned)) {
+      isUnsigned = true;
+      i++;
+      continue;
+    }
+    if (c === 46) {
+      if (decimal) return ERR_NUMBER;
+      decimal = true;
+    }
+    if (i > start && (c === 101 || c === 69)) {
+      scientific = true;
+      i++;
+      continue;
+    }
+    if ((c === 43 || c === 45) && (buf[i - 1] === 101 || buf[i - 1] === 69)) {
+      i++;
+      continue;
+    }
+    if (i + 2 < end && (c === 78 || c === 110)) return ERR_NUMBER;
+    if (!isNumeric(c)) return ERR_NUMBER;
+    i++;
+  }
+  if ((isInt || isUnsigned) && (decimal || scientific)) return ERR_NUMBER;
+  let digits = i - start;
+  if (isInt) digits--;
+  if (decimal) digits--;
+  if (buf[start] === 45) digits--;
+  if (digits === 0) return ERR_NUMBER;
+  if (isInt) {
+    if (buf[i - 1] !== 105) return ERR_NUMBER;
+    if (i - 1 - start >= 19) {
+      const s = ascii(buf, start, i - 1);
+      const v = BigInt(s);
+      if (v < INT64_MIN || v > INT64_MAX) {
+        return `unable to parse integer ${s}: strconv.ParseInt: parsing "${s}": value out of range`;
+      }
+    }
+  } else if (isUnsigned) {
+    // influxd 1.x OSS parses with uint64 support off: every `u` number is invalid.
+    return ERR_NUMBER;
+  } else if (scientific || i - start >= 25) {
+    if (!goFloatOk(ascii(buf, start, i))) return 'invalid float';
+  }
+  return i;
+}
+
+/** `scanBoolean`: the end of the boolean starting at `i`, or the error text. */
+function scanBoolean(buf: Uint8Array, i: number, end: number): number | string {
+  const start = i;
+  const c = buf[i];
+  if (i < end && c !== 116 && c !== 102 && c !== 84 && c !== 70) return ERR_BOOLEAN;
+  i++;
+  while (i < end && buf[i] !== COMMA && buf[i] !== SP) i++;
+  const len = i - start;
+  if (len === 1) return i;
+  if ((c === 116 || c === 84) && len !== 4) return ERR_BOOLEAN;
+  if ((c === 102 || c === 70) && len !== 5) return ERR_BOOLEAN;
+  const s = ascii(buf, start, i);
+  const valid = s === 'true' || s === 'false' || s === 'TRUE' || s === 'True' || s === 'FALSE' || s === 'False';
+  return valid ? i : ERR_BOOLEAN;
+}
+
+function parseIntText(s: string): bigint | string {
+  if (!/^-?\d+$/.test(s)) return `strconv.ParseInt: parsing "${s}": invalid syntax`;
+  const v = BigInt(s);
+  if (v < INT64_MIN || v > INT64_MAX) return `strconv.ParseInt: parsing "${s}": value out of range`;
+  return v;
+}
+
+/**
+ * Reads one line the way influxd 1.6.7 parses it (a port of `parsePoint`): either the point's
+ * measurement, fields with their types, `time` tag and timestamp, or the reason influxd gives
+ * when it refuses the line (`unable to parse '…': <reason>`). `range` is a line as
+ * {@link splitLines} returns it.
+ */
+export function readLine(body: Uint8Array, range: LineRange, precision?: Precision): LineReadResult {
+  return readPoint(body, skipWhitespace(body, range.start, range.end), range.end, precisionNs(precision));
+}
+
+function fail(reason: string): LineReadResult {
+  return { ok: false, reason };
+}
+
+function readPoint(buf: Uint8Array, start: number, end: number, mult: bigint): LineReadResult {
+  // ---- scanKey: measurement
+  let i = skipWhitespace(buf, start, end);
+  const keyStart = i;
+  if (i >= end || buf[i] === COMMA) return fail('missing measurement');
+  let hasTags = false;
+  for (;;) {
+    i++;
+    if (i >= end) return fail('missing fields');
+    if (buf[i - 1] === BS) continue;
+    if (buf[i] === COMMA) {
+      hasTags = true;
+      break;
+    }
+    if (buf[i] === SP) break;
+  }
+  const measEnd = i;
+  let timeTag = false;
+  if (hasTags) {
+    i++;
+    // ---- scanTags
+    const keys: string[] = [];
+    for (;;) {
+      // scanTagsKey
+      const tagStart = i;
+      let c = buf[i];
+      if (i >= end || c === SP || c === COMMA || c === EQ) return fail('missing tag key');
+      for (;;) {
+        i++;
+        if (i >= end || ((buf[i] === SP || buf[i] === COMMA) && buf[i - 1] !== BS)) return fail('missing tag value');
+        if (buf[i] === EQ && buf[i - 1] !== BS) break;
+      }
+      const key = ascii(buf, tagStart, i);
+      keys.push(key);
+      if (key === 'time') timeTag = true;
+      i++;
+      // scanTagsValue
+      c = buf[i];
+      if (i >= end || c === COMMA || c === SP) return fail('missing tag value');
+      let next = 0; // 1: another tag, 2: fields
+      for (;;) {
+        i++;
+        if (i >= end) return fail('missing fields');
+        const d = buf[i]!;
+        const escaped = buf[i - 1] === BS;
+        if (d === EQ && !escaped) return fail('invalid tag format');
+        if (d === COMMA && !escaped) {
+          next = 1;
+          break;
+        }
+        if (d === SP && !escaped) {
+          next = 2;
+          break;
+        }
+      }
+      if (next === 2) break;
+      i++;
+    }
+    if (keys.length > 1 && new Set(keys).size !== keys.length) return fail('duplicate tags');
+  }
+  const keyEnd = i;
+  const keyLen = keyEnd - keyStart;
+  if (keyLen === 0) return fail('missing measurement');
+  if (keyLen > MAX_KEY_LENGTH) return fail(`max key length exceeded: ${keyLen} > ${MAX_KEY_LENGTH}`);
+
+  // ---- scanFields
+  const fStart = skipWhitespace(buf, i, end);
+  i = fStart;
+  let quoted = false;
+  let equals = 0;
+  let commas = 0;
+  for (;;) {
+    if (i >= end) break;
+    const c = buf[i]!;
+    if (c === BS && i + 1 < end) {
+      i += 2;
+      continue;
+    }
+    if (c === DQ && equals > commas) {
+      quoted = !quoted;
+      i++;
+      continue;
+    }
+    if (c === EQ && !quoted) {
+      equals++;
+      if (buf[i - 1] === SP && buf[i - 2] !== BS) return fail('missing field key');
+      if (buf[i - 1] === COMMA && buf[i - 2] !== BS) return fail('missing field key');
+      if (i + 1 >= end) return fail('missing field value');
+      const v = buf[i + 1]!;
+      if (v === COMMA || v === SP) return fail('missing field value');
+      if (isNumeric(v) || v === 45 || v === 78 || v === 110) {
+        const r = scanNumber(buf, i + 1, end);
+        if (typeof r === 'string') return fail(r);
+        i = r;
+        continue;
+      }
+      if (v !== DQ) {
+        const r = scanBoolean(buf, i + 1, end);
+        if (typeof r === 'string') return fail(r);
+        i = r;
+        continue;
+      }
+    }
+    if (c === COMMA && !quoted) commas++;
+    if (c === SP && !quoted) break;
+    i++;
+  }
+  if (quoted) return fail('unbalanced quotes');
+  if (equals === 0 || commas !== equals - 1) return fail('invalid field format');
+  const fEnd = i;
+  if (fEnd === fStart) return fail('missing fields');
+
+  // ---- walkFields (max key length) and the field iterator (keys and types)
+  const fields: LineField[] = [];
+  let p = fStart;
+  while (p < fEnd) {
+    // scanTo(fields, p, '='): an '=' not preceded by a backslash (or at the very start)
+    let k = p;
+    while (k < fEnd && !(buf[k] === EQ && (k === p || buf[k - 1] !== BS))) k++;
+    if (k > fEnd - 2) return fail(`invalid value: field-key=${goString(buf, p, k)}`);
+    const sz = keyLen + 4 + (k - p);
+    if (sz > MAX_KEY_LENGTH) return fail(`max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
+    // scanFieldValue
+    let v = k + 1;
+    let q = false;
+    while (v < fEnd) {
+      const c = buf[v]!;
+      if (c === BS && v + 1 < fEnd && (buf[v + 1] === DQ || buf[v + 1] === BS)) {
+        v += 2;
+        continue;
+      }
+      if (c === DQ) {
+        v++;
+        q = !q;
+        continue;
+      }
+      if (c === COMMA && !q) break;
+      v++;
+    }
+    const vs = k + 1;
+    if (v > vs) {
+      const c = buf[vs]!;
+      const last = buf[v - 1]!;
+      let type: LineFieldType;
+      if (c === DQ) type = 'string';
+      else if (isNumeric(c) || c === 45 || c === 110 || c === 78 || c === 105 || c === 73 || c === 117) {
+        type = last === 105 ? 'integer' : last === 117 ? 'unsigned' : 'float';
+      } else type = 'boolean';
+      fields.push({ key: unescapeName(buf, p, Math.min(k, fEnd)), type });
+    }
+    p = v + 1;
+  }
+
+  // ---- scanTime
+  const tStart = skipWhitespace(buf, fEnd, end);
+  i = tStart;
+  for (;;) {
+    if (i >= end) break;
+    const c = buf[i]!;
+    if (c === NL || c === SP) break;
+    if (i === tStart && c === 45) {
+      i++;
+      continue;
+    }
+    if (c < 48 || c > 57) return fail('bad timestamp');
+    i++;
+  }
+  let timeNs: bigint | undefined;
+  if (i > tStart) {
+    const ts = parseIntText(ascii(buf, tStart, i));
+    if (typeof ts === 'string') return fail(ts);
+    const t = ts * mult;
+    if (t < INT64_MIN || t > INT64_MAX || t < MIN_NANO || t > MAX_NANO) return fail(ERR_TIME_RANGE);
+    timeNs = t;
+    for (; i < end; i++) if (buf[i] !== SP) return fail('point is invalid');
+  }
+  return { ok: true, line: { measurement: unescapeName(buf, keyStart, measEnd), fields, timeTag, timeNs } };
+}
+
+// =============================================================================== messages
+
+/** The error text of a `/write` answer: the `error` of a JSON body, or the text as given. */
+export function errorText(answer: string): string {
+  const t = answer.trimStart();
+  if (t.startsWith('{')) {
+    try {
+      const j = JSON.parse(t) as { error?: unknown };
+      if (typeof j.error === 'string') return j.error;
+    } catch {
+      // not JSON after all
+    }
+  }
+  return answer.endsWith('\n') ? answer.slice(0, -1) : answer;
+}
+
+const PARSE_PREFIX = "unable to parse '";
+const PARTIAL_PREFIX = 'partial write: ';
+
+function conflictReason(field: string, m: string, type: string, existing: string): string {
+  return `field type conflict: input field "${field}" on measurement "${m}" is type ${type}, already exists as type ${existing}`;
+}
+function timeTagReason(m: string): string {
+  return `invalid tag key: input tag "time" on measurement "${m}" is invalid`;
+}
+function timeFieldReason(m: string): string {
+  return `invalid field name: input field "time" on measurement "${m}" is invalid`;
+}
+const RETENTION_REASON = 'points beyond retention policy';
+
+// =============================================================================== the analysis
+
+const DAY_MS = 86400000;
+/** Go's zero time (year 1) is this many ns before the Unix epoch: shard groups align to it. */
+const GO_ZERO_OFFSET_NS = 62135596800n * 1000000000n;
+
+/** influxd's default shard group duration for a retention policy duration (0 = infinite). */
+export function defaultShardGroupMs(retentionMs: number): number {
+  if (retentionMs === 0 || retentionMs >= 180 * DAY_MS) return 7 * DAY_MS;
+  if (retentionMs >= 2 * DAY_MS) return DAY_MS;
+  return 3600000;
+}
+
+function groupStart(t: bigint, d: bigint): bigint {
+  let r = (t + GO_ZERO_OFFSET_NS) % d;
+  if (r < 0n) r += d;
+  return t - r;
+}
+
+/** measurement → field → type */
+type Types = Map<string, Map<string, LineFieldType>>;
+
+function cloneTypes(t: ReadonlyMap<string, ReadonlyMap<string, LineFieldType>> | undefined): Types {
+  const out: Types = new Map();
+  if (t) for (const [m, f] of t) out.set(m, new Map(f));
+  return out;
+}
+
+function setType(t: Types, m: string, f: string, type: LineFieldType): void {
+  let mf = t.get(m);
+  if (!mf) t.set(m, (mf = new Map()));
+  mf.set(f, type);
+}
+
+interface ShardRun {
+  /**
+   * Attempts needed until the fields to create agree: influxd makes at most 2 in a shard that
+   * exists and 1 in a shard the write creates; more means the shard failed whole.
+   */
+  attempts: number;
+  /** line index → reason, as the last attempt drops them. */
+  drops: Map<number, string>;
+  /** The reason the answer would give (the first one set by the last attempt). */
+  firstReason: string | undefined;
+}
+
+/**
+ * One shard's write, as influxd 1.6.7 does it (measured): points with a `time` tag are dropped
+ * first; then, in order, a point is dropped if its only field is `time`, or if a field has
+ * another type than the shard holds (the first such field names the reason). The fields that
+ * the other points bring are then created in order; if two of them disagree on a type, the
+ * fields created before that stay, nothing is written, and the shard write is tried again
+ * (so the types of the batch's first points win). Repeated here until nothing disagrees.
+ */
+function runShard(idx: number[], lines: (ParsedLine | undefined)[], stored: Types): ShardRun {
+  const known = cloneTypes(stored);
+  for (let attempt = 1; ; attempt++) {
+    const drops = new Map<number, string>();
+    let firstReason: string | undefined;
+    for (const k of idx) {
+      const p = lines[k]!;
+      if (p.timeTag) {
+        const r = timeTagReason(p.measurement);
+        drops.set(k, r);
+        firstReason ??= r;
+      }
+    }
+    for (const k of idx) {
+      if (drops.has(k)) continue;
+      const p = lines[k]!;
+      if (!p.fields.some((f) => f.key !== 'time')) {
+        const r = timeFieldReason(p.measurement);
+        drops.set(k, r);
+        firstReason ??= r;
+        continue;
+      }
+      const mf = known.get(p.measurement);
+      if (!mf) continue;
+      for (const f of p.fields) {
+        if (f.key === 'time') continue;
+        const have = mf.get(f.key);
+        if (have !== undefined && have !== f.type) {
+          const r = conflictReason(f.key, p.measurement, f.type, have);
+          drops.set(k, r);
+          firstReason ??= r;
+          break;
+        }
+      }
+    }
+    // Create the new fields of the points kept, in order.
+    let disagree = false;
+    create: for (const k of idx) {
+      if (drops.has(k)) continue;
+      const p = lines[k]!;
+      for (const f of p.fields) {
+        if (f.key === 'time') continue;
+        const have = known.get(p.measurement)?.get(f.key);
+        if (have === undefined) setType(known, p.measurement, f.key, f.type);
+        else if (have !== f.type) {
+          disagree = true;
+          break create;
+        }
+      }
+    }
+    if (!disagree) return { attempts: attempt, drops, firstReason };
+  }
+}
+
+const CONFLICT_RE = /^field type conflict: input field "([\s\S]*)" is type (\w+), already exists as type (\w+)$/;
+const DROPPED_RE = / dropped=(\d+)$/;
+
+/** Matches the `unable to parse '<line>': <reason>` items of a message to the body's lines. */
+function matchParseErrors(
+  text: string, body: Uint8Array, lines: Lines,
+): { matched: Map<number, string>; complete: boolean } {
+  const matched = new Map<number, string>();
+  // Index the lines by the byte length of the text the server quotes.
+  const byLen = new Map<number, number[]>();
+  for (let k = 0; k < lines.text.length; k++) {
+    const len = lines.end[k]! - lines.text[k]!;
+    const a = byLen.get(len);
+    if (a) a.push(k);
+    else byLen.set(len, [k]);
+  }
+  let sanitized: Map<number, string> | undefined;
+  const enc = new TextEncoder();
+  const equalBytes = (bytes: Uint8Array, k: number): boolean => {
+    const s = lines.text[k]!;
+    for (let j = 0; j < bytes.length; j++) if (body[s + j] !== bytes[j]) return false;
+    return true;
+  };
+  const find = (cand: string): number => {
+    const bytes = enc.encode(cand);
+    for (const k of byLen.get(bytes.length) ?? []) if (!matched.has(k) && equalBytes(bytes, k)) return k;
+    if (cand.includes('\ufffd')) {
+      // The server replaced invalid UTF-8, one U+FFFD per byte: compare with the lines that have some.
+      if (!sanitized) {
+        sanitized = new Map();
+        for (let k = 0; k < lines.text.length; k++) {
+          for (let j = lines.text[k]!; j < lines.end[k]!; j++) {
+            if (body[j]! >= 0x80) {
+              sanitized.set(k, goString(body, lines.text[k]!, lines.end[k]!));
+              break;
+            }
+          }
+        }
+      }
+      for (const [k, s] of sanitized) if (!matched.has(k) && s === cand) return k;
+    }
+    return -1;
+  };
+  let complete = true;
+  let pos = 0;
+  while (pos < text.length) {
+    if (!text.startsWith(PARSE_PREFIX, pos)) {
+      complete = false;
+      break;
+    }
+    const from = pos + PARSE_PREFIX.length;
+    let found = -1;
+    let reasonAt = -1;
+    for (let e = text.indexOf("': ", from); e >= 0; e = text.indexOf("': ", e + 1)) {
+      const k = find(text.slice(from, e));
+      if (k >= 0) {
+        found = k;
+        reasonAt = e + 3;
+        break;
+      }
+    }
+    if (found < 0) {
+      complete = false;
+      // Skip to the next item (reasons are one line; the header copy has spaces for newlines).
+      const next = text.indexOf('\n' + PARSE_PREFIX, from);
+      if (next < 0) break;
+      pos = next + 1;
+      continue;
+    }
+    let next = text.indexOf('\n' + PARSE_PREFIX, reasonAt);
+    if (next < 0) next = text.length;
+    matched.set(found, text.slice(reasonAt, next));
+    pos = next + 1;
+  }
+  return { matched, complete };
+}
+
+/**
+ * Reads a `400` answer of influxd 1.6.7's `/write` against the body that was sent: see the
+ * table at the top of this file. `message` is the response body (JSON or not) or the error text.
+ */
+export function analyzeRejection(message: string, body: Uint8Array, context: RejectionContext = {}): RejectionAnalysis {
+  const text = errorText(message);
+  const lines = cutLines(body);
+  const n = lines.start.length;
+  const range = (k: number): LineRange => ({ start: lines.start[k]!, end: lines.end[k]! });
+
+  // Parsed lines, read on demand (every line only for the kinds that replay the server's checks).
+  const mult = precisionNs(context.precision);
+  let parsed: { lines: (ParsedLine | undefined)[]; errors: Map<number, string> } | undefined;
+  const parseAll = () => {
+    if (parsed) return parsed;
+    const ls: (ParsedLine | undefined)[] = new Array(n);
+    const errors = new Map<number, string>();
+    for (let k = 0; k < n; k++) {
+      const r = readPoint(body, lines.text[k]!, lines.end[k]!, mult);
+      if (r.ok) ls[k] = r.line;
+      else errors.set(k, r.reason);
+    }
+    return (parsed = { lines: ls, errors });
+  };
+
+  const rejected = new Map<number, RejectedLine>();
+  const reject = (k: number, reason: string, source: RejectedLine['source']) => {
+    if (!rejected.has(k)) rejected.set(k, { ...range(k), reason, source });
+  };
+  const finish = (
+    kind: RejectionKind, resendAll: boolean, unidentified: number, dropped?: number,
+  ): RejectionAnalysis => {
+    const rej = [...rejected.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+    const resend: LineRange[] = [];
+    if (resendAll) for (let k = 0; k < n; k++) if (!rejected.has(k)) resend.push(range(k));
+    const out: RejectionAnalysis = {
+      kind, message: text, rejected: rej, stored: resend.length === 0, resend,
+      unidentified: resend.length === 0 ? Math.max(0, unidentified) : 0,
+    };
+    if (dropped !== undefined) out.dropped = dropped;
+    return out;
+  };
+
+  // ---- unable to parse: nothing parsed, nothing stored.
+  if (text.startsWith(PARSE_PREFIX)) {
+    const { matched } = matchParseErrors(text, body, lines);
+    for (const [k, r] of matched) reject(k, r, 'server');
+    if (rejected.size < n) {
+      const { errors } = parseAll();
+      for (let k = 0; k < n; k++) reject(k, errors.get(k) ?? text, 'inferred');
+    }
+    return finish('unparsable', false, 0);
+  }
+
+  // ---- the field type conflict of a new shard: nothing of that shard stored.
+  if (text.startsWith('field type conflict')) {
+    const { lines: ps, errors } = parseAll();
+    for (const [k, r] of errors) reject(k, r, 'inferred');
+    const ok = okIndices(ps);
+    beyondRetentionByClock(ok, ps, context, reject);
+    // The shard that failed stored nothing (and others may have failed too: the answer names
+    // one error). Resend every line the shard will take once the fields the failed attempts
+    // created are there: repeating the server's attempts gives them (first types win).
+    const groups = shardGroups(ok.filter((k) => !rejected.has(k)), ps, context);
+    const stored = cloneTypes(context.fieldTypes);
+    for (const g of groups.values()) {
+      for (const [k, r] of runShard(g, ps, stored).drops) reject(k, r, 'inferred');
+    }
+    return finish('typeConflictNothingStored', true, 0);
+  }
+
+  if (!text.startsWith(PARTIAL_PREFIX)) {
+    for (let k = 0; k < n; k++) reject(k, text, 'server');
+    return finish('other', false, 0);
+  }
+
+  // ---- partial write: <reason> dropped=N
+  const dm = DROPPED_RE.exec(text);
+  const dropped = dm ? Number(dm[1]) : undefined;
+  const reason = text.slice(PARTIAL_PREFIX.length, dm ? dm.index : text.length);
+
+  if (reason.startsWith(PARSE_PREFIX)) {
+    // Everything that parsed was stored; the lines quoted were not.
+    const { matched, complete } = matchParseErrors(reason, body, lines);
+    for (const [k, r] of matched) reject(k, r, 'server');
+    if (!complete || dropped === undefined) {
+      // A cut message (the X-Influxdb-Error copy): find the rest with the parser.
+      for (const [k, r] of parseAll().errors) reject(k, r, 'inferred');
+    }
+    return finish('partial', false, 0, dropped);
+  }
+
+  const N = dropped ?? 0;
+  const { lines: ps, errors } = parseAll();
+  // Unparsable lines are dropped without a word when a shard error is reported.
+  for (const [k, r] of errors) reject(k, r, 'inferred');
+  const ok = okIndices(ps);
+
+  if (reason === RETENTION_REASON) {
+    // No shard refused anything: only the points beyond retention are missing.
+    const found = retentionDrops(ok, ps, context, N);
+    if (found) {
+      for (const k of found) reject(k, RETENTION_REASON, 'inferred');
+      return finish('beyondRetention', false, 0, dropped);
+    }
+    // No grouping fits the count: fall back to the clock, if we have one.
+    const before = rejected.size;
+    beyondRetentionByClock(ok, ps, context, reject);
+    return finish('beyondRetention', false, N - (rejected.size - before), dropped);
+  }
+
+  // A shard error: replay every shard group's write; the message is one group's.
+  beyondRetentionByClock(ok, ps, context, reject);
+  const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
+  let kind: RejectionKind = 'other';
+  if (reason.startsWith('field type conflict: ')) kind = 'typeConflict';
+  else if (reason.startsWith('invalid tag key: input tag "time"') || reason.startsWith('invalid field name: input field "time"')) kind = 'timeKey';
+  else if (reason.startsWith('max-values-per-tag limit exceeded') || reason.startsWith('max-series-per-database limit exceeded')) kind = 'limit';
+  const maxSeries = reason.startsWith('max-series-per-database limit exceeded');
+  const stored = cloneTypes(context.fieldTypes);
+  const matches = (r: ShardRun) => r.attempts <= 2 && r.firstReason === reason && r.drops.size === N;
+  let runs = groups.map((g) => runShard(g, ps, stored));
+  let reported = runs.findIndex(matches);
+  if (reported < 0 && kind === 'typeConflict') {
+    // The stored type the message names was not created by this batch: add it and replay.
+    const fact = conflictFact(reason, ps, ok);
+    if (fact) {
+      setType(stored, fact.m, fact.f, fact.existing);
+      runs = groups.map((g) => runShard(g, ps, stored));
+      reported = runs.findIndex(matches);
+      if (reported < 0) reported = runs.findIndex((r) => r.firstReason === reason);
+    }
+  }
+  if (maxSeries) reported = groups.findIndex((g) => g.length === N);
+  // With one group, the message is its own.
+  if (reported < 0 && groups.length === 1) reported = 0;
+  let unidentified = 0;
+  let resendAll = false;
+  groups.forEach((g, gi) => {
+    if (gi === reported && maxSeries) {
+      for (const k of g) reject(k, reason, 'inferred');
+      return;
+    }
+    const r = runs[gi]!;
+    for (const [k, why] of r.drops) reject(k, why, 'inferred');
+    if (gi === reported) {
+      unidentified = N - r.drops.size;
+    } else if (r.attempts > 1) {
+      // Another group whose fields disagree within the batch: if its shard was new (one attempt)
+      // or the second attempt disagreed too, it stored nothing and its error is not in the
+      // answer. Send the batch's good lines again.
+      resendAll = true;
+    }
+  });
+  if (reported < 0) {
+    // The message matches no group we can replay (unknown stored types, limits, …).
+    let counted = 0;
+    for (const r of runs) counted = Math.max(counted, r.drops.size);
+    unidentified = N - counted;
+  }
+  return finish(kind, resendAll, unidentified, dropped);
+}
+
+function okIndices(ps: (ParsedLine | undefined)[]): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < ps.length; k++) if (ps[k]) out.push(k);
+  return out;
+}
+
+function shardGroupNs(context: RejectionContext): bigint {
+  const ms = context.shardGroupMs ?? defaultShardGroupMs(context.retentionMs ?? 0);
+  return BigInt(Math.round(ms)) * 1000000n;
+}
+
+/** Line indices by shard group (lines without a timestamp go to the group of "now"). */
+function shardGroups(idx: number[], ps: (ParsedLine | undefined)[], context: RejectionContext, d = shardGroupNs(context)): Map<string, number[]> {
+  const now = context.nowMs !== undefined ? BigInt(Math.round(context.nowMs)) * 1000000n : undefined;
+  const out = new Map<string, number[]>();
+  for (const k of idx) {
+    const t = ps[k]!.timeNs ?? now;
+    const key = t === undefined ? 'now' : String(groupStart(t, d));
+    const a = out.get(key);
+    if (a) a.push(k);
+    else out.set(key, [k]);
+  }
+  return out;
+}
+
+/**
+ * The points the retention policy drops, known only from the clock (for answers that do not
+ * report them): whole groups whose newest point is before `now - retention`.
+ */
+function beyondRetentionByClock(
+  idx: number[], ps: (ParsedLine | undefined)[], context: RejectionContext,
+  reject: (k: number, reason: string, source: RejectedLine['source']) => void,
+): void {
+  const ret = context.retentionMs ?? 0;
+  if (!(ret > 0) || context.nowMs === undefined) return;
+  const min = BigInt(Math.round(context.nowMs - ret)) * 1000000n;
+  for (const g of shardGroups(idx, ps, context).values()) {
+    let newest: bigint | undefined;
+    for (const k of g) {
+      const t = ps[k]!.timeNs;
+      if (t === undefined) {
+        newest = undefined;
+        break;
+      }
+      if (newest === undefined || t > newest) newest = t;
+    }
+    if (newest !== undefined && newest < min) for (const k of g) reject(k, RETENTION_REASON, 'inferred');
+  }
+}
+
+/**
+ * The `dropped` points of a `points beyond retention policy` answer: the shard groups (as the
+ * batch fills them) ordered by their newest point, the oldest ones first, as many as make
+ * exactly `dropped` points. Tried with every plausible shard group duration when none is
+ * given; undefined when they disagree or none fits.
+ */
+function retentionDrops(idx: number[], ps: (ParsedLine | undefined)[], context: RejectionContext, dropped: number): number[] | undefined {
+  const durations = context.shardGroupMs !== undefined || context.retentionMs !== undefined
+    ? [shardGroupNs(context)]
+    : [3600000n * 1000000n, BigInt(DAY_MS) * 1000000n, 7n * BigInt(DAY_MS) * 1000000n];
+  let answer: number[] | undefined;
+  for (const d of durations) {
+    const groups: { newest: bigint; lines: number[] }[] = [];
+    for (const g of shardGroups(idx.filter((k) => ps[k]!.timeNs !== undefined), ps, {}, d).values()) {
+      let newest = ps[g[0]!]!.timeNs!;
+      for (const k of g) if (ps[k]!.timeNs! > newest) newest = ps[k]!.timeNs!;
+      groups.push({ newest, lines: g });
+    }
+    groups.sort((a, b) => (a.newest < b.newest ? -1 : a.newest > b.newest ? 1 : 0));
+    const out: number[] = [];
+    let found = dropped === 0;
+    for (const g of groups) {
+      if (out.length >= dropped) break;
+      out.push(...g.lines);
+      if (out.length === dropped) found = true;
+    }
+    if (!found) continue;
+    out.sort((a, b) => a - b);
+    if (answer && (answer.length !== out.length || answer.some((v, i) => v !== out[i]))) return undefined;
+    answer = out;
+  }
+  return answer;
+}
+
+/** The (measurement, field, existing type) a type conflict message names. */
+function conflictFact(
+  reason: string, ps: (ParsedLine | undefined)[], ok: number[],
+): { m: string; f: string; type: string; existing: LineFieldType } | undefined {
+  const re = CONFLICT_RE.exec(reason);
+  if (!re) return undefined;
+  const middle = re[1]!; // <field>" on measurement "<measurement>
+  const sep = '" on measurement "';
+  const splits: { m: string; f: string }[] = [];
+  for (let at = middle.indexOf(sep); at >= 0; at = middle.indexOf(sep, at + 1)) {
+    splits.push({ f: middle.slice(0, at), m: middle.slice(at + sep.length) });
+  }
+  if (splits.length === 0) return undefined;
+  const existing = re[3] as LineFieldType;
+  const type = re[2]!;
+  // Prefer the split that names a field the batch has with that input type.
+  const seen = (s: { m: string; f: string }) =>
+    ok.some((k) => ps[k]!.measurement === s.m && ps[k]!.fields.some((f) => f.key === s.f && f.type === type));
+  const s = splits.find(seen) ?? splits[0]!;
+  return { m: s.m, f: s.f, type, existing };
+}

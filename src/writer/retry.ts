@@ -1,0 +1,90 @@
+/**
+ * The one place that decides what the batch writer does with an answer to a write request
+ * (reliability.md, "the writer's contract" and the /write table): acknowledge, retry after a
+ * delay, split, reject lines, or pause the target and surface the error.
+ */
+import { InfluxDBConnectionError, InfluxDBWriteError } from '../errors.js';
+
+export type WriteDecision =
+  /** 2xx, and Enterprise's "hinted handoff queue not empty" (the write will complete). */
+  | { kind: 'ack' }
+  /** Network error, timeout, 408, 429, 5xx: send again later; `retryAfterMs` when the server said when. */
+  | { kind: 'retry'; error: Error; retryAfterMs: number | undefined; failover: boolean }
+  /** 413: the body is too large for the server; split it. */
+  | { kind: 'split'; error: InfluxDBWriteError }
+  /** 400: the server refused some or all lines; never retried. */
+  | { kind: 'refused'; error: InfluxDBWriteError }
+  /** Other 4xx: retrying cannot help; every line of the batch is rejected. */
+  | { kind: 'rejectAll'; error: InfluxDBWriteError }
+  /** 401/403, 404 database not found, 500 retention policy not found: configuration errors. */
+  | { kind: 'pause'; error: InfluxDBWriteError; why: 'auth' | 'database' | 'retentionPolicy' };
+
+/**
+ * `Retry-After` as milliseconds from `nowMs`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+ * A number is seconds, never milliseconds (the influxdb-client-js pitfall). Undefined when absent
+ * or unreadable.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date names its day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse would take "-5" as a year.
+  if (!/^[A-Za-z]{3},? /.test(v)) return undefined;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+export interface WriteAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The server's message (JSON `error`, else X-Influxdb-Error, else the text). */
+  message: string;
+}
+
+/** What to do after an answer with this status and message. `endpoint` names the target for errors. */
+export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): WriteDecision {
+  const { status, message } = a;
+  if (status >= 200 && status < 300) return { kind: 'ack' };
+  if (status === 500 && message.includes('hinted handoff queue not empty')) return { kind: 'ack' };
+  const error = new InfluxDBWriteError(`write to ${endpoint} failed with HTTP ${status}: ${message.length > 4096 ? `${message.slice(0, 4096)}…` : message}`, {
+    status, serverMessage: message, endpoint: 'write',
+  });
+  if (status === 400) return { kind: 'refused', error };
+  if (status === 401 || status === 403) return { kind: 'pause', error, why: 'auth' };
+  if (status === 404 && /database not found/i.test(message)) return { kind: 'pause', error, why: 'database' };
+  // A 404 without that text is a wrong URL or a bucket that does not exist (v2): a configuration error too.
+  if (status === 404) return { kind: 'pause', error, why: 'database' };
+  if (status === 413) return { kind: 'split', error };
+  if (status === 500 && /retention policy not found/i.test(message)) return { kind: 'pause', error, why: 'retentionPolicy' };
+  if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
+    return { kind: 'retry', error, retryAfterMs: parseRetryAfter(a.headers['retry-after'], nowMs), failover: status >= 500 };
+  }
+  return { kind: 'rejectAll', error };
+}
+
+/** What to do after a request that got no answer. Non-retryable errors (a TLS rejection) pause the target. */
+export function decideFailure(err: unknown): WriteDecision | { kind: 'fatal'; error: Error } {
+  if (err instanceof InfluxDBConnectionError) {
+    return err.retryable
+      ? { kind: 'retry', error: err, retryAfterMs: undefined, failover: true }
+      : { kind: 'fatal', error: err };
+  }
+  return { kind: 'fatal', error: err instanceof Error ? err : new Error(String(err)) };
+}
+
+export interface BackoffOptions {
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+}
+
+/**
+ * Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff and
+ * Jitter"): a uniform delay in [0, min(max, initial·2^(attempt-1))], so that many writers
+ * recovering together spread out. A floor of a tenth of the initial delay keeps a run of
+ * unlucky draws from turning into a hot loop.
+ */
+export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
+  const cap = Math.min(o.retryMaxDelayMs, o.retryInitialDelayMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.max(o.retryInitialDelayMs / 10, random() * cap);
+}

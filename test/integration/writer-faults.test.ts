@@ -1,0 +1,376 @@
+/**
+ * The batch writer under the fault matrix of reliability.md, each row against the real influxd:
+ * our fault-injecting proxy sits on loopback in front of it (test/helpers/fault-proxy.ts), and
+ * real influxd variants give real 401/403 and 413 answers.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BufferFullError, DeliveryTimeoutError, InfluxDBClient, InfluxDBWriteError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
+  type WriterStats,
+} from '../../src/index.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { rawQuery, sharedInfluxUrl, startVariant, uniqueDb, type LocalInfluxd } from '../helpers/server.js';
+
+const url = sharedInfluxUrl();
+const proxies: FaultProxy[] = [];
+const clients: InfluxDBClient[] = [];
+
+async function proxy(port?: number): Promise<FaultProxy> {
+  const p = await startFaultProxy({ target: url, ...(port ? { port } : {}) });
+  proxies.push(p);
+  return p;
+}
+function clientFor(base: string, db: string): InfluxDBClient {
+  const c = new InfluxDBClient({ url: base, db });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+
+async function newDb(prefix: string, base = url): Promise<string> {
+  const db = uniqueDb(prefix);
+  await rawQuery(base, `CREATE DATABASE "${db}"`);
+  return db;
+}
+async function count(db: string, base = url): Promise<number> {
+  const r = await rawQuery(base, 'SELECT count(v) FROM m', { db });
+  return Number(r.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
+}
+const lines = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `m,k=a v=${i + from}i ${i + from + 1}`).join('\n');
+function addsUp(s: WriterStats): void {
+  expect(s.accepted).toBe(s.written + s.rejected + s.expired + s.dropped + s.pending);
+}
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+const fast = { retryInitialDelayMs: 20, retryMaxDelayMs: 200 };
+
+describe('fault matrix', () => {
+  it('#1 server down at start: points wait, retries back off, delivered once it comes up', async () => {
+    const db = await newDb('f1');
+    const port = await freePort();
+    const errors: Error[] = [];
+    const c = clientFor(`http://127.0.0.1:${port}`, db);
+    const w = c.writer({ ...fast, onError: (e) => errors.push(e) });
+    await w.write(lines(100));
+    const flushed = w.flush();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(w.stats()).toMatchObject({ written: 0, pending: 100 });
+    const retriesWhileDown = w.stats().retries;
+    // Backoff, not a hot loop: 400 ms at 20..200 ms delays is a handful of attempts.
+    expect(retriesWhileDown).toBeGreaterThan(1);
+    expect(retriesWhileDown).toBeLessThan(30);
+    expect(errors[0]?.message).toMatch(/ECONNREFUSED/);
+    await proxy(port);
+    await flushed;
+    expect(await count(db)).toBe(100);
+    addsUp(w.stats());
+  });
+
+  it('#2 the answer is lost after the server stored the batch: resent, no gaps, no duplicate points', async () => {
+    const db = await newDb('f2');
+    const p = await proxy();
+    p.script({ pass: true, then: { reset: true } }, { pass: true, then: { close: true } });
+    const w = clientFor(p.url, db).writer({ ...fast, batchSize: 50 });
+    await w.write(lines(200));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ written: 200, retries: 2, pending: 0 });
+    // Same timestamps on the resent lines: influxd overwrote, it did not add.
+    expect(await count(db)).toBe(200);
+  });
+
+  it('#3 500s for a while, then 204: backoff grows, all delivered', async () => {
+    const db = await newDb('f3');
+    const p = await proxy();
+    p.script(...Array.from({ length: 5 }, () => ({ status: 500, body: '{"error":"engine: cache maximum memory size exceeded"}' })));
+    const w = clientFor(p.url, db).writer({ retryInitialDelayMs: 20, retryMaxDelayMs: 2000 });
+    await w.write(lines(10));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ written: 10, retries: 5 });
+    expect(p.count('/write')).toBe(6);
+    expect(await count(db)).toBe(10);
+  });
+
+  it('#4 429 with Retry-After in seconds pauses every request for that long', async () => {
+    const db = await newDb('f4');
+    const p = await proxy();
+    p.script({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' });
+    const w = clientFor(p.url, db).writer({ ...fast, maxInFlight: 4, batchSize: 10 });
+    await w.write(lines(10));
+    await w.flush();
+    const [first, second] = p.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(990);
+    expect(w.stats().written).toBe(10);
+  });
+
+  it('#4 Retry-After as an HTTP-date, and a plain-text 503 without one', async () => {
+    const db = await newDb('f4b');
+    const p = await proxy();
+    p.setHandler((_req, n) => {
+      if (n === 0) return { status: 503, headers: { 'retry-after': new Date(Date.now() + 1500).toUTCString() }, body: 'busy' };
+      if (n === 1) return { status: 503, body: 'request throttled, queue full' };
+      return undefined;
+    });
+    const errors: Error[] = [];
+    const w = clientFor(p.url, db).writer({ ...fast, onError: (e) => errors.push(e) });
+    await w.write(lines(5));
+    await w.flush();
+    // HTTP-dates have a one-second resolution: at least 0.5 s of the 1.5 s remain.
+    expect(p.requests[1]!.receivedAt - p.requests[0]!.receivedAt).toBeGreaterThanOrEqual(490);
+    expect(errors.map((e) => (e as InfluxDBWriteError).serverMessage)).toEqual(['busy', 'request throttled, queue full']);
+    expect(await count(db)).toBe(5);
+  });
+
+  it('#5 413 from the real server: batches split in half until they fit; a line too large alone is rejected', async () => {
+    const server: LocalInfluxd = await startVariant({ maxBodySize: 4000 });
+    try {
+      const db = await newDb('f5', server.url);
+      const rejected: string[][] = [];
+      const c = clientFor(server.url, db);
+      const w = c.writer({ ...fast, batchBytes: 64 * 1024, onRejected: (l) => rejected.push(l) });
+      const big = `m,k=a v=1i,s="${'x'.repeat(5000)}" 999999`;
+      await w.write(`${lines(300)}\n${big}`);
+      const err = await w.flush().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WriteDeliveryError);
+      expect(err).toMatchObject({ rejected: 1, lines: [big] });
+      expect((err as WriteDeliveryError).errors[0]).toMatchObject({ status: 413 });
+      const s = w.stats();
+      expect(s).toMatchObject({ written: 300, rejected: 1, pending: 0 });
+      expect(s.splits).toBeGreaterThan(3);
+      expect(rejected).toEqual([[big]]);
+      expect(await count(db, server.url)).toBe(300);
+      await c.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('#6 400 partial write: the bad line is rejected with the reason, the rest counts as written, never retried', async () => {
+    const db = await newDb('f6');
+    const p = await proxy();
+    const dead: Array<{ lines: string[]; error: Error }> = [];
+    const w = clientFor(p.url, db).writer({ ...fast, onRejected: (l, error) => dead.push({ lines: l, error }) });
+    await w.write(`${lines(3)}\nm,k=a v=oops 7\n${lines(3, 10)}`);
+    const err = await w.flush().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteDeliveryError);
+    expect(w.stats()).toMatchObject({ written: 6, rejected: 1, retries: 0, requests: 1 });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.lines).toEqual(['m,k=a v=oops 7']);
+    expect(dead[0]!.error).toBeInstanceOf(InfluxDBWriteError);
+    expect(dead[0]!.error.message).toMatch(/unable to parse/);
+    expect(await count(db)).toBe(6);
+  });
+
+  it('#6/#17 field type conflict: the conflicting lines are found and rejected, the rest stored', async () => {
+    const db = await newDb('f6b');
+    const w = clientFor(url, db).writer(fast);
+    await w.write('m v=1i 1');
+    await w.flush();
+    const dead: string[] = [];
+    const w2 = clientFor(url, db).writer({ ...fast, onRejected: (l) => dead.push(...l) });
+    await w2.write('m v=2i 2\nm v="str" 3\nm v=4i 4\nm v=5.5 5');
+    await w2.flush().catch(() => undefined);
+    expect(dead.sort()).toEqual(['m v="str" 3', 'm v=5.5 5']);
+    expect(w2.stats()).toMatchObject({ written: 2, rejected: 2 });
+    expect(await count(db)).toBe(3);
+  });
+
+  it('#7 a request that hangs is abandoned at requestTimeoutMs and resent', async () => {
+    const db = await newDb('f7');
+    const p = await proxy();
+    p.script({ pass: true, then: { hang: true } }, { status: 500, body: '{"error":"timeout"}' });
+    const w = clientFor(p.url, db).writer({ ...fast, requestTimeoutMs: 1000, deliveryTimeoutMs: 20_000 });
+    await w.write(lines(20));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ written: 20, retries: 2 });
+    expect(await count(db)).toBe(20);
+  });
+
+  it('#8 a connection reset mid-body: the same bytes are sent again', async () => {
+    const db = await newDb('f8');
+    const p = await proxy();
+    p.script({ reset: true, afterBytes: 500 });
+    const w = clientFor(p.url, db).writer(fast);
+    await w.write(lines(500));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ written: 500, retries: 1 });
+    const [cut, full] = p.requests;
+    expect(full!.body.subarray(0, cut!.body.length).equals(cut!.body)).toBe(true);
+    expect(full!.body.toString()).toBe(`${lines(500)}\n`);
+    expect(await count(db)).toBe(500);
+  });
+
+  it('#9 close() while a request hangs: a short timeout gives the points back with counts and lines', async () => {
+    const db = await newDb('f9');
+    const p = await proxy();
+    p.defaultAction = { hang: true };
+    const dead: string[] = [];
+    const w = clientFor(p.url, db).writer({ ...fast, onRejected: (l, e) => { expect(e).toBeInstanceOf(DeliveryTimeoutError); dead.push(...l); } });
+    await w.write(lines(30));
+    void w.flush().catch(() => undefined);
+    await p.waitForCount(1);
+    const t0 = Date.now();
+    const err = await w.close({ timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(err).toBeInstanceOf(WriteDeliveryError);
+    expect(err).toMatchObject({ expired: 30, closeTimedOut: true });
+    expect((err as WriteDeliveryError).lines).toEqual(lines(30).split('\n'));
+    expect(dead).toEqual(lines(30).split('\n'));
+    expect(w.stats()).toMatchObject({ pending: 0, expired: 30 });
+    await expect(w.write('m v=1i 1')).rejects.toBeInstanceOf(WriterClosedError);
+  });
+
+  it('#9 close() with a long enough timeout waits for a slow answer and resolves', async () => {
+    const db = await newDb('f9b');
+    const p = await proxy();
+    p.script({ pass: true, delayMs: 800 });
+    const w = clientFor(p.url, db).writer(fast);
+    await w.write(lines(10));
+    await w.close({ timeoutMs: 10_000 });
+    expect(w.stats()).toMatchObject({ written: 10, pending: 0 });
+    expect(await count(db)).toBe(10);
+  });
+
+  describe('#10 a full buffer', () => {
+    const small = { ...fast, batchBytes: 1024, maxBufferBytes: 4096, batchSize: 10 };
+    it('block: write() waits, then rejects with BufferFullError after maxBlockMs; tryWrite() says false at once', async () => {
+      const p = await proxy();
+      p.defaultAction = { hang: true };
+      const db = uniqueDb('f10');
+      const w = clientFor(p.url, db).writer({ ...small, maxBlockMs: 200 });
+      let accepted = 0;
+      let error: unknown;
+      const t0 = Date.now();
+      for (let i = 0; i < 100 && !error; i++) {
+        await w.write(lines(10, i * 10)).then((r) => { accepted += r.accepted; }, (e: unknown) => { error = e; });
+      }
+      expect(error).toBeInstanceOf(BufferFullError);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+      expect(w.tryWrite('m v=1i 1')).toBe(false);
+      const s = w.stats();
+      expect(s.accepted).toBe(accepted);
+      expect(s.bufferedBytes).toBeLessThanOrEqual(4096 + 1024);
+      await w.close({ timeoutMs: 50 }).catch(() => undefined);
+      addsUp(w.stats());
+    });
+    it('error: rejects at once', async () => {
+      const p = await proxy();
+      p.defaultAction = { hang: true };
+      const w = clientFor(p.url, uniqueDb('f10e')).writer({ ...small, whenFull: 'error' });
+      let error: unknown;
+      for (let i = 0; i < 100 && !error; i++) await w.write(lines(10, i * 10)).catch((e: unknown) => { error = e; });
+      expect(error).toBeInstanceOf(BufferFullError);
+      await w.close({ timeoutMs: 50 }).catch(() => undefined);
+    });
+    it.each(['dropNewest', 'dropOldest'] as const)('%s: drops, counts and hands back the dropped points', async (whenFull) => {
+      const p = await proxy();
+      p.defaultAction = { hang: true };
+      const dropped: string[] = [];
+      const w = clientFor(p.url, uniqueDb('f10d')).writer({ ...small, whenFull, onRejected: (l, e) => { if (e instanceof PointsDroppedError) dropped.push(...l); } });
+      for (let i = 0; i < 100; i++) await w.write(lines(10, i * 10));
+      const s = w.stats();
+      expect(s.accepted).toBe(1000);
+      expect(s.dropped).toBeGreaterThan(500);
+      expect(dropped).toHaveLength(s.dropped);
+      expect(s.bufferedBytes).toBeLessThanOrEqual(4096 + 1024);
+      if (whenFull === 'dropNewest') expect(dropped.at(-1)).toBe('m,k=a v=999i 1000');
+      else expect(dropped[0]).toMatch(/^m,k=a v=\d+i \d+$/);
+      addsUp(s);
+      await w.close({ timeoutMs: 50 }).catch(() => undefined);
+    });
+  });
+
+  it('#22 an empty write sends nothing', async () => {
+    const p = await proxy();
+    const w = clientFor(p.url, uniqueDb('f22')).writer(fast);
+    await w.write('');
+    await w.write('\n# comment\n   \n'.replace('# comment', ''));
+    await w.write([]);
+    await w.flush();
+    expect(p.count()).toBe(0);
+    expect(w.stats().accepted).toBe(0);
+  });
+});
+
+describe('401/403 against a real server with auth', () => {
+  let server: LocalInfluxd;
+  beforeAll(async () => {
+    server = await startVariant({ auth: { username: 'admin', password: 'pw-admin' } });
+    await rawQuery(server.url, 'CREATE DATABASE authw', { auth: { username: 'admin', password: 'pw-admin' } });
+    await rawQuery(server.url, "CREATE USER reader WITH PASSWORD 'pw-reader'", { auth: { username: 'admin', password: 'pw-admin' } });
+    await rawQuery(server.url, 'GRANT READ ON authw TO reader', { auth: { username: 'admin', password: 'pw-admin' } });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  it.each([
+    ['401 wrong password', 'admin', 'nope', 401],
+    ['403 no write permission', 'reader', 'pw-reader', 403],
+  ])('%s: surfaced at once, sending paused, points kept until they expire', async (_name, username, password, status) => {
+    const errors: Error[] = [];
+    const c = new InfluxDBClient({ url: server.url, username, password, db: 'authw' });
+    clients.push(c);
+    const w = c.writer({ ...fast, retryMaxDelayMs: 60_000, deliveryTimeoutMs: 3000, requestTimeoutMs: 1000, flushIntervalMs: 100, onError: (e) => errors.push(e) });
+    await w.write(lines(4));
+    const err = await w.flush().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfluxDBWriteError);
+    expect((err as InfluxDBWriteError).status).toBe(status);
+    expect((err as Error).message).not.toContain(password);
+    expect(errors).toHaveLength(1);
+    expect(w.stats()).toMatchObject({ pending: 4, requests: 1, pauseReason: 'credentials refused' });
+    const closed = await w.close({ timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(closed).toMatchObject({ expired: 4 });
+    addsUp(w.stats());
+  });
+});
+
+describe('process exit', () => {
+  const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+  function runChild(code: string): Promise<{ code: number | null; stderr: string; ms: number }> {
+    return new Promise((resolve) => {
+      const t0 = Date.now();
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('exit', (c) => resolve({ code: c, stderr, ms: Date.now() - t0 }));
+    });
+  }
+  it('warns on stderr with the count when the process exits with points buffered', async () => {
+    const p = await proxy();
+    p.defaultAction = { hang: true };
+    const r = await runChild(`
+      import { InfluxDBClient } from ${JSON.stringify(dist)};
+      const c = new InfluxDBClient({ url: ${JSON.stringify(p.url)}, db: 'x' });
+      const w = c.writer({ flushIntervalMs: 10 });
+      await w.write('m v=1i 1\\nm v=2i 2\\nm v=3i 3');
+      setTimeout(() => process.exit(0), 200);
+    `);
+    expect(r.stderr).toContain('exiting with 3 points accepted by a batch writer and not written');
+  });
+  it('leaves no timer behind: a process that closed its writer exits at once', async () => {
+    const db = await newDb('fexit');
+    const r = await runChild(`
+      import { InfluxDBClient } from ${JSON.stringify(dist)};
+      const c = new InfluxDBClient({ url: ${JSON.stringify(url)}, db: ${JSON.stringify(db)} });
+      const w = c.writer({ flushIntervalMs: 60000, deliveryTimeoutMs: 120000 });
+      await w.write('m v=1i 1');
+      await c.close();
+    `);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.ms).toBeLessThan(5000);
+    expect(await count(db)).toBe(1);
+  });
+});
