@@ -8,7 +8,7 @@ import type { EncoderPool } from '../pool/encoder-pool.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput, type ArrowRecordBatch, type ArrowTable } from './arrow/index.js';
 import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
 import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
-import { pointsToLayouts } from './columnar/point-builder.js';
+import { PointColumnBuilder, pointsToLayouts, type PointLayout } from './columnar/point-builder.js';
 import { encodeAny, type EncodedInput } from './input.js';
 import type { Point } from './point-encoder.js';
 
@@ -30,16 +30,50 @@ import type { Point } from './point-encoder.js';
 export const POOL_MIN_TABLE_ROWS = 500_000;
 export const POOL_MIN_POINTS = 20_000;
 
-/** A table or batch encoded by the WebAssembly encoder in this thread (as `encodeArrow` does with TS). */
-function encodeArrowInThreadWasm(data: ArrowTable | ArrowRecordBatch, w: ResolvedWriteOptions, maxBodyBytes: number): EncodedInput {
-  const builder = new ArrowLayoutBuilder(w);
-  const writer = new ColumnarBodyWriter(maxBodyBytes);
+/**
+ * A table or batch encoded by the WebAssembly encoder in this thread (as `encodeArrow` does with
+ * TS). The batch writer passes its own `builder`, so that dictionaries escaped once serve every
+ * slice of a table, and a body size close to the expected one, so that the body is not regrown.
+ */
+export function encodeArrowInThreadWasm(
+  data: ArrowTable | ArrowRecordBatch, w: ResolvedWriteOptions, maxBodyBytes: number,
+  builder = new ArrowLayoutBuilder(w), initialBytes?: number, alloc?: (bytes: number) => Buffer,
+): EncodedInput {
+  const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
   const skippedRows: number[] = [];
   let rowBase = 0;
   for (const batch of isArrowTable(data) ? (data as ArrowTable).batches : [data as ArrowRecordBatch]) {
     const layout = builder.layout(batch, rowBase);
     encodeLayoutWasm(layout, writer, { rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
     rowBase += layout.rows;
+  }
+  const lines = writer.lineCount;
+  return { bodies: writer.finish(), lines, skippedRows };
+}
+
+/**
+ * Point objects built into columns by the caller's `builder` (its escape caches serve every
+ * call) and encoded by WebAssembly in this thread. All or nothing: on a bad point the rows
+ * already built are discarded and the error is thrown.
+ */
+export function encodePointsInThreadWasm(
+  points: readonly Point[], w: ResolvedWriteOptions, maxBodyBytes: number, builder: PointColumnBuilder,
+  initialBytes?: number, alloc?: (bytes: number) => Buffer,
+): EncodedInput {
+  const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
+  const skippedRows: number[] = [];
+  const encode = (layout: PointLayout): void => {
+    encodeLayoutWasm(layout, writer, { rowBase: layout.rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
+  };
+  try {
+    for (let i = 0; i < points.length; i++) {
+      builder.add(points[i]!, i);
+      if (builder.hasReady) for (const l of builder.takeReady()) encode(l);
+    }
+    for (const l of builder.flush()) encode(l);
+  } catch (e) {
+    builder.flush(); // leave the builder empty for the next call
+    throw e;
   }
   const lines = writer.lineCount;
   return { bodies: writer.finish(), lines, skippedRows };

@@ -7,14 +7,24 @@
  *
  * Only node built-ins are used.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  describeExit,
+  ensureBinary,
+  findBinary,
+  freePorts,
+  launchServer,
+  makeTempDir,
+  retryOnAddressInUse,
+  runCapture,
+  simpleRequest,
+  stopAndCleanUp,
+  tailLines,
+  type RequestTarget,
+  type RunResult,
+} from './process-util.js';
 
 /** Value allowed for a key of the `[http]` section. */
 export type HttpConfigValue = string | number | boolean;
@@ -64,8 +74,6 @@ export interface LocalInfluxd {
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const PING_INTERVAL_MS = 50;
-const STOP_KILL_AFTER_MS = 5_000;
-const MAX_START_ATTEMPTS = 3;
 /** sun_path is 108 bytes on Linux including the NUL terminator. */
 const MAX_UNIX_SOCKET_PATH = 107;
 
@@ -85,58 +93,9 @@ const RESERVED_HTTP_KEYS = new Set([
 // Locating / installing influxd
 // ---------------------------------------------------------------------------
 
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `$INFLUXD_PATH`, then a PATH lookup, then `/usr/bin/influxd`, `/usr/sbin/influxd`. */
 export function findInfluxd(): string | undefined {
-  const fromEnv = process.env.INFLUXD_PATH;
-  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'influxd');
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  for (const candidate of ['/usr/bin/influxd', '/usr/sbin/influxd']) {
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/** Runs a command, capturing stdout+stderr (bounded), never inheriting stdio. */
-function runCapture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (output.length > 64 * 1024) output = output.slice(-32 * 1024);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
-}
-
-function tailLines(text: string, lines = 30, maxChars = 4000): string {
-  const trimmed = text.replace(/\s+$/, '');
-  let tail = trimmed.split('\n').slice(-lines).join('\n');
-  if (tail.length > maxChars) tail = '…' + tail.slice(-maxChars);
-  return tail;
+  return findBinary('influxd', 'INFLUXD_PATH', ['/usr/bin/influxd', '/usr/sbin/influxd']);
 }
 
 /**
@@ -145,59 +104,21 @@ function tailLines(text: string, lines = 30, maxChars = 4000): string {
  * explaining how to install it or how to use an existing server.
  */
 export async function ensureInfluxd(): Promise<string> {
-  const found = findInfluxd();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
+  return ensureBinary({
+    find: findInfluxd,
+    notFoundMessage:
       'influxd (InfluxDB 1.x) was not found (looked at $INFLUXD_PATH, PATH, /usr/bin/influxd, /usr/sbin/influxd). ' +
-        'Install it with `sudo apt-get install influxdb`, point INFLUXD_PATH at the binary, ' +
-        'or set INFLUX_URL (e.g. INFLUX_URL=http://127.0.0.1:8086) to use an existing server.',
-    );
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', 'influxdb']]) {
-    let result: RunResult;
-    try {
-      result = await runCapture('apt-get', args, env);
-    } catch (err) {
-      throw new Error(`could not run apt-get ${args.join(' ')}: ${(err as Error).message}`, { cause: err });
-    }
-    if (result.code !== 0) {
-      throw new Error(
-        `apt-get ${args.join(' ')} failed (${result.signal ?? `exit code ${result.code}`}):\n${tailLines(result.output)}`,
-      );
-    }
-  }
-  const installed = findInfluxd();
-  if (!installed) {
-    throw new Error('apt-get install influxdb succeeded but influxd is still not found on PATH or in /usr/bin, /usr/sbin');
-  }
-  return installed;
+      'Install it with `sudo apt-get install influxdb`, point INFLUXD_PATH at the binary, ' +
+      'or set INFLUX_URL (e.g. INFLUX_URL=http://127.0.0.1:8086) to use an existing server.',
+    aptGetSteps: [['update'], ['install', '-y', 'influxdb']],
+    stillMissingMessage:
+      'apt-get install influxdb succeeded but influxd is still not found on PATH or in /usr/bin, /usr/sbin',
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/** Reserves `count` distinct free TCP ports on 127.0.0.1 (listen on :0, read, close). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      ports.push((server.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
 
 /** TOML basic string. */
 function tomlString(value: string): string {
@@ -232,140 +153,9 @@ export function quoteInfluxString(value: string): string {
   return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
 }
 
-interface SimpleResponse {
-  status: number;
-  body: string;
-}
-
-interface RequestTarget {
-  protocol: 'http' | 'https';
-  port: number;
-  caPem?: string;
-}
-
-function simpleRequest(
-  target: RequestTarget,
-  method: 'GET' | 'POST',
-  reqPath: string,
-  body?: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 2_000,
-): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
-    const opts: https.RequestOptions = {
-      host: '127.0.0.1',
-      port: target.port,
-      method,
-      path: reqPath,
-      headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
-      agent: false,
-      timeout: timeoutMs,
-    };
-    if (target.protocol === 'https') {
-      opts.ca = target.caPem;
-      opts.servername = 'localhost';
-    }
-    const req = (target.protocol === 'https' ? https : http).request(opts, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function readTail(file: string): Promise<string> {
-  try {
-    return tailLines(await fs.readFile(file, 'utf8')) || '(log is empty)';
-  } catch {
-    return '(log is unreadable)';
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Exit hook: SIGKILL children still running when the parent exits
-// ---------------------------------------------------------------------------
-
-/** Running children and the temp dirs that belong to them. */
-const liveChildren = new Map<ChildProcess, string[]>();
-
-function killAllOnExit(): void {
-  for (const [child, dirs] of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    for (const d of dirs) {
-      try {
-        rmSync(d, { recursive: true, force: true });
-      } catch {
-        // best effort: the process may still be releasing files
-      }
-    }
-  }
-}
-
-function trackChild(child: ChildProcess, dirs: string[]): void {
-  if (liveChildren.size === 0) process.on('exit', killAllOnExit);
-  liveChildren.set(child, dirs);
-}
-
-function untrackChild(child: ChildProcess): void {
-  if (!liveChildren.delete(child)) return;
-  if (liveChildren.size === 0) process.removeListener('exit', killAllOnExit);
-}
-
 // ---------------------------------------------------------------------------
 // Starting
 // ---------------------------------------------------------------------------
-
-class StartAttemptError extends Error {
-  constructor(
-    message: string,
-    readonly addressInUse: boolean,
-  ) {
-    super(message);
-    this.name = 'StartAttemptError';
-  }
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  // pid undefined: spawn itself failed, there is no process (and no 'exit' event will come).
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = waitForExit(child);
-  try {
-    child.kill('SIGTERM');
-  } catch {
-    // ignore
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), STOP_KILL_AFTER_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // ignore
-    }
-    await exited;
-  }
-}
 
 async function generateCertificate(dir: string): Promise<{ certPath: string; keyPath: string; caPem: string }> {
   const certPath = path.join(dir, 'cert.pem');
@@ -395,7 +185,7 @@ async function generateCertificate(dir: string): Promise<{ certPath: string; key
     });
   }
   if (result.code !== 0) {
-    throw new Error(`openssl req failed (${result.signal ?? `exit code ${result.code}`}):\n${tailLines(result.output)}`);
+    throw new Error(`openssl req failed (${describeExit(result)}):\n${tailLines(result.output)}`);
   }
   return { certPath, keyPath, caPem: await fs.readFile(certPath, 'utf8') };
 }
@@ -552,16 +342,7 @@ class LocalInfluxdInstance implements LocalInfluxd {
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      try {
-        await terminate(this.#child);
-      } finally {
-        untrackChild(this.#child);
-        for (const d of [this.dir, ...this.#extraDirs]) {
-          await fs.rm(d, { recursive: true, force: true, maxRetries: 3 });
-        }
-      }
-    })();
+    this.#stopping ??= stopAndCleanUp(this.#child, [this.dir, ...this.#extraDirs]);
     return this.#stopping;
   }
 
@@ -598,18 +379,10 @@ class LocalInfluxdInstance implements LocalInfluxd {
 async function startOnce(influxd: string, options: LocalInfluxdOptions): Promise<LocalInfluxd> {
   const log = options.log ?? (() => {});
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fastinflux-influxd-'));
+  const dir = await makeTempDir('fastinflux-influxd-');
   const extraDirs: string[] = [];
   let child: ChildProcess | undefined;
   const logPath = path.join(dir, 'influxd.log');
-
-  const cleanup = async (): Promise<void> => {
-    if (child) {
-      await terminate(child);
-      untrackChild(child);
-    }
-    for (const d of [dir, ...extraDirs]) await fs.rm(d, { recursive: true, force: true, maxRetries: 3 });
-  };
 
   try {
     let unixSocketPath: string | undefined;
@@ -630,58 +403,22 @@ async function startOnce(influxd: string, options: LocalInfluxdOptions): Promise
     await fs.writeFile(configPath, buildConfig(dir, rpcPort, httpSection), { mode: 0o600 });
 
     log(`starting ${influxd} (http ${protocol}://127.0.0.1:${httpPort}, rpc ${rpcPort}, dir ${dir})`);
-    let spawnError: Error | undefined;
-    const logHandle = await fs.open(logPath, 'a');
-    try {
-      child = spawn(influxd, ['run', '-config', configPath], {
-        detached: false,
-        stdio: ['ignore', logHandle.fd, logHandle.fd],
-        cwd: dir,
-        env: childEnv(),
-      });
-      // Spawn failures (ENOENT, EACCES) arrive asynchronously as 'error': listen before any await.
-      child.on('error', (err) => {
-        spawnError = err;
-      });
-    } finally {
-      await logHandle.close();
-    }
-    const spawned = child;
-    if (spawned.pid === undefined) {
-      if (!spawnError) await new Promise((resolve) => setImmediate(resolve));
-      throw new Error(`could not spawn ${influxd}: ${spawnError?.message ?? 'unknown error'}`);
-    }
-    trackChild(spawned, [dir, ...extraDirs]);
-
     const target: RequestTarget = { protocol, port: httpPort, ...(tls ? { caPem: tls.caPem } : {}) };
-    const deadline = Date.now() + timeoutMs;
-    let lastError = 'no answer yet';
-    for (;;) {
-      if (spawnError) throw new Error(`could not spawn ${influxd}: ${spawnError.message}`);
-      if (spawned.exitCode !== null || spawned.signalCode !== null) {
-        const tail = await readTail(logPath);
-        const how = spawned.signalCode ?? `exit code ${spawned.exitCode}`;
-        throw new StartAttemptError(
-          `influxd exited during startup (${how}); log ${logPath}:\n${tail}`,
-          /address already in use/i.test(tail),
-        );
-      }
-      if (Date.now() > deadline) {
-        const tail = await readTail(logPath);
-        throw new StartAttemptError(
-          `influxd did not answer GET /ping with 204 within ${timeoutMs} ms (last: ${lastError}); log ${logPath}:\n${tail}`,
-          false,
-        );
-      }
-      try {
+    const spawned = await launchServer(influxd, ['run', '-config', configPath], {
+      name: 'influxd',
+      cwd: dir,
+      env: childEnv(),
+      logPath,
+      dirs: [dir, ...extraDirs],
+      timeoutMs,
+      intervalMs: PING_INTERVAL_MS,
+      readyCondition: 'GET /ping with 204',
+      probe: async () => {
         const res = await simpleRequest(target, 'GET', '/ping', undefined, {}, 1_000);
-        if (res.status === 204) break;
-        lastError = `HTTP ${res.status}`;
-      } catch (err) {
-        lastError = (err as Error).message;
-      }
-      await sleep(PING_INTERVAL_MS);
-    }
+        return res.status === 204 ? undefined : `HTTP ${res.status}`;
+      },
+    });
+    child = spawned;
     log(`influxd pid ${spawned.pid} is up at ${protocol}://127.0.0.1:${httpPort}`);
 
     if (options.auth) {
@@ -722,7 +459,7 @@ async function startOnce(influxd: string, options: LocalInfluxdOptions): Promise
       ...(options.auth ? { username: options.auth.username, password: options.auth.password } : {}),
     });
   } catch (err) {
-    await cleanup().catch(() => {});
+    await stopAndCleanUp(child, [dir, ...extraDirs]).catch(() => {});
     throw err;
   }
 }
@@ -739,18 +476,8 @@ export async function startLocalInfluxd(options: LocalInfluxdOptions = {}): Prom
         'or set INFLUX_URL to use an existing server.',
     );
   }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(influxd, options);
-    } catch (err) {
-      if (err instanceof StartAttemptError && err.addressInUse && attempt < MAX_START_ATTEMPTS) {
-        options.log?.(`influxd start attempt ${attempt} hit "address already in use", retrying with fresh ports`);
-        continue;
-      }
-      if (err instanceof StartAttemptError) {
-        throw new Error(err.message + (attempt > 1 ? `\n(after ${attempt} attempts)` : ''));
-      }
-      throw err;
-    }
-  }
+  return retryOnAddressInUse(
+    () => startOnce(influxd, options),
+    (attempt) => options.log?.(`influxd start attempt ${attempt} hit "address already in use", retrying with fresh ports`),
+  );
 }

@@ -12,13 +12,22 @@
  * listeners (graphite/opentsdb/influx TCP+UDP stay disabled). Only node
  * built-ins are used.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, rmSync, statSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import * as http from 'node:http';
-import * as net from 'node:net';
-import * as os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import {
+  ensureBinary,
+  findBinary,
+  freePorts,
+  isExecutableFile,
+  launchServer,
+  makeTempDir,
+  retryOnAddressInUse,
+  runCapture,
+  simpleRequest,
+  stopAndCleanUp,
+  type SimpleResponse,
+} from './process-util.js';
 
 export interface LocalVictoriaMetricsOptions {
   /** Explicit path of the binary (default: `findVictoriaMetrics()`). */
@@ -84,8 +93,6 @@ const BINARY_NAME = 'victoria-metrics';
 const DEBIAN_PACKAGE = 'victoria-metrics';
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const HEALTH_INTERVAL_MS = 50;
-const STOP_KILL_AFTER_MS = 5_000;
-const MAX_START_ATTEMPTS = 3;
 const DEFAULT_EXPORT_END = 4_102_444_800;
 /** Flags owned by startLocalVictoriaMetrics; extraArgs may not set them. */
 const RESERVED_FLAGS = new Set(['httpListenAddr', 'storageDataPath']);
@@ -94,58 +101,9 @@ const RESERVED_FLAGS = new Set(['httpListenAddr', 'storageDataPath']);
 // Locating / installing the binary
 // ---------------------------------------------------------------------------
 
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `$VICTORIA_METRICS_PATH`, then a PATH lookup, then `/usr/bin/victoria-metrics`. */
 export function findVictoriaMetrics(): string | undefined {
-  const fromEnv = process.env.VICTORIA_METRICS_PATH;
-  if (fromEnv && isExecutableFile(fromEnv)) return fromEnv;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, BINARY_NAME);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  for (const candidate of [`/usr/bin/${BINARY_NAME}`, `/usr/local/bin/${BINARY_NAME}`]) {
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/** Runs a command, capturing stdout+stderr (bounded), never inheriting stdio. */
-function runCapture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (output.length > 64 * 1024) output = output.slice(-32 * 1024);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
-}
-
-function tailLines(text: string, lines = 30, maxChars = 4000): string {
-  const trimmed = text.replace(/\s+$/, '');
-  let tail = trimmed.split('\n').slice(-lines).join('\n');
-  if (tail.length > maxChars) tail = '…' + tail.slice(-maxChars);
-  return tail;
+  return findBinary(BINARY_NAME, 'VICTORIA_METRICS_PATH', [`/usr/bin/${BINARY_NAME}`, `/usr/local/bin/${BINARY_NAME}`]);
 }
 
 /**
@@ -177,85 +135,24 @@ async function stopPackageService(log: (msg: string) => void): Promise<void> {
  */
 export async function ensureVictoriaMetrics(options: { log?: (msg: string) => void } = {}): Promise<string> {
   const log = options.log ?? (() => {});
-  const found = findVictoriaMetrics();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
+  return ensureBinary({
+    find: findVictoriaMetrics,
+    notFoundMessage:
       `${BINARY_NAME} (VictoriaMetrics) was not found (looked at $VICTORIA_METRICS_PATH, PATH, /usr/bin, /usr/local/bin). ` +
-        `Install it with \`sudo apt-get install ${DEBIAN_PACKAGE}\` or point VICTORIA_METRICS_PATH at the binary.`,
-    );
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', DEBIAN_PACKAGE]]) {
-    log(`apt-get ${args.join(' ')}`);
-    let result: RunResult;
-    try {
-      result = await runCapture('apt-get', args, env);
-    } catch (err) {
-      throw new Error(`could not run apt-get ${args.join(' ')}: ${(err as Error).message}`, { cause: err });
-    }
-    if (result.code !== 0) {
-      throw new Error(
-        `apt-get ${args.join(' ')} failed (${result.signal ?? `exit code ${result.code}`}):\n${tailLines(result.output)}`,
-      );
-    }
-  }
-  await stopPackageService(log);
-  const installed = findVictoriaMetrics();
-  if (!installed) {
-    throw new Error(`apt-get install ${DEBIAN_PACKAGE} succeeded but ${BINARY_NAME} is still not found`);
-  }
-  return installed;
+      `Install it with \`sudo apt-get install ${DEBIAN_PACKAGE}\` or point VICTORIA_METRICS_PATH at the binary.`,
+    aptGetSteps: [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', DEBIAN_PACKAGE]],
+    stillMissingMessage: `apt-get install ${DEBIAN_PACKAGE} succeeded but ${BINARY_NAME} is still not found`,
+    afterInstall: () => stopPackageService(log),
+    log,
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-/** A free TCP port on 127.0.0.1 (listen on :0, read, close). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return (server.address() as net.AddressInfo).port;
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-interface SimpleResponse {
-  status: number;
-  body: string;
-}
-
 function simpleGet(port: number, reqPath: string, timeoutMs: number): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method: 'GET', path: reqPath, agent: false, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function readTail(file: string): Promise<string> {
-  try {
-    return tailLines(await fs.readFile(file, 'utf8')) || '(log is empty)';
-  } catch {
-    return '(log is unreadable)';
-  }
+  return simpleRequest({ protocol: 'http', port }, 'GET', reqPath, undefined, {}, timeoutMs);
 }
 
 function parseSample(token: string): number {
@@ -295,80 +192,8 @@ export function parseVmExportLine(line: string): VmExportedSeries {
 }
 
 // ---------------------------------------------------------------------------
-// Exit hook: SIGKILL children still running when the parent exits
-// ---------------------------------------------------------------------------
-
-const liveChildren = new Map<ChildProcess, string>();
-
-function killAllOnExit(): void {
-  for (const [child, dir] of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
-  }
-}
-
-function trackChild(child: ChildProcess, dir: string): void {
-  if (liveChildren.size === 0) process.on('exit', killAllOnExit);
-  liveChildren.set(child, dir);
-}
-
-function untrackChild(child: ChildProcess): void {
-  if (!liveChildren.delete(child)) return;
-  if (liveChildren.size === 0) process.removeListener('exit', killAllOnExit);
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = waitForExit(child);
-  try {
-    child.kill('SIGTERM');
-  } catch {
-    // ignore
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), STOP_KILL_AFTER_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // ignore
-    }
-    await exited;
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Starting
 // ---------------------------------------------------------------------------
-
-class StartAttemptError extends Error {
-  constructor(
-    message: string,
-    readonly addressInUse: boolean,
-  ) {
-    super(message);
-    this.name = 'StartAttemptError';
-  }
-}
 
 /** `-flag=value`, `--flag=value`, `-flag value` → `flag`. */
 function flagName(arg: string): string | undefined {
@@ -443,14 +268,7 @@ class LocalVictoriaMetricsInstance implements LocalVictoriaMetrics {
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      try {
-        await terminate(this.#child);
-      } finally {
-        untrackChild(this.#child);
-        await fs.rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
-      }
-    })();
+    this.#stopping ??= stopAndCleanUp(this.#child, [this.dir]);
     return this.#stopping;
   }
 
@@ -474,68 +292,33 @@ class LocalVictoriaMetricsInstance implements LocalVictoriaMetrics {
 async function startOnce(binary: string, options: LocalVictoriaMetricsOptions): Promise<LocalVictoriaMetrics> {
   const log = options.log ?? (() => {});
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'fastinflux-vm-'));
+  const dir = await makeTempDir('fastinflux-vm-');
   const logPath = path.join(dir, 'victoria-metrics.log');
   let child: ChildProcess | undefined;
 
   try {
-    const port = await freePort();
+    const [port] = (await freePorts(1)) as [number];
     const args = victoriaMetricsArgs(port, path.join(dir, 'data'), options.extraArgs);
     log(`starting ${binary} ${args.join(' ')}`);
-    let spawnError: Error | undefined;
-    const logHandle = await fs.open(logPath, 'a');
-    try {
-      // -envflag.enable is off by default, so the environment cannot change any flag.
-      child = spawn(binary, args, { detached: false, stdio: ['ignore', logHandle.fd, logHandle.fd], cwd: dir });
-      child.on('error', (err) => {
-        spawnError = err;
-      });
-    } finally {
-      await logHandle.close();
-    }
-    const spawned = child;
-    if (spawned.pid === undefined) {
-      if (!spawnError) await new Promise((resolve) => setImmediate(resolve));
-      throw new Error(`could not spawn ${binary}: ${spawnError?.message ?? 'unknown error'}`);
-    }
-    trackChild(spawned, dir);
-
-    const deadline = Date.now() + timeoutMs;
-    let lastError = 'no answer yet';
-    for (;;) {
-      if (spawnError) throw new Error(`could not spawn ${binary}: ${spawnError.message}`);
-      if (spawned.exitCode !== null || spawned.signalCode !== null) {
-        const tail = await readTail(logPath);
-        const how = spawned.signalCode ?? `exit code ${spawned.exitCode}`;
-        throw new StartAttemptError(
-          `victoria-metrics exited during startup (${how}); log ${logPath}:\n${tail}`,
-          /address already in use/i.test(tail),
-        );
-      }
-      if (Date.now() > deadline) {
-        const tail = await readTail(logPath);
-        throw new StartAttemptError(
-          `victoria-metrics did not answer GET /health with 200 OK within ${timeoutMs} ms (last: ${lastError}); log ${logPath}:\n${tail}`,
-          false,
-        );
-      }
-      try {
+    // -envflag.enable is off by default, so the environment cannot change any flag.
+    const spawned = await launchServer(binary, args, {
+      name: 'victoria-metrics',
+      cwd: dir,
+      logPath,
+      dirs: [dir],
+      timeoutMs,
+      intervalMs: HEALTH_INTERVAL_MS,
+      readyCondition: 'GET /health with 200 OK',
+      probe: async () => {
         const res = await simpleGet(port, '/health', 1_000);
-        if (res.status === 200 && res.body.trim() === 'OK') break;
-        lastError = `HTTP ${res.status} ${res.body.slice(0, 100)}`;
-      } catch (err) {
-        lastError = (err as Error).message;
-      }
-      await sleep(HEALTH_INTERVAL_MS);
-    }
+        return res.status === 200 && res.body.trim() === 'OK' ? undefined : `HTTP ${res.status} ${res.body.slice(0, 100)}`;
+      },
+    });
+    child = spawned;
     log(`victoria-metrics pid ${spawned.pid} is up at http://127.0.0.1:${port}`);
     return new LocalVictoriaMetricsInstance({ port, child: spawned, dir, logPath, args });
   } catch (err) {
-    if (child) {
-      await terminate(child).catch(() => {});
-      untrackChild(child);
-    }
-    await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+    await stopAndCleanUp(child, [dir]).catch(() => {});
     throw err;
   }
 }
@@ -554,18 +337,9 @@ export async function startLocalVictoriaMetrics(
         '(or call ensureVictoriaMetrics()), or set VICTORIA_METRICS_PATH.',
     );
   }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(binary, options);
-    } catch (err) {
-      if (err instanceof StartAttemptError && err.addressInUse && attempt < MAX_START_ATTEMPTS) {
-        options.log?.(`victoria-metrics start attempt ${attempt} hit "address already in use", retrying on a fresh port`);
-        continue;
-      }
-      if (err instanceof StartAttemptError) {
-        throw new Error(err.message + (attempt > 1 ? `\n(after ${attempt} attempts)` : ''));
-      }
-      throw err;
-    }
-  }
+  return retryOnAddressInUse(
+    () => startOnce(binary, options),
+    (attempt) =>
+      options.log?.(`victoria-metrics start attempt ${attempt} hit "address already in use", retrying on a fresh port`),
+  );
 }

@@ -16,6 +16,8 @@ export interface TransportRequest {
   /** Endpoint below the base path: 'ping', 'write', 'query'. */
   endpoint: string;
   query?: Record<string, string | undefined>;
+  /** The query already encoded (the batch writer's targets build theirs once). */
+  queryString?: string;
   body?: Buffer | string;
   contentType?: string;
   /** Extra headers of this request (Content-Encoding of a gzipped write). */
@@ -89,7 +91,9 @@ export class HttpTransport {
   async request(req: TransportRequest): Promise<TransportResponse> {
     const o = this.#opts;
     let path = o.basePath + req.endpoint;
-    if (req.query) {
+    if (req.queryString !== undefined) {
+      if (req.queryString) path += `?${req.queryString}`;
+    } else if (req.query) {
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(req.query)) if (v !== undefined) qs.set(k, v);
       const s = qs.toString();

@@ -209,7 +209,9 @@ function cutLines(body: Uint8Array): Lines {
     if (text < end && body[text] !== 35 /* # */) {
       out.start.push(pos);
       out.text.push(text);
-      out.end.push(end);
+      // A line that runs to the end of the body (an open string, an escaped newline) loses a
+      // last `\n`, as in influxd.
+      out.end.push(end === n && body[end - 1] === NL ? end - 1 : end);
     }
     pos = end + 1;
   }
@@ -723,38 +725,7 @@ interface ShardRun {
 function runShard(idx: number[], lines: (ParsedLine | undefined)[], stored: Types): ShardRun {
   const known = cloneTypes(stored);
   for (let attempt = 1; ; attempt++) {
-    const drops = new Map<number, string>();
-    let firstReason: string | undefined;
-    for (const k of idx) {
-      const p = lines[k]!;
-      if (p.timeTag) {
-        const r = timeTagReason(p.measurement);
-        drops.set(k, r);
-        firstReason ??= r;
-      }
-    }
-    for (const k of idx) {
-      if (drops.has(k)) continue;
-      const p = lines[k]!;
-      if (!p.fields.some((f) => f.key !== 'time')) {
-        const r = timeFieldReason(p.measurement);
-        drops.set(k, r);
-        firstReason ??= r;
-        continue;
-      }
-      const mf = known.get(p.measurement);
-      if (!mf) continue;
-      for (const f of p.fields) {
-        if (f.key === 'time') continue;
-        const have = mf.get(f.key);
-        if (have !== undefined && have !== f.type) {
-          const r = conflictReason(f.key, p.measurement, f.type, have);
-          drops.set(k, r);
-          firstReason ??= r;
-          break;
-        }
-      }
-    }
+    const { drops, firstReason } = validate(idx, lines, known);
     // Create the new fields of the points kept, in order.
     let disagree = false;
     create: for (const k of idx) {
@@ -772,6 +743,43 @@ function runShard(idx: number[], lines: (ParsedLine | undefined)[], stored: Type
     }
     if (!disagree) return { attempts: attempt, drops, firstReason };
   }
+}
+
+/** The checks of one attempt (no field is created): which points are dropped, and why. */
+function validate(idx: number[], lines: (ParsedLine | undefined)[], known: Types): { drops: Map<number, string>; firstReason: string | undefined } {
+  const drops = new Map<number, string>();
+  let firstReason: string | undefined;
+  for (const k of idx) {
+    const p = lines[k]!;
+    if (p.timeTag) {
+      const r = timeTagReason(p.measurement);
+      drops.set(k, r);
+      firstReason ??= r;
+    }
+  }
+  for (const k of idx) {
+    if (drops.has(k)) continue;
+    const p = lines[k]!;
+    if (!p.fields.some((f) => f.key !== 'time')) {
+      const r = timeFieldReason(p.measurement);
+      drops.set(k, r);
+      firstReason ??= r;
+      continue;
+    }
+    const mf = known.get(p.measurement);
+    if (!mf) continue;
+    for (const f of p.fields) {
+      if (f.key === 'time') continue;
+      const have = mf.get(f.key);
+      if (have !== undefined && have !== f.type) {
+        const r = conflictReason(f.key, p.measurement, f.type, have);
+        drops.set(k, r);
+        firstReason ??= r;
+        break;
+      }
+    }
+  }
+  return { drops, firstReason };
 }
 
 const CONFLICT_RE = /^field type conflict: input field "([\s\S]*)" is type (\w+), already exists as type (\w+)$/;
@@ -911,14 +919,23 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
     for (const [k, r] of errors) reject(k, r, 'inferred');
     const ok = okIndices(ps);
     beyondRetentionByClock(ok, ps, context, reject);
-    // The shard that failed stored nothing (and others may have failed too: the answer names
-    // one error). Resend every line the shard will take once the fields the failed attempts
-    // created are there: repeating the server's attempts gives them (first types win).
-    const groups = shardGroups(ok.filter((k) => !rejected.has(k)), ps, context);
-    const stored = cloneTypes(context.fieldTypes);
-    for (const g of groups.values()) {
-      for (const [k, r] of runShard(g, ps, stored).drops) reject(k, r, 'inferred');
-    }
+    // The shard that failed stored nothing; the others may have stored their points, or failed
+    // too (the answer names one error): every line not refused is sent again.
+    // A shard fails when the fields its points bring disagree on a type: a group whose points
+    // agree did not fail. When one group disagrees, it is the one: its new fields were created
+    // in order up to the first disagreement, so the lines to resend are those the server takes
+    // once the first types are in (repeating its attempts until they agree; exact for a new
+    // shard, which holds no other types). In the other groups only the sure drops (time keys,
+    // types given in the context) are refused: what else they lose, the resend will tell.
+    // (Types from `context.fieldTypes` are not used here: they may belong to other shards.)
+    const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
+    const none: Types = new Map();
+    const runs = groups.map((g) => runShard(g, ps, none));
+    const failing = runs.filter((r) => r.attempts > 1).length;
+    groups.forEach((g, gi) => {
+      const drops = failing === 1 && runs[gi]!.attempts > 1 ? runs[gi]!.drops : validate(g, ps, none).drops;
+      for (const [k, r] of drops) reject(k, r, 'inferred');
+    });
     return finish('typeConflictNothingStored', true, 0);
   }
 
@@ -970,47 +987,64 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   else if (reason.startsWith('invalid tag key: input tag "time"') || reason.startsWith('invalid field name: input field "time"')) kind = 'timeKey';
   else if (reason.startsWith('max-values-per-tag limit exceeded') || reason.startsWith('max-series-per-database limit exceeded')) kind = 'limit';
   const maxSeries = reason.startsWith('max-series-per-database limit exceeded');
-  const stored = cloneTypes(context.fieldTypes);
-  const matches = (r: ShardRun) => r.attempts <= 2 && r.firstReason === reason && r.drops.size === N;
-  let runs = groups.map((g) => runShard(g, ps, stored));
-  let reported = runs.findIndex(matches);
-  if (reported < 0 && kind === 'typeConflict') {
-    // The stored type the message names was not created by this batch: add it and replay.
-    const fact = conflictFact(reason, ps, ok);
-    if (fact) {
-      setType(stored, fact.m, fact.f, fact.existing);
-      runs = groups.map((g) => runShard(g, ps, stored));
-      reported = runs.findIndex(matches);
-      if (reported < 0) reported = runs.findIndex((r) => r.firstReason === reason);
+  // Which group the message is from, and what its shard held: try what we know, from the least
+  // to the most assumed (no stored types; the context's; with the type the message names),
+  // and take the first replay whose first reason and count are the message's.
+  const hypotheses: Types[] = [new Map()];
+  if (context.fieldTypes && context.fieldTypes.size > 0) hypotheses.push(cloneTypes(context.fieldTypes));
+  const fact = kind === 'typeConflict' ? conflictFact(reason, ps, ok) : undefined;
+  if (fact) {
+    for (const base of [...hypotheses]) {
+      const t = cloneTypes(base);
+      setType(t, fact.m, fact.f, fact.existing);
+      hypotheses.push(t);
     }
   }
+  const tries = hypotheses.map((h) => groups.map((g) => runShard(g, ps, h)));
+  let runs = tries[0]!;
+  let reported = -1;
+  for (const t of tries) {
+    const i = t.findIndex((r) => r.firstReason === reason && r.drops.size === N);
+    if (i >= 0) {
+      runs = t;
+      reported = i;
+      break;
+    }
+  }
+  if (reported < 0) {
+    for (const t of [...tries].reverse()) {
+      const i = t.findIndex((r) => r.firstReason === reason);
+      if (i >= 0) {
+        runs = t;
+        reported = i;
+        break;
+      }
+    }
+  }
+  if (reported < 0) runs = tries[tries.length - 1]!;
   if (maxSeries) reported = groups.findIndex((g) => g.length === N);
   // With one group, the message is its own.
   if (reported < 0 && groups.length === 1) reported = 0;
   let unidentified = 0;
-  let resendAll = false;
   groups.forEach((g, gi) => {
     if (gi === reported && maxSeries) {
       for (const k of g) reject(k, reason, 'inferred');
       return;
     }
-    const r = runs[gi]!;
-    for (const [k, why] of r.drops) reject(k, why, 'inferred');
     if (gi === reported) {
+      const r = runs[gi]!;
+      for (const [k, why] of r.drops) reject(k, why, 'inferred');
       unidentified = N - r.drops.size;
-    } else if (r.attempts > 1) {
-      // Another group whose fields disagree within the batch: if its shard was new (one attempt)
-      // or the second attempt disagreed too, it stored nothing and its error is not in the
-      // answer. Send the batch's good lines again.
-      resendAll = true;
+    } else {
+      // Not in the answer: only the sure drops (time keys).
+      for (const [k, why] of validate(g, ps, new Map()).drops) reject(k, why, 'inferred');
     }
   });
-  if (reported < 0) {
-    // The message matches no group we can replay (unknown stored types, limits, …).
-    let counted = 0;
-    for (const r of runs) counted = Math.max(counted, r.drops.size);
-    unidentified = N - counted;
-  }
+  if (reported < 0) unidentified = N;
+  // Another shard group's type conflicts (against stored types, or within the batch, which can
+  // fail that shard whole) are not in the answer: with more than one group, send the lines not
+  // refused again (harmless for those stored) and let the next answer tell.
+  const resendAll = groups.length > 1 && (kind === 'typeConflict' || kind === 'timeKey');
   return finish(kind, resendAll, unidentified, dropped);
 }
 

@@ -15,7 +15,8 @@ export interface WriteTarget {
   /** The server, without credentials, for messages. */
   describe: string;
   endpoint: string;
-  query: Record<string, string | undefined>;
+  /** The URL query (db, rp, precision / org, bucket, precision), encoded once. */
+  queryString: string;
 }
 
 export function makeTargets(main: HttpTransport, o: ResolvedWriterOptions): WriteTarget[] {
@@ -33,6 +34,9 @@ export function makeTargets(main: HttpTransport, o: ResolvedWriterOptions): Writ
     // unknown "n" as seconds (probed on 1.79.5), which would shift every point by 10^9.
     query = { db: w.db, rp: w.rp, precision: w.precision === 'n' ? 'ns' : w.precision };
   }
-  const target = (transport: HttpTransport, owned: boolean): WriteTarget => ({ transport, owned, describe: transport.describe, endpoint, query });
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, v);
+  const queryString = qs.toString();
+  const target = (transport: HttpTransport, owned: boolean): WriteTarget => ({ transport, owned, describe: transport.describe, endpoint, queryString });
   return [target(main, false), ...o.failover.map((c: ResolvedClientOptions) => target(new HttpTransport(c), true))];
 }

@@ -152,6 +152,23 @@ describe('BatchWriter into influxd', () => {
     expect(await count(db)).toBe(500);
   });
 
+  it('large point arrays (columns + WebAssembly) name the bad point and field the same way', async () => {
+    const db = await newDb('w_invalid_col');
+    const w = client.writer({ db, measurement: 'm', batchSize: 1000 });
+    const points: Point[] = Array.from({ length: 5000 }, (_, i) => ({ tags: { h: `h${i % 9}` }, fields: { v: i, s: 'ok' }, time: BigInt(i + 1) }));
+    points[3210] = { fields: { v: Number.POSITIVE_INFINITY }, time: 3211n };
+    const err = await w.write(points).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidPointError);
+    expect(err).toMatchObject({ pointIndex: 3210, key: 'v' });
+    expect((err as Error).message).toContain('3000 points before it');
+    const skip = client.writer({ db, measurement: 'm2', batchSize: 1000, invalidRows: 'skip' });
+    const r = await skip.write(Array.from({ length: 3000 }, (_, i) => ({ fields: { v: i % 1000 === 7 ? null : i }, time: BigInt(i + 1) })));
+    expect(r.skippedRows).toEqual([7, 1007, 2007]);
+    await Promise.all([w.close(), skip.close()]);
+    expect(await count(db, 'SELECT count(v) FROM m')).toBe(3000);
+    expect(await count(db, 'SELECT count(v) FROM m2')).toBe(2997);
+  });
+
   it('reports rows skipped by invalidRows: skip, with their input index', async () => {
     const db = await newDb('w_skip');
     const w = client.writer({ db, measurement: 'm', invalidRows: 'skip' });

@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInfluxd, type LocalInfluxd } from '../../src/server/index.js';
+import { isAlive } from '../helpers/process.js';
 import { rawQuery, sharedInfluxUrl, startVariant, uniqueDb } from '../helpers/server.js';
 
 interface Res {
@@ -28,16 +29,6 @@ function httpsGet(url: string, ca?: string): Promise<Res> {
   return new Promise((resolve, reject) => {
     https.get(url, { ...(ca !== undefined ? { ca } : {}), agent: false }, (res) => collect(res, resolve, reject)).on('error', reject);
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
 }
 
 const basic = (u: string, p: string): string => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');

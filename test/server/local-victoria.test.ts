@@ -10,16 +10,7 @@ import {
   type LocalVictoriaMetrics,
   type VmExportedSeries,
 } from '../../src/server/local-victoria.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
+import { isAlive } from '../helpers/process.js';
 
 async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } });
