@@ -23,7 +23,8 @@
  *   WRITER_BENCH_SERVER_POINTS  points per run in part 2 (default 1,000,000)
  *   WRITER_BENCH_PARTS          "1", "2" or "1,2" (default)
  *   WRITER_BENCH_CLIENTS        only the clients whose id contains one of these (comma separated)
- *   WRITER_BENCH_REPS           runs per client (default 1; figures are medians)
+ *   WRITER_BENCH_REPS           runs per client in part 1 (default 1; figures are medians)
+ *   WRITER_BENCH_SERVER_REPS    runs per client in part 2, each on a fresh influxd (default 3)
  *   WRITER_BENCH_PREBUILT=1     build the point objects before the timed phase (default: inside it, from the
  *                               workload's columns); fastinflux's point run then uses the peers' count
  *   WRITER_BENCH_WARMUP_POINTS  written to influxd before part 2's runs, not measured (default 200,000)
@@ -301,42 +302,50 @@ async function influxQuery(q, db) {
 
 const PART2 = [
   { id: 'bare-1', group: 'bare', label: 'bare undici Pool, pre-encoded 5000-line bodies', runner: 'bare-undici', inFlight: 1 },
-  { id: 'bare-2', group: 'bare', label: 'bare undici Pool, pre-encoded 5000-line bodies', runner: 'bare-undici', inFlight: 2 },
   { id: 'fastinflux-arrow-1', group: 'fastinflux', label: 'fastinflux writer, Arrow table', runner: 'fastinflux-writer', input: 'arrow', maxInFlight: 1, inFlight: 1 },
+  { id: 'bare-2', group: 'bare', label: 'bare undici Pool, pre-encoded 5000-line bodies', runner: 'bare-undici', inFlight: 2 },
   { id: 'fastinflux-arrow-2', group: 'fastinflux', label: 'fastinflux writer, Arrow table', runner: 'fastinflux-writer', input: 'arrow', maxInFlight: 2, inFlight: 2 },
 ];
 
+const SERVER_REPS = Number(process.env.WRITER_BENCH_SERVER_REPS ?? 3);
+
+async function freshServer(startLocalInfluxd, ensureInfluxd) {
+  server = await startLocalInfluxd({ influxdPath: await ensureInfluxd() });
+  serverStopped = false;
+  if (WARMUP > 0) {
+    // A fresh influxd is slower on its first writes: warm it up (not measured) in a database of its own.
+    await influxQuery('CREATE DATABASE "writer_warmup"');
+    for (const body of toLineProtocolBodies(makeWorkload(WARMUP), 5000)) {
+      const res = await fetch(new URL('/write?db=writer_warmup&precision=n', server.url), { method: 'POST', body });
+      if (res.status !== 204) throw new Error(`warm-up write: HTTP ${res.status} ${await res.text()}`);
+    }
+  }
+}
+
 async function part2() {
   const { ensureInfluxd, startLocalInfluxd } = await import(new URL('../dist/server/index.js', import.meta.url).href);
-  server = await startLocalInfluxd({ influxdPath: await ensureInfluxd() });
-  log(`part 2: influxd pid ${server.pid} at ${server.url}`);
-  const rows = [];
+  const byId = new Map(PART2.filter((c) => selected(c.id)).map((c) => [c.id, []]));
   let version = '';
-  try {
-    version = (await fetch(new URL('/ping', server.url))).headers.get('x-influxdb-version') ?? '';
-    if (WARMUP > 0) {
-      // A fresh influxd is slower on its first writes: warm it up (not measured) in a database of its own.
-      log(`part 2: warm-up, ${WARMUP.toLocaleString('en')} points`);
-      await influxQuery('CREATE DATABASE "writer_warmup"');
-      for (const body of toLineProtocolBodies(makeWorkload(WARMUP), 5000)) {
-        const res = await fetch(new URL('/write?db=writer_warmup&precision=n', server.url), { method: 'POST', body });
-        if (res.status !== 204) throw new Error(`warm-up write: HTTP ${res.status} ${await res.text()}`);
-      }
-    }
-    for (const c of PART2.filter((c) => selected(c.id))) {
-      const reps = [];
-      for (let rep = 0; rep < REPS; rep++) {
+  // Each run gets a fresh, warmed-up influxd: a server that already holds earlier runs' data
+  // compacts it in the background and slows whichever run comes later. Runs are interleaved
+  // (bare, writer, bare, writer …) so that drift in the machine's load hits both alike.
+  for (let rep = 0; rep < SERVER_REPS; rep++) {
+    for (const c of PART2.filter((x) => byId.has(x.id))) {
+      const reps = byId.get(c.id);
+      if (reps.some((r) => r.status === 'not available')) continue;
+      await freshServer(startLocalInfluxd, ensureInfluxd);
+      try {
+        version ||= (await fetch(new URL('/ping', server.url))).headers.get('x-influxdb-version') ?? '';
         const db = `writer_${c.id.replace(/-/g, '_')}_${rep}`;
         await influxQuery(`CREATE DATABASE "${db}"`);
-        await new Promise((r) => setTimeout(r, SETTLE_MS)); // let the previous run's compactions settle
-        log(`part 2: ${c.id} (${SERVER_N.toLocaleString('en')} points into ${db})…`);
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        log(`part 2: ${c.id} rep ${rep + 1}/${SERVER_REPS} (${SERVER_N.toLocaleString('en')} points, influxd pid ${server.pid})…`);
         let srv0 = 0;
         const r = await runChild({ ...c, n: SERVER_N, url: server.url, db }, { beforeGo: () => { srv0 = procCpuS(server.pid); } });
         const serverCpuS = procCpuS(server.pid) - srv0;
         if (r.status !== 'ok') {
           log(`  ${r.status}: ${r.reason ?? r.error}`);
           reps.push(r);
-          if (r.status === 'not available') break;
           continue;
         }
         const f = figures(r, SERVER_N);
@@ -349,12 +358,12 @@ async function part2() {
         if (!f.verified) f.problems.push(`SELECT count(usage_user) = ${f.stored}, expected ${SERVER_N}`);
         log(`  ${Math.round(f.pointsPerSec).toLocaleString('en')} points/s, ${f.cpuPer1M.toFixed(2)} client CPU-s per 1M, server ${f.serverCpuPer1M.toFixed(2)} CPU-s per 1M, stored ${f.stored}${f.verified ? ' ✓' : ' ✗'}`);
         reps.push(f);
+      } finally {
+        await stopServer();
       }
-      rows.push(aggregate({ id: c.id, group: c.group, label: c.label, inFlight: c.inFlight, n: SERVER_N }, reps));
     }
-  } finally {
-    await stopServer();
   }
+  const rows = PART2.filter((c) => byId.has(c.id)).map((c) => aggregate({ id: c.id, group: c.group, label: c.label, inFlight: c.inFlight, n: SERVER_N }, byId.get(c.id)));
   const bare = rows.filter((r) => r.group === 'bare' && r.status === 'ok');
   const bareBest = bare.length ? Math.max(...bare.map((r) => r.pointsPerSec)) : undefined;
   for (const r of rows) if (r.status === 'ok' && bareBest) r.shareOfBareBest = r.pointsPerSec / bareBest;
