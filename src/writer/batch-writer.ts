@@ -92,6 +92,8 @@ interface Batch {
   lastError: Error | undefined;
   /** The body owns its whole backing store and nothing else points into it: reusable once acknowledged. */
   recyclable: boolean;
+  /** How many 400 answers led to this batch (lines resent after an answer that did not name them all). */
+  rounds?: number;
 }
 
 interface Failure {
@@ -125,6 +127,8 @@ function isPointObject(x: unknown): boolean {
 
 /** Most lines kept per failure for flush()/close() errors; onRejected always gets them all. */
 const kMaxLinesPerFailure = 100_000;
+/** Resends after 400 answers that leave lines unnamed, before those lines are rejected. */
+const kMaxRejectionRounds = 16;
 
 // Writers holding points, for the warning at process exit (a Set of WeakRefs: never keeps a writer alive).
 const gLive = new Set<WeakRef<BatchWriter>>();
@@ -858,17 +862,34 @@ export class BatchWriter {
       if (bad > 0) this.#fail('rejected', b.firstSeq, bad, refused, detail);
       return;
     }
-    // Nothing stored: resend the lines the analysis cleared; every other line is rejected.
+    // Not all known: the lines refused for sure are rejected; the rest is sent again, one batch
+    // per shard group (so that each answer is about one shard and names what it refused). A
+    // line stored already is stored again, harmlessly: same series, time and values.
     const resendLines = a.resend.length;
     const otherBad = b.lines - resendLines;
+    // Every round refuses at least the lines its answer names, so rounds are few; the cap is a
+    // guard against a server whose answers do not follow influxd's.
+    const rounds = (b.rounds ?? 0) + 1;
+    const giveUp = resendLines > 0 && rounds > kMaxRejectionRounds;
+    // The resends are queued before any failure is recorded: recording one settles flush()
+    // calls, which must still see these lines pending.
+    if (resendLines > 0 && !giveUp) {
+      for (const g of [...a.resendGroups].reverse()) {
+        const body = Buffer.concat(g.map((r) => b.body.subarray(r.start, Math.min(b.body.length, r.end + 1))));
+        this.#unshift({ body, lines: g.length, firstSeq: b.firstSeq, acceptedAt: b.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: detail, recyclable: false, rounds });
+      }
+    }
     if (otherBad > 0) {
       const keep = new Set(a.resend.map((r) => r.start));
       const lines = splitLines(b.body).filter((r) => !keep.has(r.start)).map((r) => b.body.toString('utf8', r.start, r.end));
       this.#fail('rejected', b.firstSeq, otherBad, lines, detail);
     }
-    if (resendLines > 0) {
-      const body = Buffer.concat(a.resend.map((r) => b.body.subarray(r.start, Math.min(b.body.length, r.end + 1))));
-      this.#unshift({ body, lines: resendLines, firstSeq: b.firstSeq, acceptedAt: b.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: detail, recyclable: false });
+    if (giveUp) {
+      const lines = a.resend.map((r) => b.body.toString('utf8', r.start, r.end));
+      const error = new InfluxDBWriteError(`${detail.message} (still refused after ${kMaxRejectionRounds} resends of the lines not named)`, {
+        status: 400, serverMessage: detail.serverMessage, endpoint: 'write', rejectedLines: lines, partial: false,
+      });
+      this.#fail('rejected', b.firstSeq, resendLines, lines, error);
     }
   }
 

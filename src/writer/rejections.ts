@@ -86,6 +86,12 @@ export interface RejectionAnalysis {
   stored: boolean;
   /** Lines to send again, in body order; empty when `stored`. */
   resend: LineRange[];
+  /**
+   * `resend` cut by shard group (one element when all are in one group). influxd answers for
+   * one shard group only, so a resend spanning several can come back with an answer that does
+   * not say which lines it is about: send each of these as its own request for exact answers.
+   */
+  resendGroups: LineRange[][];
   /** Refused lines counted by the server (`dropped=N`) that could not be identified. */
   unidentified: number;
   /** The server's `dropped=N`, when the message has one. */
@@ -106,8 +112,6 @@ export interface RejectionContext {
    * (1 h below 2 days, 1 day below 180 days, else 7 days; 7 days for infinite).
    */
   shardGroupMs?: number;
-  /** Field types already stored (e.g. from `SHOW FIELD KEYS`): measurement → field → type. */
-  fieldTypes?: ReadonlyMap<string, ReadonlyMap<string, LineFieldType>>;
 }
 
 /** One field of a parsed line: its key as the server names it, and its type. */
@@ -687,99 +691,15 @@ function groupStart(t: bigint, d: bigint): bigint {
   return t - r;
 }
 
-/** measurement → field → type */
-type Types = Map<string, Map<string, LineFieldType>>;
-
-function cloneTypes(t: ReadonlyMap<string, ReadonlyMap<string, LineFieldType>> | undefined): Types {
-  const out: Types = new Map();
-  if (t) for (const [m, f] of t) out.set(m, new Map(f));
-  return out;
-}
-
-function setType(t: Types, m: string, f: string, type: LineFieldType): void {
-  let mf = t.get(m);
-  if (!mf) t.set(m, (mf = new Map()));
-  mf.set(f, type);
-}
-
-interface ShardRun {
-  /**
-   * Attempts needed until the fields to create agree: influxd makes at most 2 in a shard that
-   * exists and 1 in a shard the write creates; more means the shard failed whole.
-   */
-  attempts: number;
-  /** line index → reason, as the last attempt drops them. */
-  drops: Map<number, string>;
-  /** The reason the answer would give (the first one set by the last attempt). */
-  firstReason: string | undefined;
-}
-
-/**
- * One shard's write, as influxd 1.6.7 does it (measured): points with a `time` tag are dropped
- * first; then, in order, a point is dropped if its only field is `time`, or if a field has
- * another type than the shard holds (the first such field names the reason). The fields that
- * the other points bring are then created in order; if two of them disagree on a type, the
- * fields created before that stay, nothing is written, and the shard write is tried again
- * (so the types of the batch's first points win). Repeated here until nothing disagrees.
- */
-function runShard(idx: number[], lines: (ParsedLine | undefined)[], stored: Types): ShardRun {
-  const known = cloneTypes(stored);
-  for (let attempt = 1; ; attempt++) {
-    const { drops, firstReason } = validate(idx, lines, known);
-    // Create the new fields of the points kept, in order.
-    let disagree = false;
-    create: for (const k of idx) {
-      if (drops.has(k)) continue;
-      const p = lines[k]!;
-      for (const f of p.fields) {
-        if (f.key === 'time') continue;
-        const have = known.get(p.measurement)?.get(f.key);
-        if (have === undefined) setType(known, p.measurement, f.key, f.type);
-        else if (have !== f.type) {
-          disagree = true;
-          break create;
-        }
-      }
-    }
-    if (!disagree) return { attempts: attempt, drops, firstReason };
-  }
-}
-
-/** The checks of one attempt (no field is created): which points are dropped, and why. */
-function validate(idx: number[], lines: (ParsedLine | undefined)[], known: Types): { drops: Map<number, string>; firstReason: string | undefined } {
+/** The sure drops of one shard group: lines with a `time` tag, or with no field but `time`. */
+function validate(idx: number[], lines: (ParsedLine | undefined)[]): { drops: Map<number, string> } {
   const drops = new Map<number, string>();
-  let firstReason: string | undefined;
   for (const k of idx) {
     const p = lines[k]!;
-    if (p.timeTag) {
-      const r = timeTagReason(p.measurement);
-      drops.set(k, r);
-      firstReason ??= r;
-    }
+    if (p.timeTag) drops.set(k, timeTagReason(p.measurement));
+    else if (!p.fields.some((f) => f.key !== 'time')) drops.set(k, timeFieldReason(p.measurement));
   }
-  for (const k of idx) {
-    if (drops.has(k)) continue;
-    const p = lines[k]!;
-    if (!p.fields.some((f) => f.key !== 'time')) {
-      const r = timeFieldReason(p.measurement);
-      drops.set(k, r);
-      firstReason ??= r;
-      continue;
-    }
-    const mf = known.get(p.measurement);
-    if (!mf) continue;
-    for (const f of p.fields) {
-      if (f.key === 'time') continue;
-      const have = mf.get(f.key);
-      if (have !== undefined && have !== f.type) {
-        const r = conflictReason(f.key, p.measurement, f.type, have);
-        drops.set(k, r);
-        firstReason ??= r;
-        break;
-      }
-    }
-  }
-  return { drops, firstReason };
+  return { drops };
 }
 
 const CONFLICT_RE = /^field type conflict: input field "([\s\S]*)" is type (\w+), already exists as type (\w+)$/;
@@ -892,10 +812,13 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
     kind: RejectionKind, resendAll: boolean, unidentified: number, dropped?: number,
   ): RejectionAnalysis => {
     const rej = [...rejected.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
-    const resend: LineRange[] = [];
-    if (resendAll) for (let k = 0; k < n; k++) if (!rejected.has(k)) resend.push(range(k));
+    const resendIdx: number[] = [];
+    if (resendAll) for (let k = 0; k < n; k++) if (!rejected.has(k)) resendIdx.push(k);
+    const resend = resendIdx.map(range);
+    const resendGroups = resendIdx.length === 0 ? []
+      : [...shardGroups(resendIdx, parseAll().lines, context).values()].map((g) => g.map(range));
     const out: RejectionAnalysis = {
-      kind, message: text, rejected: rej, stored: resend.length === 0, resend,
+      kind, message: text, rejected: rej, stored: resend.length === 0, resend, resendGroups,
       unidentified: resend.length === 0 ? Math.max(0, unidentified) : 0,
     };
     if (dropped !== undefined) out.dropped = dropped;
@@ -920,22 +843,11 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
     const ok = okIndices(ps);
     beyondRetentionByClock(ok, ps, context, reject);
     // The shard that failed stored nothing; the others may have stored their points, or failed
-    // too (the answer names one error): every line not refused is sent again.
-    // A shard fails when the fields its points bring disagree on a type: a group whose points
-    // agree did not fail. When one group disagrees, it is the one: its new fields were created
-    // in order up to the first disagreement, so the lines to resend are those the server takes
-    // once the first types are in (repeating its attempts until they agree; exact for a new
-    // shard, which holds no other types). In the other groups only the sure drops (time keys,
-    // types given in the context) are refused: what else they lose, the resend will tell.
-    // (Types from `context.fieldTypes` are not used here: they may belong to other shards.)
+    // too (the answer names one error). Only the sure drops (time keys) are refused: every other
+    // line is sent again, one request per shard group. The failed attempt created fields up to
+    // where the batch disagreed, so the resend meets a shard that names its types.
     const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
-    const none: Types = new Map();
-    const runs = groups.map((g) => runShard(g, ps, none));
-    const failing = runs.filter((r) => r.attempts > 1).length;
-    groups.forEach((g, gi) => {
-      const drops = failing === 1 && runs[gi]!.attempts > 1 ? runs[gi]!.drops : validate(g, ps, none).drops;
-      for (const [k, r] of drops) reject(k, r, 'inferred');
-    });
+    for (const g of groups) for (const [k, r] of validate(g, ps).drops) reject(k, r, 'inferred');
     return finish('typeConflictNothingStored', true, 0);
   }
 
@@ -979,6 +891,55 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
     return finish('beyondRetention', false, N - (rejected.size - before), dropped);
   }
 
+  /**
+   * Field type conflicts and time keys, from what is certain only. influxd writes the shard
+   * groups of a batch concurrently, retries a shard write whose new fields disagree on a type,
+   * and then counts `dropped=` in ways that depend on both; no replay of its checks explains
+   * every answer (tried: random batches against the server). What is certain:
+   * - a line with a `time` tag, or no field but `time`, is always dropped;
+   * - a field's type never changes in a shard, so where the answer says `f` "already exists as
+   *   type T", every line of that (one) shard group with `f` of another type was not stored.
+   * When those lines are as many as `dropped=` and the group gave the server no reason to retry
+   * (no field with two types among its lines), the count is exact and every other line was
+   * stored. Otherwise the other lines are sent again, one request per shard group: storing a
+   * line again is harmless (same series, time and values), every round refuses at least the
+   * lines its answer names, and the last answer is a 204.
+   */
+  function finishShardDrops(kind: RejectionKind): RejectionAnalysis {
+    const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
+    let sure = 0;
+    for (const g of groups) {
+      for (const [k, why] of validate(g, ps).drops) {
+        reject(k, why, 'inferred');
+        sure++;
+      }
+    }
+    const fact = kind === 'typeConflict' ? conflictFact(reason, ps, ok) : undefined;
+    // The group the answer is about: the only one, or the only one with the input the message
+    // names (that field in that type).
+    let reported = groups.length === 1 ? 0 : -1;
+    if (fact && reported < 0) {
+      const named = groups.flatMap((g, gi) => (g.some((k) => ps[k]!.measurement === fact.m
+        && ps[k]!.fields.some((f) => f.key === fact.f && f.type === fact.type)) ? [gi] : []));
+      if (named.length === 1) reported = named[0]!;
+    }
+    if (reported < 0) return finish(kind, true, 0, dropped);
+    const g = groups[reported]!;
+    if (fact) {
+      for (const k of g) {
+        const p = ps[k]!;
+        if (p.measurement !== fact.m || rejected.has(k)) continue;
+        const f = p.fields.find((x) => x.key === fact.f && x.type !== fact.existing);
+        if (f) {
+          reject(k, conflictReason(fact.f, fact.m, f.type, fact.existing), 'inferred');
+          sure++;
+        }
+      }
+    }
+    const exact = groups.length === 1 && dropped !== undefined && sure === dropped && !disagreesWithin(g, ps);
+    return finish(kind, !exact, 0, dropped);
+  }
+
   // A shard error: replay every shard group's write; the message is one group's.
   beyondRetentionByClock(ok, ps, context, reject);
   const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
@@ -987,65 +948,39 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   else if (reason.startsWith('invalid tag key: input tag "time"') || reason.startsWith('invalid field name: input field "time"')) kind = 'timeKey';
   else if (reason.startsWith('max-values-per-tag limit exceeded') || reason.startsWith('max-series-per-database limit exceeded')) kind = 'limit';
   const maxSeries = reason.startsWith('max-series-per-database limit exceeded');
-  // Which group the message is from, and what its shard held: try what we know, from the least
-  // to the most assumed (no stored types; the context's; with the type the message names),
-  // and take the first replay whose first reason and count are the message's.
-  const hypotheses: Types[] = [new Map()];
-  if (context.fieldTypes && context.fieldTypes.size > 0) hypotheses.push(cloneTypes(context.fieldTypes));
-  const fact = kind === 'typeConflict' ? conflictFact(reason, ps, ok) : undefined;
-  if (fact) {
-    for (const base of [...hypotheses]) {
-      const t = cloneTypes(base);
-      setType(t, fact.m, fact.f, fact.existing);
-      hypotheses.push(t);
-    }
-  }
-  const tries = hypotheses.map((h) => groups.map((g) => runShard(g, ps, h)));
-  let runs = tries[0]!;
-  let reported = -1;
-  for (const t of tries) {
-    const i = t.findIndex((r) => r.firstReason === reason && r.drops.size === N);
-    if (i >= 0) {
-      runs = t;
-      reported = i;
-      break;
-    }
-  }
-  if (reported < 0) {
-    for (const t of [...tries].reverse()) {
-      const i = t.findIndex((r) => r.firstReason === reason);
-      if (i >= 0) {
-        runs = t;
-        reported = i;
-        break;
-      }
-    }
-  }
-  if (reported < 0) runs = tries[tries.length - 1]!;
-  if (maxSeries) reported = groups.findIndex((g) => g.length === N);
-  // With one group, the message is its own.
-  if (reported < 0 && groups.length === 1) reported = 0;
-  let unidentified = 0;
+  if (kind === 'typeConflict' || kind === 'timeKey') return finishShardDrops(kind);
+  // Limits and other shard errors: max-series refuses one group whole (the one of that size);
+  // otherwise the points are counted, not named (beyond the sure drops).
+  const reported = maxSeries ? groups.findIndex((g) => g.length === N) : -1;
+  let unidentified = reported >= 0 ? 0 : N;
   groups.forEach((g, gi) => {
-    if (gi === reported && maxSeries) {
+    if (gi === reported) {
       for (const k of g) reject(k, reason, 'inferred');
       return;
     }
-    if (gi === reported) {
-      const r = runs[gi]!;
-      for (const [k, why] of r.drops) reject(k, why, 'inferred');
-      unidentified = N - r.drops.size;
-    } else {
-      // Not in the answer: only the sure drops (time keys).
-      for (const [k, why] of validate(g, ps, new Map()).drops) reject(k, why, 'inferred');
+    for (const [k, why] of validate(g, ps).drops) {
+      reject(k, why, 'inferred');
+      if (reported < 0) unidentified--;
     }
   });
-  if (reported < 0) unidentified = N;
-  // Another shard group's type conflicts (against stored types, or within the batch, which can
-  // fail that shard whole) are not in the answer: with more than one group, send the lines not
-  // refused again (harmless for those stored) and let the next answer tell.
-  const resendAll = groups.length > 1 && (kind === 'typeConflict' || kind === 'timeKey');
-  return finish(kind, resendAll, unidentified, dropped);
+  return finish(kind, false, Math.max(0, unidentified), dropped);
+}
+
+/** Some (measurement, field) has two types among these lines (the shard write is retried). */
+function disagreesWithin(idx: number[], ps: (ParsedLine | undefined)[]): boolean {
+  const seen = new Map<string, Map<string, LineFieldType>>();
+  for (const k of idx) {
+    const p = ps[k]!;
+    let mf = seen.get(p.measurement);
+    if (!mf) seen.set(p.measurement, (mf = new Map()));
+    for (const f of p.fields) {
+      if (f.key === 'time') continue;
+      const t = mf.get(f.key);
+      if (t === undefined) mf.set(f.key, f.type);
+      else if (t !== f.type) return true;
+    }
+  }
+  return false;
 }
 
 function okIndices(ps: (ParsedLine | undefined)[]): number[] {

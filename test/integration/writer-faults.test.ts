@@ -187,6 +187,35 @@ describe('fault matrix', () => {
     expect(await count(db)).toBe(3);
   });
 
+  it('#6/#17 a conflict with in-batch disagreement: certain lines refused at once, the rest resent per round', async () => {
+    const db = await newDb('f6c');
+    const w = clientFor(url, db).writer(fast);
+    await w.write('m v=1i,w=1 1');
+    await w.flush();
+    const dead: string[] = [];
+    const w2 = clientFor(url, db).writer({ ...fast, onRejected: (l) => dead.push(...l) });
+    // v is named first (w is not: its conflict shows in the answer to the resend).
+    await w2.write('m v=2i 2\nm v="str" 3\nm w="x" 4\nm v=4i,w=2 5\nm u=true 6');
+    await w2.flush().catch(() => undefined);
+    expect(dead.sort()).toEqual(['m v="str" 3', 'm w="x" 4']);
+    expect(w2.stats()).toMatchObject({ written: 3, rejected: 2, pending: 0, requests: 3 });
+    expect(await count(db)).toBe(3); // v: the first write's and two of these
+    const u = await rawQuery(url, 'SELECT count(u) FROM m', { db });
+    expect(u.results?.[0]?.series?.[0]?.values?.[0]?.[1]).toBe(1);
+  });
+
+  it('a server whose 400s never name the lines: the lines are rejected after the resend cap', async () => {
+    const db = await newDb('f6d');
+    const p = await proxy();
+    p.defaultAction = { status: 400, body: '{"error":"partial write: field type conflict: input field \\"zz\\" on measurement \\"q\\" is type string, already exists as type float dropped=1"}' };
+    const dead: string[] = [];
+    const w = clientFor(p.url, db).writer({ ...fast, onRejected: (l) => dead.push(...l) });
+    await w.write('m v=1 1\nm v=2 2');
+    await expect(w.flush()).rejects.toThrow(/still refused after 16 resends/);
+    expect(dead).toEqual(['m v=1 1', 'm v=2 2']);
+    expect(w.stats()).toMatchObject({ rejected: 2, written: 0, pending: 0, requests: 17 });
+  });
+
   it('#7 a request that hangs is abandoned at requestTimeoutMs and resent', async () => {
     const db = await newDb('f7');
     const p = await proxy();
@@ -372,5 +401,25 @@ describe('process exit', () => {
     expect(r.stderr).toBe('');
     expect(r.ms).toBeLessThan(5000);
     expect(await count(db)).toBe(1);
+  });
+});
+
+describe('failover', () => {
+  it('moves to the next server on connection errors and 5xx, and stays there while it works', async () => {
+    const db = await newDb('ffo');
+    const dead = await freePort();
+    const failing = await proxy();
+    failing.defaultAction = { status: 503, body: 'request throttled, queue full' };
+    const good = await proxy();
+    const c = clientFor(`http://127.0.0.1:${dead}`, db);
+    const errors: Error[] = [];
+    const w = c.writer({ ...fast, batchSize: 10, failover: [failing.url, good.url], onError: (e) => errors.push(e) });
+    await w.write(lines(50));
+    await w.flush();
+    expect(w.stats()).toMatchObject({ written: 50, target: good.url, requests: 7, retries: 2 });
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/ECONNREFUSED/), expect.stringMatching(/503/)]);
+    expect(failing.count('/write')).toBe(1);
+    expect(good.count('/write')).toBe(5);
+    expect(await count(db)).toBe(50);
   });
 });
