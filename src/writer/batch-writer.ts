@@ -127,6 +127,8 @@ function isPointObject(x: unknown): boolean {
 
 /** Most lines kept per failure for flush()/close() errors; onRejected always gets them all. */
 const kMaxLinesPerFailure = 100_000;
+/** Longest run of encoding (ms) before the writer lets I/O callbacks run, while requests are out. */
+const kYieldEveryMs = 3;
 /** Resends after 400 answers that leave lines unnamed, before those lines are rejected. */
 const kMaxRejectionRounds = 16;
 
@@ -240,6 +242,7 @@ export class BatchWriter {
 
   // ---- outcomes -----------------------------------------------------------------------------
   #accepted = 0;
+  #lastYield = 0;
   #written = 0;
   #rejected = 0;
   #expired = 0;
@@ -481,6 +484,14 @@ export class BatchWriter {
     const slice = async (part: unknown, rows: number): Promise<void> => {
       try {
         await this.#room();
+        // A promise that is already resolved yields to microtasks only: a long input encoded
+        // slice after slice would keep undici from reading the answers of the requests in flight
+        // (and from sending the next), leaving the server idle. Give the event loop a turn every
+        // few milliseconds of encoding while requests are out.
+        if (this.#inFlight.size > 0 && performance.now() - this.#lastYield > kYieldEveryMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.#lastYield = performance.now();
+        }
         const encoder = this.#o.write.encoder ?? this.#ctx.encoder;
         if (encoder === 'auto' && Array.isArray(part) && part.length >= kColumnarMinPoints && part.every(isPointObject)) {
           // Many points: built into columns and encoded by WebAssembly here (a fifth of the point encoder's CPU).

@@ -46,7 +46,11 @@ describe('the writer contract under random faults', () => {
         const db = uniqueDb('inv');
         await rawQuery(url, `CREATE DATABASE "${db}"`);
         proxy.clear();
-        proxy.script(...schedule);
+        // A real server refuses a body as too large by its size, and a body it stored once (or a
+        // part of it) is never too large later: a scripted 413 after a "stored, answer lost" fault
+        // could hit those very lines, which no server does. Such 413s pass instead.
+        const lostAt = schedule.findIndex((a) => 'pass' in a && a.then !== undefined);
+        proxy.script(...schedule.map((a, i): FaultAction => (lostAt >= 0 && i > lostAt && 'status' in a && a.status === 413 ? { pass: true } : a)));
         const bad = new Set(badAt.filter((i) => i < n));
         const all = Array.from({ length: n }, (_, i) => (bad.has(i) ? `m,k=s${i % 5} v=oops${i} ${1000 + i}` : `m,k=s${i % 5} v=${i}i ${1000 + i}`));
         const handedBack: string[] = [];
@@ -79,7 +83,7 @@ describe('the writer contract under random faults', () => {
         // Every unparsable line comes back; a good line only when a scripted 413 hit it alone.
         const handedSet = new Set(handedBack);
         for (const i of bad) expect(handedSet.has(all[i]!)).toBe(true);
-        const early413 = schedule.filter((a) => 'status' in a && a.status === 413).length;
+        const early413 = schedule.filter((a, i) => 'status' in a && a.status === 413 && (lostAt < 0 || i < lostAt)).length;
         expect(handedBack.length - bad.size).toBeLessThanOrEqual(early413);
         expect(s.expired + s.dropped).toBe(0);
         await rawQuery(url, `DROP DATABASE "${db}"`);
