@@ -489,6 +489,16 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(`${OUT}/writer.json`, JSON.stringify(result, null, 2) + '\n');
   writeFileSync(`${OUT}/writer.md`, md);
+  // A full run into the default folder also refreshes the README's section (between the markers).
+  if (!env.WRITER_BENCH_OUT && !env.WRITER_BENCH_CLIENTS && !env.WRITER_BENCH_PARTS) {
+    const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+    const readme = readFileSync(readmePath, 'utf8');
+    const re = /<!-- writer-bench:start[^>]*-->[\s\S]*?<!-- writer-bench:end -->/;
+    if (re.test(readme)) {
+      writeFileSync(readmePath, readme.replace(re, () => md.trim()));
+      log('README.md updated');
+    }
+  }
   console.log('\n' + md);
   log(`wrote ${OUT}/writer.json and ${OUT}/writer.md`);
   return failed;
