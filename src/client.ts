@@ -9,8 +9,8 @@ import { EncoderPool } from './pool/encoder-pool.js';
 import type { WriteData } from './encode/input.js';
 import {
   resolveClientOptions, resolvePrecision, resolveQueryOptions, resolveWriteOptions, typeName,
-  resolveWriterOptions,
-  type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
+  resolveWriterOptions, resolveMode, kBlockingDispatcherMessage,
+  type ClientMode, type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
 } from './options.js';
 import { BatchWriter } from './writer/batch-writer.js';
 import { parseExactJson } from './query/exact-json.js';
@@ -19,10 +19,13 @@ import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
 import {
-  SchemaCache, formatChunks, formatResponse, getTagInfo, resolveOutput,
-  type ArrowOptions, type ArrowResult, type AsyncSchemaLookup, type InfluxDBChunkedResult, type InfluxDBResult, type OutputFormat, type OutputOption, type TagInfo,
+  InfluxDBResult, SchemaCache, formatChunks, formatResponse, getTagInfo, resolveOutput,
+  type ArrowOptions, type ArrowResult, type AsyncSchemaLookup, type InfluxDBChunkedResult, type OutputFormat, type OutputOption, type TagInfo,
 } from './query/output/index.js';
 import type { RecordBatch } from 'apache-arrow';
+import { BlockingChannel } from './blocking/channel.js';
+import { encodeSync } from './encode/input.js';
+import { decodeArrowResult, decodeWriteData, encodeWriteData, type BlockingRequest, type ClientState, type WireArrow } from './blocking/protocol.js';
 import { HttpTransport, parseRejectedLines, readErrorMessage, redactQuery, toConnectionError, type TransportResponse } from './transport/http-transport.js';
 
 /** What `write()` resolves to with `invalidRows: 'skip'`. */
@@ -52,8 +55,11 @@ export type ChunkedQueryResult<O extends OutputOption> =
   O extends 'arrow' | 'dataframe' ? AsyncGenerator<RecordBatch, void, undefined>
     : O extends 'iterable' ? InfluxDBChunkedResult<unknown> : AsyncIterableIterator<QueryResponse>;
 
+/** A method's result in mode `M`: the value itself in blocking mode, a promise of it in async mode. */
+export type ModeResult<M extends ClientMode, T> = M extends 'blocking' ? T : Promise<T>;
+
 /** Query patterns bound as methods: positional values, then optionally one object of named values. */
-export type PatternMethod<O extends OutputOption = 'raw'> = (...args: PatternArgs) => Promise<QueryResult<O>>;
+export type PatternMethod<O extends OutputOption = 'raw', M extends ClientMode = 'async'> = (...args: PatternArgs) => ModeResult<M, QueryResult<O>>;
 
 // The seed's built-in patterns (aioinflux 0.3 and 0.9), camelCased. Optional FROM clauses get two forms.
 const kBuiltinPatterns = {
@@ -79,11 +85,18 @@ const kCompiledBuiltins = new Map<string, CompiledPattern>(
   Object.entries(kBuiltinPatterns).map(([name, source]) => [name, compilePattern(source)]),
 );
 
+const kChunkedRefused = "chunked queries are not available in blocking mode (a chunked answer is an async iterator that streams in while it is read): "
+  + "query without chunked, or switch to async mode (client.mode = 'async')";
+const kWriterRefused = "client.writer() is not available in blocking mode (a batch writer sends in the background, with promises and timers): "
+  + "switch to async mode (client.mode = 'async') to use one";
+
 /**
- * The client. Its type parameter is the output format given to the constructor, so that
- * `query()` is typed for it; a per-call `output` overrides it, with its own precise type.
+ * The client. Its type parameters are the output format and the mode given to the constructor,
+ * so that `query()` is typed for the output, and every method returns a promise (`async`, the
+ * default) or the value itself (`blocking`). A per-call `output` overrides the first, with its
+ * own precise type; `setMode()` switches the mode and returns the client typed for it.
  */
-export class InfluxDBClient<O extends OutputOption = 'raw'> {
+export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode = 'async'> {
   readonly #opts: ResolvedClientOptions;
   readonly #transport: HttpTransport;
   readonly #patterns = new Map<string, CompiledPattern>(kCompiledBuiltins);
@@ -98,9 +111,21 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   #pool: EncoderPool | undefined;
   readonly #writers = new Set<BatchWriter>();
   #closed = false;
+  #mode: ClientMode;
+  // Blocking mode: the worker thread that runs the calls, started on the first one.
+  #blocking: BlockingChannel | undefined;
+  // What the worker's own (async) client is built from: the constructor's argument without `mode`.
+  readonly #workerOptions: unknown;
 
-  constructor(options?: string | (ClientOptions & { output?: O })) {
+  constructor(options?: string | (ClientOptions & { output?: O; mode?: M })) {
     this.#opts = resolveClientOptions(options);
+    this.#mode = this.#opts.mode;
+    if (typeof options === 'object' && options !== null) {
+      const { mode: _mode, ...rest } = options;
+      this.#workerOptions = rest;
+    } else {
+      this.#workerOptions = options;
+    }
     this.#db = this.#opts.db;
     this.#rp = this.#opts.rp;
     this.#precision = this.#opts.precision;
@@ -119,6 +144,38 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   }
   set output(value: OutputOption) {
     this.#output = resolveOutput(value, 'output');
+  }
+
+  /**
+   * `async` (every method returns a promise) or `blocking` (the same methods return their
+   * results). Switch at any time, as in the seed: `client.mode = 'blocking'`. The client's type
+   * keeps the constructor's mode: TypeScript users switch with `setMode()`, which returns the
+   * client typed for the new mode.
+   */
+  get mode(): ClientMode {
+    return this.#mode;
+  }
+  set mode(value: ClientMode) {
+    const mode = resolveMode(value, 'mode');
+    if (mode === 'blocking' && this.#opts.dispatcher !== undefined) throw new InvalidOptionError(kBlockingDispatcherMessage);
+    this.#mode = mode;
+  }
+
+  /** Switches the mode (as `client.mode = …`) and returns this same client, typed for that mode. */
+  setMode<N extends ClientMode>(mode: N): InfluxDBClient<O, N> {
+    this.mode = mode;
+    return this as unknown as InfluxDBClient<O, N>;
+  }
+
+  /** Runs `op` on the blocking mode's worker thread, waiting for its answer (see blocking/channel.ts). */
+  #callBlocking(op: BlockingRequest['op'], args: readonly unknown[], transfer?: ArrayBuffer[]): unknown {
+    this.#blocking ??= new BlockingChannel(this.#workerOptions);
+    return this.#blocking.call(op, args, this.#state(), transfer);
+  }
+
+  /** The settings that can change between calls, sent with each blocking call. */
+  #state(): ClientState {
+    return { db: this.#db, rp: this.#rp, precision: this.#precision, encoder: this.#encoder };
   }
 
   /** The database used when a call names none. Switch at any time: `client.db = 'other'`. */
@@ -173,7 +230,15 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   }
 
   /** `GET /ping`: the server's version and build, and the round-trip time. */
-  async ping(): Promise<PingResult> {
+  ping(): ModeResult<M, PingResult> {
+    if (this.#mode === 'blocking') {
+      this.#checkOpen();
+      return this.#callBlocking('ping', []) as ModeResult<M, PingResult>;
+    }
+    return this.#ping() as ModeResult<M, PingResult>;
+  }
+
+  async #ping(): Promise<PingResult> {
     this.#checkOpen();
     const started = performance.now();
     const res = await this.#transport.request({ method: 'GET', endpoint: 'ping' });
@@ -198,9 +263,28 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    * many lines were stored. Resolves `true`; with `invalidRows: 'skip'`, a `WriteReport` naming
    * the points or rows left out.
    */
-  write(data: WriteData, options: WriteOptions & { invalidRows: 'skip' }): Promise<WriteReport>;
-  write(data: WriteData, options?: WriteOptions): Promise<true>;
-  async write(data: WriteData, options?: WriteOptions): Promise<true | WriteReport> {
+  write(data: WriteData, options: WriteOptions & { invalidRows: 'skip' }): ModeResult<M, WriteReport>;
+  write(data: WriteData, options?: WriteOptions): ModeResult<M, true>;
+  write(data: WriteData, options?: WriteOptions): unknown {
+    if (this.#mode === 'blocking') {
+      this.#checkOpen();
+      // The same checks and messages as async mode, before anything crosses to the worker.
+      const w = resolveWriteOptions(options, this);
+      const transfer: ArrayBuffer[] = [];
+      const wire = encodeWriteData(data, transfer);
+      try {
+        return this.#callBlocking('write', [wire, options], transfer);
+      } catch (e) {
+        // A value structured clone refuses (a function…): if it makes a point invalid, the
+        // encoder here throws the InvalidPointError async mode gives; else the clone error stands.
+        if (e instanceof InvalidOptionError && (e.cause as Error | undefined)?.name === 'DataCloneError') encodeSync(decodeWriteData(wire), w, this.#opts.maxBodyBytes);
+        throw e;
+      }
+    }
+    return this.#write(data, options);
+  }
+
+  async #write(data: WriteData, options?: WriteOptions): Promise<true | WriteReport> {
     this.#checkOpen();
     const w = resolveWriteOptions(options, this);
     const { bodies, lines: total, skippedRows } = await encodeForWrite(data, w, w.encoder ?? this.#encoder, this.#opts.maxBodyBytes, this.#getPool);
@@ -228,6 +312,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    */
   writer(options?: WriterOptions): BatchWriter {
     this.#checkOpen();
+    if (this.#mode === 'blocking') throw new InvalidOptionError(kWriterRefused);
     const o = resolveWriterOptions(options, { db: this.#db, rp: this.#rp, precision: this.#precision, maxBodyBytes: this.#opts.maxBodyBytes });
     const w = new BatchWriter(o, { transport: this.#transport, pool: this.#getPool, encoder: this.#encoder });
     this.#writers.add(w);
@@ -242,10 +327,33 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    * chunks, points or record batches, parsed as they stream in. Errors reported inside a 200
    * answer reject (or throw from the iterator).
    */
-  query<P extends OutputOption = O>(q: string | string[], options: QueryOptions & { chunked: true; output?: P }): Promise<ChunkedQueryResult<P>>;
-  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { chunked?: false; output?: P }): Promise<QueryResult<P>>;
-  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { output?: P }): Promise<QueryResult<P> | ChunkedQueryResult<P>>;
-  async query(q: string | string[], options?: QueryOptions): Promise<unknown> {
+  query<P extends OutputOption = O>(q: string | string[], options: QueryOptions & { chunked: true; output?: P }): M extends 'blocking' ? never : Promise<ChunkedQueryResult<P>>;
+  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { chunked?: false; output?: P }): ModeResult<M, QueryResult<P>>;
+  query<P extends OutputOption = O>(q: string | string[], options?: QueryOptions & { output?: P }): M extends 'blocking' ? QueryResult<P> : Promise<QueryResult<P> | ChunkedQueryResult<P>>;
+  query(q: string | string[], options?: QueryOptions): unknown {
+    if (this.#mode === 'blocking') return this.#queryBlocking(q, options);
+    return this.#query(q, options);
+  }
+
+  /**
+   * Blocking mode: the worker runs the query in `raw` or `arrow` output. Arrow tables come back
+   * as IPC bytes; the `iterable` output is made here from the raw answer, so that a `parser`
+   * (a function, which cannot cross threads) runs in the calling thread.
+   */
+  #queryBlocking(q: string | string[], options: QueryOptions | undefined): unknown {
+    this.#checkOpen();
+    const o = resolveQueryOptions(options, this);
+    const text = queryText(q);
+    if (o.chunked) throw new InvalidOptionError(kChunkedRefused);
+    const { parser: _parser, ...rest } = options ?? {};
+    const output = o.output === 'arrow' ? 'arrow' : 'raw';
+    const value = this.#callBlocking('query', [text, { ...rest, output }]);
+    if (output === 'arrow') return decodeArrowResult(value as WireArrow);
+    if (o.output === 'iterable') return new InfluxDBResult<unknown>(value as QueryResponse, { parser: o.parser, query: text });
+    return value;
+  }
+
+  async #query(q: string | string[], options?: QueryOptions): Promise<unknown> {
     this.#checkOpen();
     const o = resolveQueryOptions(options, this);
     const text = queryText(q);
@@ -328,8 +436,16 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    * The seed's `get_tag_info`: every measurement's tag keys and values,
    * `{ measurement: { tagKey: [values] } }`, from `SHOW TAG KEYS` and `SHOW TAG VALUES`.
    */
-  async getTagInfo(db?: string): Promise<TagInfo> {
-    return getTagInfo((q, o) => this.#rawQuery(q, o), db ?? this.#db);
+  getTagInfo(db?: string): ModeResult<M, TagInfo> {
+    if (this.#mode === 'blocking') {
+      this.#checkOpen();
+      const info = this.#callBlocking('getTagInfo', [db ?? this.#db]) as TagInfo;
+      // As in async mode: objects without a prototype (measurement and tag names are data).
+      const out = Object.create(null) as TagInfo;
+      for (const [m, tags] of Object.entries(info)) out[m] = Object.assign(Object.create(null) as Record<string, string[]>, tags);
+      return out as ModeResult<M, TagInfo>;
+    }
+    return getTagInfo((q, o) => this.#rawQuery(q, o), db ?? this.#db) as ModeResult<M, TagInfo>;
   }
 
   /**
@@ -338,6 +454,8 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    */
   invalidateSchema(db?: string, measurement?: string): void {
     this.#schemas.invalidate(db, measurement);
+    // The blocking worker's client has its own cache: it forgets the same, in order with the calls.
+    if (this.#blocking?.started) this.#blocking.post('invalidateSchema', [db, measurement], this.#state());
   }
 
   /**
@@ -345,12 +463,12 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
    * `{name}` fields are quoted for where they stand (see `patterns.ts`): no argument can
    * inject a statement.
    */
-  setQueryPattern(name: string, pattern: string): PatternMethod<O> {
+  setQueryPattern(name: string, pattern: string): PatternMethod<O, M> {
     if (typeof name !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new InvalidOptionError(`query pattern name must be a JavaScript identifier (got ${JSON.stringify(name)})`);
     if (name in this && !this.#patterns.has(name)) throw new InvalidOptionError(`query pattern name "${name}" would hide a client method`);
     const compiled = compilePattern(pattern);
     this.#patterns.set(name, compiled);
-    const method: PatternMethod<O> = (...args) => this.queryPattern(name, ...args);
+    const method: PatternMethod<O, M> = (...args) => this.queryPattern(name, ...args);
     Object.defineProperty(this, name, { value: method, configurable: true, enumerable: false, writable: false });
     return method;
   }
@@ -363,44 +481,60 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   }
 
   /** Runs a registered pattern (built-in or added with `setQueryPattern`), in the client's output format. */
-  async queryPattern(name: string, ...args: PatternArgs): Promise<QueryResult<O>> {
+  queryPattern(name: string, ...args: PatternArgs): ModeResult<M, QueryResult<O>> {
+    if (this.#mode === 'blocking') {
+      const result = this.#queryBlocking(this.renderQueryPattern(name, ...args), undefined);
+      if (name === 'dropDatabase' || name === 'dropMeasurement') this.invalidateSchema();
+      return result as ModeResult<M, QueryResult<O>>;
+    }
+    return this.#queryPattern(name, ...args) as ModeResult<M, QueryResult<O>>;
+  }
+
+  async #queryPattern(name: string, ...args: PatternArgs): Promise<QueryResult<O>> {
     const q = this.renderQueryPattern(name, ...args);
-    const result = await this.query(q);
+    const result = await this.#query(q);
     // Dropping changes the schema the arrow output caches: forget it all (cheap to fetch again).
-    if (name === 'dropDatabase' || name === 'dropMeasurement') this.#schemas.invalidate();
+    if (name === 'dropDatabase' || name === 'dropMeasurement') this.invalidateSchema();
     return result as QueryResult<O>;
   }
 
-  createDatabase(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('createDatabase', db); }
-  dropDatabase(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('dropDatabase', db); }
-  dropMeasurement(measurement: string | { measurement: string }): Promise<QueryResult<O>> { return this.queryPattern('dropMeasurement', measurement); }
-  showDatabases(): Promise<QueryResult<O>> { return this.queryPattern('showDatabases'); }
-  showMeasurements(): Promise<QueryResult<O>> { return this.queryPattern('showMeasurements'); }
-  showUsers(): Promise<QueryResult<O>> { return this.queryPattern('showUsers'); }
+  createDatabase(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('createDatabase', db); }
+  dropDatabase(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('dropDatabase', db); }
+  dropMeasurement(measurement: string | { measurement: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('dropMeasurement', measurement); }
+  showDatabases(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showDatabases'); }
+  showMeasurements(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showMeasurements'); }
+  showUsers(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showUsers'); }
   /** `SHOW SERIES`, or `SHOW SERIES FROM "measurement"`. */
-  showSeries(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showSeries', measurement); }
-  showTagKeys(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showTagKeys', measurement); }
-  showFieldKeys(measurement?: string | { measurement?: string }): Promise<QueryResult<O>> { return this.#optionalFrom('showFieldKeys', measurement); }
+  showSeries(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showSeries', measurement); }
+  showTagKeys(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showTagKeys', measurement); }
+  showFieldKeys(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showFieldKeys', measurement); }
   /** `SHOW TAG VALUES WITH KEY = "key"`. */
-  showTagValues(key: string | { key: string }): Promise<QueryResult<O>> { return this.queryPattern('showTagValues', key); }
+  showTagValues(key: string | { key: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('showTagValues', key); }
   /** `SHOW TAG VALUES FROM "measurement" WITH KEY = "key"`: `showTagValuesFrom('cpu', { key: 'host' })`. */
-  showTagValuesFrom(...args: PatternArgs): Promise<QueryResult<O>> { return this.queryPattern('showTagValuesFrom', ...args); }
-  showRetentionPolicies(db?: string | { db?: string }): Promise<QueryResult<O>> { return this.queryPattern('showRetentionPolicies', db); }
-  showContinuousQueries(): Promise<QueryResult<O>> { return this.queryPattern('showContinuousQueries'); }
+  showTagValuesFrom(...args: PatternArgs): ModeResult<M, QueryResult<O>> { return this.queryPattern('showTagValuesFrom', ...args); }
+  showRetentionPolicies(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('showRetentionPolicies', db); }
+  showContinuousQueries(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showContinuousQueries'); }
 
-  #optionalFrom(base: string, measurement: string | { measurement?: string } | undefined): Promise<QueryResult<O>> {
+  #optionalFrom(base: string, measurement: string | { measurement?: string } | undefined): ModeResult<M, QueryResult<O>> {
     const m = typeof measurement === 'object' && measurement !== null ? measurement.measurement : measurement;
     return m === undefined ? this.queryPattern(base) : this.queryPattern(`${base}From`, m);
   }
 
-  /** Releases the connections. Later calls reject with `ClientClosedError`. */
+  /**
+   * Releases the connections and ends the blocking mode's worker. Later calls reject (throw, in
+   * blocking mode) with `ClientClosedError`. A promise in both modes, for cleanup code that does
+   * not know the mode; the client is closed and the blocking worker told to end before it returns,
+   * so synchronous code need not await it (batch writers, if any, are closed when it settles).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Before the first await: synchronously, as close() is called.
+    const blocking = this.#blocking?.close();
     // Writers first: their buffered points go out on this client's connection.
     // A writer closed by its owner already reported its outcome there.
     const writers = await Promise.allSettled([...this.#writers].filter((w) => !w.closed).map((w) => w.close()));
-    await Promise.all([this.#transport.close(), this.#pool?.close()]);
+    await Promise.all([this.#transport.close(), this.#pool?.close(), blocking]);
     const failed = writers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -418,7 +552,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw'> {
   }
 
   toJSON(): Record<string, unknown> {
-    return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, output: this.#output, auth: this.#opts.authorization ? 'set' : 'none' };
+    return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, output: this.#output, mode: this.#mode, auth: this.#opts.authorization ? 'set' : 'none' };
   }
 }
 

@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 export { InfluxDBClient } from './client.js';
-export type { PingResult, WriteReport, PatternMethod, QueryResult, ChunkedQueryResult } from './client.js';
+export type { PingResult, WriteReport, PatternMethod, QueryResult, ChunkedQueryResult, ModeResult } from './client.js';
+export { BlockingWorkerError } from './blocking/errors.js';
 export {
   iterpoints, InfluxDBResult, InfluxDBChunkedResult, SchemaCache, getTagInfo, exactInt64Values,
 } from './query/output/index.js';
@@ -14,7 +15,7 @@ export type {
   OutputFormat, OutputOption, PointParser, PointMeta, TagInfo, ArrowResult, ArrowStatementResult, ArrowOptions,
   ColumnType, MeasurementSchema,
 } from './query/output/index.js';
-export type { ClientOptions, WriteOptions, WriterOptions, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { ClientOptions, ClientMode, WriteOptions, WriterOptions, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
 export type { BatchWriter, AcceptReport, WriterStats, WriterInput } from './writer/batch-writer.js';
 export type { WriterStreamOptions } from './writer/stream.js';
 export type { Point, FieldValue, TagValue, TimeValue } from './encode/point-encoder.js';

@@ -68,7 +68,17 @@ export interface ClientOptions {
   encoder?: EncoderChoice;
   /** Worker threads of the encoder pool (default: available parallelism). Started on first use. */
   workers?: number;
+  /**
+   * `async` (default): every method returns a promise. `blocking` (the seed's blocking mode): the
+   * same methods return their results, for plain synchronous code and the REPL; the requests run
+   * on a worker thread. Switch at any time with `client.mode = …` or `client.setMode(…)`.
+   */
+  mode?: ClientMode;
 }
+
+/** The client's running mode (the seed's `mode`). */
+export type ClientMode = 'async' | 'blocking';
+export const CLIENT_MODES: readonly ClientMode[] = ['async', 'blocking'];
 
 export type EncoderChoice = 'ts' | 'wasm' | 'auto';
 const kEncoders: readonly EncoderChoice[] = ['ts', 'wasm', 'auto'];
@@ -141,6 +151,7 @@ export interface ResolvedClientOptions {
   output: OutputFormat;
   encoder: EncoderChoice;
   workers: number | undefined;
+  mode: ClientMode;
   /** For messages and logs: the server address without credentials. */
   describe: string;
 }
@@ -158,7 +169,7 @@ export const CLIENT_DEFAULTS = {
 
 const kClientKeys = new Set<string>([
   'url', 'host', 'port', 'path', 'ssl', 'tls', 'unixSocket', 'username', 'password', 'token', 'db', 'database',
-  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output', 'encoder', 'workers',
+  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output', 'encoder', 'workers', 'mode',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
 const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings', 'nonFinite', 'invalidRows', 'timeColumn', 'tagColumns']);
@@ -328,6 +339,9 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     fail('options.dispatcher must be an undici Dispatcher');
   }
 
+  const mode = opts.mode === undefined ? 'async' : resolveMode(opts.mode, 'options.mode');
+  if (mode === 'blocking' && dispatcher !== undefined) fail(kBlockingDispatcherMessage);
+
   const protocol = ssl ? 'https' : 'http';
   const hostForUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const origin = unixSocket !== undefined ? `${protocol}://localhost` : `${protocol}://${hostForUrl}:${port}`;
@@ -339,7 +353,17 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     output: opts.output === undefined ? 'raw' : resolveOutput(opts.output, 'options.output'),
     encoder: optEnum(opts, 'encoder', 'options', kEncoders) ?? 'auto',
     workers: optInt(opts, 'workers', 'options', 1, 256),
+    mode,
   };
+}
+
+/** Why a client with its own `dispatcher` cannot run in blocking mode. */
+export const kBlockingDispatcherMessage = "options.dispatcher cannot be used with mode 'blocking': the blocking mode sends its requests from a worker thread, where a Dispatcher object cannot be passed";
+
+/** Validates a client mode (`options.mode`, the `mode` setter). */
+export function resolveMode(v: unknown, what: string): ClientMode {
+  if (v === 'async' || v === 'blocking') return v;
+  return fail(`${what} must be one of ${CLIENT_MODES.map((m) => `'${m}'`).join(', ')} (got ${safeShow(v) || typeName(v)})`);
 }
 
 export interface ResolvedWriteOptions extends ResolvedEncodeOptions {
