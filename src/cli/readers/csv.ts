@@ -1,0 +1,358 @@
+/**
+ * CSV input (RFC 4180: quoted fields, `""` escapes, newlines inside quotes, CRLF; `.tsv` is
+ * tab-separated). The first record is the header. Each chunk of rows becomes an Arrow record
+ * batch for the writer's columnar encoder:
+ *
+ * - the time column (`--time-column`, else one named time, _time or timestamp): an integer epoch
+ *   in `--precision`, or an ISO 8601 / RFC 3339 date (no zone = UTC), kept exact in nanoseconds;
+ * - `--tag-columns`: tags (dictionary-encoded; an empty value leaves the tag out);
+ * - every other column a field, typed by `--field-types` or from its values (inferred from the
+ *   first chunk that has values, then fixed): integer (int64, exact as bigint), float, boolean
+ *   (true/false), else string. An empty value leaves the field out of its line.
+ *
+ * A row whose value does not fit its column's type, or with the wrong number of values, is
+ * rejected with the reason (the dead letter) and the rest is loaded.
+ */
+import * as A from 'apache-arrow';
+import type { FieldType } from '../../options.js';
+import { CliError, UsageError } from '../errors.js';
+import { openByteSource } from './source.js';
+import { boolOf, inferType, isFloatText, isIntText, show, timeTextToNs } from './values.js';
+import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Streaming RFC 4180 record parser. */
+export class CsvParser {
+  #pending = '';
+  #line = 1;
+  readonly #delim: number;
+  constructor(delimiter: string) {
+    this.#delim = delimiter.charCodeAt(0);
+  }
+
+  /** Parses the complete records of what was pending plus `text`; `final` at the end of input. */
+  push(text: string, final: boolean, out: string[][], lines: number[]): void {
+    const s = this.#pending.length > 0 ? this.#pending + text : text;
+    const n = s.length;
+    const d = this.#delim;
+    let pos = 0;
+    let line = this.#line;
+    records: while (pos < n) {
+      const recStart = pos;
+      const recLine = line;
+      const fields: string[] = [];
+      let quotedAny = false;
+      for (;;) {
+        let c = s.charCodeAt(pos);
+        if (c === QUOTE) {
+          quotedAny = true;
+          let j = pos + 1;
+          let escaped = false;
+          let q: number;
+          for (;;) {
+            q = s.indexOf('"', j);
+            if (q < 0 || (q === n - 1 && !final)) {
+              // The closing quote is not here yet (or a doubled quote may follow it).
+              if (!final) return this.#keep(s, recStart, recLine);
+              if (q < 0) throw new CliError(`line ${recLine}: a quoted value is not closed before the end of the input`);
+            }
+            if (s.charCodeAt(q + 1) === QUOTE) {
+              escaped = true;
+              j = q + 2;
+              continue;
+            }
+            break;
+          }
+          let v = s.slice(pos + 1, q);
+          for (let k = v.indexOf('\n'); k >= 0; k = v.indexOf('\n', k + 1)) line++;
+          if (escaped) v = v.replaceAll('""', '"');
+          pos = q + 1;
+          // Lenient: characters between the closing quote and the separator belong to the value.
+          let e = pos;
+          while (e < n) {
+            c = s.charCodeAt(e);
+            if (c === d || c === LF || c === CR) break;
+            e++;
+          }
+          if (e >= n && !final) return this.#keep(s, recStart, recLine);
+          if (e > pos) v += s.slice(pos, e);
+          pos = e;
+          fields.push(v);
+        } else {
+          let e = pos;
+          while (e < n) {
+            c = s.charCodeAt(e);
+            if (c === d || c === LF || c === CR) break;
+            e++;
+          }
+          if (e >= n && !final) return this.#keep(s, recStart, recLine);
+          fields.push(s.slice(pos, e));
+          pos = e;
+        }
+        if (pos >= n) break;
+        c = s.charCodeAt(pos);
+        if (c === d) {
+          pos++;
+          if (pos >= n && !final) return this.#keep(s, recStart, recLine);
+          continue;
+        }
+        // End of the record: LF, CR or CRLF.
+        pos++;
+        if (c === CR) {
+          if (pos >= n && !final) return this.#keep(s, recStart, recLine);
+          if (s.charCodeAt(pos) === LF) pos++;
+        }
+        line++;
+        break;
+      }
+      if (fields.length === 1 && fields[0] === '' && !quotedAny) continue records; // a blank line
+      out.push(fields);
+      lines.push(recLine);
+    }
+    this.#pending = '';
+    this.#line = line;
+  }
+
+  #keep(s: string, from: number, line: number): void {
+    this.#pending = s.slice(from);
+    this.#line = line;
+  }
+}
+
+interface Column {
+  name: string;
+  index: number;
+  role: 'time' | 'tag' | 'field';
+  type: FieldType | undefined;
+}
+
+const kTimeNames = ['time', '_time', 'timestamp'];
+
+export function openCsvReader(o: ReaderOptions): InputReader {
+  const source = openByteSource(o.path, o.gzip);
+  const delimiter = o.tabs ? '\t' : ',';
+  return {
+    format: o.tabs ? 'TSV' : 'CSV',
+    totalBytes: source.totalBytes,
+    bytesRead: () => source.bytesRead(),
+    async *chunks(): AsyncGenerator<ReaderChunk> {
+      const parser = new CsvParser(delimiter);
+      const live = o.path === '-';
+      const decoder = new TextDecoder('utf-8');
+      let columns: Column[] | undefined;
+      let width = 0;
+      let rows: string[][] = [];
+      let lines: number[] = [];
+      const header = (names: string[]): void => {
+        width = names.length;
+        const seen = new Set<string>();
+        for (const n of names) {
+          if (n === '') throw new CliError(`${o.label}: the header has an empty column name`);
+          if (seen.has(n)) throw new CliError(`${o.label}: the header names ${JSON.stringify(n)} twice`);
+          seen.add(n);
+        }
+        for (const c of o.tagColumns) if (!seen.has(c)) throw new UsageError(`--tag-columns names ${JSON.stringify(c)}, which is not a column of ${o.label} (columns: ${names.join(', ')})`);
+        if (o.timeColumn !== undefined && !seen.has(o.timeColumn)) throw new UsageError(`--time-column names ${JSON.stringify(o.timeColumn)}, which is not a column of ${o.label} (columns: ${names.join(', ')})`);
+        for (const k of Object.keys(o.fieldTypes)) if (!seen.has(k)) throw new UsageError(`--field-types names ${JSON.stringify(k)}, which is not a column of ${o.label}`);
+        const time = o.timeColumn ?? names.find((n) => kTimeNames.includes(n.toLowerCase()));
+        columns = names.map((name, index): Column => {
+          if (name === time) return { name, index, role: 'time', type: undefined };
+          if (o.tagColumns.includes(name)) {
+            if (o.fieldTypes[name] !== undefined) throw new UsageError(`column ${JSON.stringify(name)} is in both --tag-columns and --field-types`);
+            return { name, index, role: 'tag', type: undefined };
+          }
+          return { name, index, role: 'field', type: o.fieldTypes[name] };
+        });
+        const fields = columns.filter((c) => c.role === 'field');
+        if (fields.length === 0) throw new CliError(`${o.label}: no field column (columns: ${names.join(', ')}; tags: ${o.tagColumns.join(', ') || 'none'}; time: ${time ?? 'none'})`);
+      };
+      const flush = (): ReaderChunk | undefined => {
+        const chunk = buildChunk(columns!, width, rows, lines, o, delimiter);
+        rows = [];
+        lines = [];
+        return chunk;
+      };
+      const handle = function* (records: string[][], at: number[]): Generator<ReaderChunk> {
+        for (let i = 0; i < records.length; i++) {
+          if (!columns) {
+            header(records[i]!);
+            continue;
+          }
+          rows.push(records[i]!);
+          lines.push(at[i]!);
+          if (rows.length >= o.chunkRows) {
+            const c = flush();
+            if (c) yield c;
+          }
+        }
+      };
+      const records: string[][] = [];
+      const at: number[] = [];
+      try {
+        for await (const c of source.chunks) {
+          parser.push(decoder.decode(c, { stream: true }), false, records, at);
+          yield* handle(records, at);
+          records.length = 0;
+          at.length = 0;
+          // A pipe may be a live feed: what has arrived goes out now, not when a chunk is full.
+          if (live && columns && rows.length > 0) {
+            const ch = flush();
+            if (ch) yield ch;
+          }
+        }
+        parser.push(decoder.decode(), true, records, at);
+        yield* handle(records, at);
+      } catch (e) {
+        if (e instanceof CliError && !(e instanceof UsageError) && !e.message.startsWith(o.label)) throw new CliError(`${o.label}: ${e.message}`);
+        throw e;
+      }
+      if (!columns) throw new CliError(`${o.label} is empty: a CSV file needs a header`);
+      if (rows.length > 0) {
+        const c = flush();
+        if (c) yield c;
+      }
+    },
+    async close() {
+      source.close();
+    },
+  };
+}
+
+/** Sets or clears bit `i`. */
+function setBit(bits: Uint8Array, i: number, on: boolean): void {
+  if (on) bits[i >> 3]! |= 1 << (i & 7);
+  else bits[i >> 3]! &= ~(1 << (i & 7));
+}
+
+interface Store {
+  col: Column;
+  valid: Uint8Array;
+  nulls: number;
+  ints?: BigInt64Array;
+  floats?: Float64Array;
+  bools?: Uint8Array;
+  strings?: (string | null)[];
+  tagIndex?: Int32Array;
+  tagDict?: Map<string, number>;
+}
+
+/** Rows of text to one Arrow record batch (rows that do not fit are rejected). */
+function buildChunk(columns: Column[], width: number, rows: string[][], lines: number[], o: ReaderOptions, delimiter: string): ReaderChunk | undefined {
+  const n = rows.length;
+  // Types not known yet (no --field-types, no value so far): from this chunk's values.
+  for (const c of columns) {
+    if (c.role === 'field' && c.type === undefined) {
+      c.type = inferType((function* () {
+        for (const r of rows) if (r.length === width) yield r[c.index]!;
+      })());
+    }
+  }
+  const bitmapBytes = (n + 7) >> 3;
+  let time: BigInt64Array | undefined;
+  let timeCol: Column | undefined;
+  const stores: Store[] = [];
+  for (const c of columns) {
+    if (c.role === 'time') {
+      time = new BigInt64Array(n);
+      timeCol = c;
+      continue;
+    }
+    if (c.role === 'field' && c.type === undefined) continue; // no value yet: no column
+    const s: Store = { col: c, valid: new Uint8Array(bitmapBytes), nulls: 0 };
+    if (c.role === 'tag') {
+      s.tagIndex = new Int32Array(n);
+      s.tagDict = new Map();
+    } else if (c.type === 'integer') s.ints = new BigInt64Array(n);
+    else if (c.type === 'float') s.floats = new Float64Array(n);
+    else if (c.type === 'boolean') s.bools = new Uint8Array(bitmapBytes);
+    else s.strings = new Array<string | null>(n);
+    stores.push(s);
+  }
+  const kept = new Int32Array(n);
+  let k = 0;
+  // Null counts are recomputed from the kept rows: a rejected row may have counted some.
+  const nullsAt = new Int32Array(stores.length);
+  rowsLoop: for (let r = 0; r < n; r++) {
+    const row = rows[r]!;
+    const where = `${o.label}:${lines[r]}`;
+    if (row.length !== width) {
+      o.reject(where, `the row has ${row.length} values, the header ${width}`, row.join(delimiter));
+      continue;
+    }
+    if (time && timeCol) {
+      const ns = timeTextToNs(row[timeCol.index]!, o.precision);
+      if (typeof ns === 'string') {
+        o.reject(where, `column ${JSON.stringify(timeCol.name)}: ${ns}`, row.join(delimiter));
+        continue;
+      }
+      time[k] = ns;
+    }
+    for (let j = 0; j < stores.length; j++) {
+      const s = stores[j]!;
+      const v = row[s.col.index]!;
+      if (v === '') {
+        setBit(s.valid, k, false);
+        nullsAt[j] = 1;
+        if (s.strings) s.strings[k] = null;
+        continue;
+      }
+      nullsAt[j] = 0;
+      let bad: string | undefined;
+      if (s.tagIndex) {
+        let id = s.tagDict!.get(v);
+        if (id === undefined) s.tagDict!.set(v, (id = s.tagDict!.size));
+        s.tagIndex[k] = id;
+      } else if (s.ints) {
+        if (isIntText(v)) s.ints[k] = BigInt(v);
+        else bad = `${show(v)} is not an integer (int64)`;
+      } else if (s.floats) {
+        if (isFloatText(v)) s.floats[k] = Number(v);
+        else bad = `${show(v)} is not a finite number`;
+      } else if (s.bools) {
+        const b = boolOf(v);
+        if (b === undefined) bad = `${show(v)} is not a boolean (true or false)`;
+        else setBit(s.bools, k, b);
+      } else {
+        s.strings![k] = v;
+      }
+      if (bad !== undefined) {
+        o.reject(where, `column ${JSON.stringify(s.col.name)}: ${bad}${s.col.type && !o.fieldTypes[s.col.name] ? ` (the column was typed ${s.col.type} from its first values; --field-types sets it)` : ''}`, row.join(delimiter));
+        continue rowsLoop;
+      }
+      setBit(s.valid, k, true);
+    }
+    for (let j = 0; j < stores.length; j++) if (nullsAt[j]) stores[j]!.nulls++;
+    kept[k++] = lines[r]!;
+  }
+  if (k === 0) return undefined;
+  const vectors: Record<string, A.Vector> = {};
+  for (const c of columns) {
+    if (c.role === 'time') {
+      vectors[c.name] = A.makeVector(A.makeData({ type: new A.TimestampNanosecond(), length: k, nullCount: 0, data: time!.subarray(0, k) } as never));
+      continue;
+    }
+    const s = stores.find((x) => x.col === c);
+    if (!s) continue;
+    const nullBitmap = s.nulls > 0 ? s.valid : undefined;
+    const base = { length: k, nullCount: s.nulls, nullBitmap };
+    if (s.tagIndex) {
+      const dictionary = A.vectorFromArray([...s.tagDict!.keys()], new A.Utf8());
+      vectors[c.name] = A.makeVector(A.makeData({ ...base, type: new A.Dictionary(new A.Utf8(), new A.Int32()), data: s.tagIndex.subarray(0, k), dictionary } as never));
+    } else if (s.ints) {
+      vectors[c.name] = A.makeVector(A.makeData({ ...base, type: new A.Int64(), data: s.ints.subarray(0, k) } as never));
+    } else if (s.floats) {
+      vectors[c.name] = A.makeVector(A.makeData({ ...base, type: new A.Float64(), data: s.floats.subarray(0, k) } as never));
+    } else if (s.bools) {
+      vectors[c.name] = A.makeVector(A.makeData({ ...base, type: new A.Bool(), data: s.bools } as never));
+    } else {
+      vectors[c.name] = A.vectorFromArray(s.strings!.slice(0, k), new A.Utf8());
+    }
+  }
+  const table = new A.Table(vectors);
+  const batch = table.batches[0]!;
+  const label = o.label;
+  return { kind: 'arrow', batch, where: (row) => `${label}:${kept[row]}` };
+}

@@ -1,0 +1,153 @@
+/**
+ * Where the loader's bytes come from: a file (read in large sequential chunks) or standard
+ * input (`-`), optionally gunzipped (`.gz`), counting the bytes read for the progress bar.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CliError } from '../errors.js';
+
+export interface ByteSource {
+  /** The (decompressed) bytes, in chunks. */
+  readonly chunks: AsyncIterable<Buffer>;
+  /** Size of the input on disk, when known (not for stdin). */
+  readonly totalBytes: number | undefined;
+  /** Input bytes read so far (compressed bytes for a `.gz` file). */
+  bytesRead(): number;
+  close(): void;
+}
+
+const kChunkBytes = 1 << 20;
+
+/** Size of a regular file, or a clear error when it cannot be read. */
+export function fileSize(path: string): number {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new CliError(`${path} is a directory`);
+    return st.isFile() ? st.size : NaN;
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${path}: ${systemReason(e)}`);
+  }
+}
+
+export function systemReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT') return 'no such file';
+  if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'permission denied';
+  if (err?.code === 'EISDIR') return 'is a directory';
+  return err?.message ?? String(e);
+}
+
+/** Opens `path` (or stdin for `-`) as a stream of bytes; `gunzip` decompresses it on the way. */
+export function openByteSource(path: string, gunzip: boolean): ByteSource {
+  let read = 0;
+  let raw: Readable;
+  let total: number | undefined;
+  if (path === '-') {
+    raw = process.stdin;
+  } else {
+    const size = fileSize(path);
+    total = Number.isNaN(size) ? undefined : size;
+    raw = createReadStream(path, { highWaterMark: kChunkBytes });
+  }
+  raw.on('data', (c: Buffer) => {
+    read += c.length;
+  });
+  let out: Readable = raw;
+  if (gunzip) {
+    const gz = createGunzip({ chunkSize: 256 * 1024 });
+    // pipeline forwards errors and destroys both ends; the iteration below sees the error.
+    pipeline(raw, gz, () => {});
+    out = gz;
+  }
+  const named = (e: unknown): Error => {
+    if (e instanceof CliError) return e;
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'Z_DATA_ERROR' || err?.code === 'Z_BUF_ERROR') return new CliError(`${path}: not valid gzip data (${err.message})`);
+    return new CliError(`cannot read ${path === '-' ? 'standard input' : path}: ${systemReason(e)}`);
+  };
+  const chunks = (async function* () {
+    try {
+      for await (const c of out) yield c as Buffer;
+    } catch (e) {
+      throw named(e);
+    }
+  })();
+  return {
+    chunks,
+    totalBytes: total,
+    bytesRead: () => read,
+    close: () => {
+      // stdin too: a load stopped early must not keep the process waiting on it.
+      raw.destroy();
+      if (out !== raw) out.destroy();
+    },
+  };
+}
+
+/** A FileHandle for Arrow's random-access reader that counts how far into the file it has read. */
+export interface CountingHandle {
+  readonly handle: FileHandle;
+  readonly size: number;
+  /** Bytes read so far (Arrow reads the footer at the end first, then the batches in order). */
+  position(): number;
+  close(): Promise<void>;
+}
+
+export async function openCounting(path: string): Promise<CountingHandle> {
+  const size = fileSize(path);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${systemReason(e)}`);
+  }
+  let read = 0;
+  // Arrow's reader duck-types a FileHandle (fd, stat, read, close): wrap `read` to follow it.
+  const wrapped = {
+    fd: fh.fd,
+    stat: () => fh.stat(),
+    close: () => fh.close(),
+    read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+      const r = await fh.read(buffer, offset, length, position);
+      read += r.bytesRead;
+      return r;
+    },
+  } as unknown as FileHandle;
+  let closed = false;
+  return {
+    handle: wrapped,
+    size: Number.isNaN(size) ? 0 : size,
+    position: () => Math.min(read, size),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Splits a byte stream into lines (without `\n` or a final `\r`), decoding UTF-8 across chunk
+ * boundaries; yields the lines of each chunk together (one await per chunk, not per line).
+ */
+export async function* textLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
+  const decoder = new TextDecoder('utf-8');
+  let rest = '';
+  const strip = (s: string): string => (s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s);
+  for await (const c of chunks) {
+    const text = rest + decoder.decode(c, { stream: true });
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      lines.push(strip(text.slice(start, nl)));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (lines.length > 0) yield lines;
+  }
+  rest += decoder.decode();
+  if (rest.length > 0) yield [strip(rest)];
+}
