@@ -280,7 +280,10 @@ export class BatchWriter {
   write(data: WriterInput): Promise<AcceptReport> {
     if (this.#closing) return Promise.reject(new WriterClosedError());
     // Fast path: nothing ahead in the intake, room now, and an input encoded here and now.
-    if (this.#intakeBusy === 0 && this.#hasRoom() && isSmallSyncInput(data, this.#o.batchSize)) {
+    // (Not for many point objects under 'auto': #ingest builds those into columns for WebAssembly,
+    // a fraction of the point encoder's CPU.)
+    const columnar = Array.isArray(data) && data.length >= kColumnarMinPoints && (this.#o.write.encoder ?? this.#ctx.encoder) === 'auto';
+    if (this.#intakeBusy === 0 && this.#hasRoom() && !columnar && isSmallSyncInput(data, this.#o.batchSize)) {
       try {
         return Promise.resolve(this.#acceptSmall(data));
       } catch (e) {
