@@ -24,7 +24,8 @@ import { encodeArrowInThreadWasm, encodeForWrite, encodePointsInThreadWasm } fro
 import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import { readErrorMessage, type HttpTransport } from '../transport/http-transport.js';
-import { analyzeRejection, splitLines, type LineRange } from './rejections.js';
+import { quoteIdentifier } from '../query/influxql.js';
+import { analyzeRejection, splitLines, type LineRange, type RejectionContext } from './rejections.js';
 import { backoffDelay, decideAnswer, decideFailure, type WriteDecision } from './retry.js';
 import { writerStream, type WriterStreamOptions } from './stream.js';
 import { makeTargets, type WriteTarget } from './targets.js';
@@ -129,6 +130,18 @@ function isPointObject(x: unknown): boolean {
 const kMaxLinesPerFailure = 100_000;
 /** Longest run of encoding (ms) before the writer lets I/O callbacks run, while requests are out. */
 const kYieldEveryMs = 3;
+/** Shard group duration assumed by the 400 analysis when the retention policy cannot be read. */
+const kUnknownShardGroupMs = 3_600_000;
+
+/** A Go duration as influxd prints it (`168h0m0s`, `0s`, `1h30m0s`) in ms; undefined if unreadable. */
+function goDurationMs(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/.test(v)) return undefined;
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
+  let ms = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(m[1]) * unit[m[2]!]!;
+  return Math.round(ms);
+}
+
 /** Resends after 400 answers that leave lines unnamed, before those lines are rejected. */
 const kMaxRejectionRounds = 16;
 
@@ -225,6 +238,10 @@ export class BatchWriter {
   #openSince = 0;
   readonly #queue: Batch[] = [];
   readonly #inFlight = new Set<Batch>();
+  /** Batches refused (400) whose analysis waits for the retention policy's durations. */
+  readonly #analyzing = new Set<Batch>();
+  /** The retention policy's durations for the 400 analysis: unknown yet, null when unavailable. */
+  #rpInfo: { retentionMs: number; shardGroupMs: number } | null | undefined;
   /** Bytes of queued and in-flight batches (the open body is counted by the builder). */
   #batchMem = 0;
   #inFlightBytes = 0;
@@ -798,9 +815,19 @@ export class BatchWriter {
         this.#unshift(first);
         return;
       }
-      case 'refused':
-        this.#refused(b, d.error);
+      case 'refused': {
+        // The analysis needs the retention policy's durations (fetched once): meanwhile the
+        // batch is neither queued nor in flight, and must still count as pending.
+        this.#analyzing.add(b);
+        let context: RejectionContext;
+        try {
+          context = await this.#rejectionContext();
+        } finally {
+          this.#analyzing.delete(b);
+        }
+        this.#refused(b, d.error, context);
         return;
+      }
       case 'rejectAll':
         this.#release(b);
         this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), d.error);
@@ -861,8 +888,8 @@ export class BatchWriter {
   }
 
   /** 400: the lines the server refused are rejected with its reason; the rest were stored, or are sent again. */
-  #refused(b: Batch, error: InfluxDBWriteError): void {
-    const a = analyzeRejection(error.serverMessage, b.body, { nowMs: Date.now() });
+  #refused(b: Batch, error: InfluxDBWriteError, context: RejectionContext): void {
+    const a = analyzeRejection(error.serverMessage, b.body, context);
     this.#release(b);
     const refused = a.rejected.map((r) => b.body.toString('utf8', r.start, r.end));
     const reasons = [...new Set(a.rejected.map((r) => r.reason))];
@@ -907,10 +934,50 @@ export class BatchWriter {
     }
   }
 
+  /**
+   * What analyzeRejection needs to place lines in shard groups and to see retention drops: the
+   * write's precision, and the duration and shard group duration of the retention policy
+   * written to, asked once (SHOW RETENTION POLICIES). When they cannot be had (no permission, the
+   * v2 API), shard groups are taken as 1 h, the shortest influxd allows: a group of ours then
+   * never spans two of the server's (whose durations are whole hours), so what is certain stays
+   * certain; it only costs more resend requests.
+   */
+  async #rejectionContext(): Promise<RejectionContext> {
+    if (this.#rpInfo === undefined) this.#rpInfo = await this.#fetchRetentionPolicy().catch(() => null);
+    const context: RejectionContext = { precision: this.#o.write.precision, nowMs: Date.now(), shardGroupMs: kUnknownShardGroupMs };
+    if (this.#rpInfo) {
+      context.retentionMs = this.#rpInfo.retentionMs;
+      context.shardGroupMs = this.#rpInfo.shardGroupMs;
+    }
+    return context;
+  }
+
+  async #fetchRetentionPolicy(): Promise<{ retentionMs: number; shardGroupMs: number } | null> {
+    if (this.#o.api !== 'v1') return null;
+    const t = this.#targets[this.#active]!;
+    const q = `SHOW RETENTION POLICIES ON ${quoteIdentifier(this.#o.write.db)}`;
+    const res = await t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return null;
+    }
+    const json = await res.body.json() as { results?: { series?: { columns?: string[]; values?: unknown[][] }[] }[] };
+    const series = json.results?.[0]?.series?.[0];
+    const cols = series?.columns ?? [];
+    const [iName, iDur, iShard, iDefault] = ['name', 'duration', 'shardGroupDuration', 'default'].map((c) => cols.indexOf(c));
+    const want = this.#o.write.rp;
+    const row = (series?.values ?? []).find((v) => (want === undefined ? v[iDefault!] === true : v[iName!] === want));
+    if (!row) return null;
+    const retentionMs = goDurationMs(row[iDur!]);
+    const shardGroupMs = goDurationMs(row[iShard!]);
+    if (retentionMs === undefined || shardGroupMs === undefined || shardGroupMs <= 0) return null;
+    return { retentionMs, shardGroupMs };
+  }
+
   async #createDatabase(): Promise<void> {
     const t = this.#targets[this.#active]!;
     const db = this.#o.write.db;
-    const q = `CREATE DATABASE "${db.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    const q = `CREATE DATABASE ${quoteIdentifier(db)}`;
     const res = await t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
     if (res.statusCode !== 200) {
       const msg = await readErrorMessage(res);
@@ -965,6 +1032,7 @@ export class BatchWriter {
     let min = this.#builder.openLines > 0 ? this.#nextBatchSeq : Infinity;
     for (const b of this.#queue) if (b.firstSeq < min) min = b.firstSeq;
     for (const b of this.#inFlight) if (b.firstSeq < min) min = b.firstSeq;
+    for (const b of this.#analyzing) if (b.firstSeq < min) min = b.firstSeq;
     return min;
   }
 
@@ -1084,10 +1152,10 @@ export class BatchWriter {
     const before = this.#expired;
     this.#seal();
     for (const b of this.#queue.splice(0)) this.#expire(b, `${b.lines} points not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
-    if (this.#inFlight.size > 0) {
+    if (this.#inFlight.size + this.#analyzing.size > 0) {
       const done = new Promise<void>((resolve) => {
         const check = (): void => {
-          if (this.#inFlight.size === 0) resolve();
+          if (this.#inFlight.size + this.#analyzing.size === 0) resolve();
           else setTimeout(check, 5);
         };
         check();
