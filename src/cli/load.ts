@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
 import { Progress, formatBytes, formatCount, formatDuration } from './progress.js';
+import { integerTimeAsTimestamp } from './readers/arrow-time.js';
 import { detectInput, openReader, parseFormat, type InputFormat, type ReaderChunk } from './readers/index.js';
 import { stringifyJson } from './readers/json.js';
 
@@ -65,8 +66,10 @@ Data:
                          named time, _time or timestamp)
   --field-types A=T,...  field types (integer, float, boolean, string) instead of the ones
                          inferred from the first values (CSV, NDJSON)
-  --precision P          n, u, ms, s, m or h: of integer times in the input and of the write
-                         (default n)
+  --precision P          n, u, ms, s, m or h (default n): the unit of integer times (CSV and
+                         NDJSON epochs, Arrow/Parquet integer time columns, line protocol
+                         timestamps). Other times (ISO dates, Timestamp columns) are written
+                         to the nanosecond: --precision never truncates them
 Writing:
   --create-db            create the database first
   --batch-size N         points per request (default 5000)
@@ -74,7 +77,10 @@ Writing:
   --workers N            encode on N worker threads (default 0: the calling thread)
   --gzip                 compress requests
   --dead-letter FILE     write the points that were not written to FILE, each group after a
-                         "# reason" comment line (line protocol: fix it and load it again)
+                         "# reason" comment line (line protocol: fix it and load it again);
+                         an invalid row is a comment with its location and reason, and its
+                         source text as comment lines (CSV: the row, NDJSON: the line;
+                         Arrow/Parquet rows: the row number and the reason only)
 Output:
   --json                 print the summary as JSON on stdout
   -q, --quiet            no progress on stderr
@@ -83,7 +89,13 @@ Output:
 ${connectionHelp}
 
 CSV types are inferred per column (int64 exact, float, boolean, string). Times are RFC 3339 /
-ISO 8601 (no zone = UTC) or integer epochs in --precision.
+ISO 8601 (no zone = UTC, up to 9 fractional digits) or integer epochs in --precision.
+Line protocol lines end where influxd ends them (a newline inside a quoted string field does
+not end a line). A record or line still unfinished at the longest line a request can carry
+(--buffer-size / 4, at most 5 MB: an unclosed quote, a missing newline) stops the load with an
+error naming where it starts.
+Ctrl-C stops reading and gives what was read 5 s to be sent; the rest is counted as expired
+(and kept in the dead letter), the summary printed, exit 130. A second Ctrl-C quits at once.
 Exit status: 0 all written, 1 error, 2 usage error, 3 some points not written, 130 interrupted.
 `;
 
@@ -148,10 +160,17 @@ class DeadLetter {
     this.#show(`invalid row ${where}`, r);
   }
 
+  /** Rows read but never taken in by the writer (Ctrl-C, or the load stopped): as line protocol. */
+  unsent(count: number, text: string, reason: string): void {
+    const r = oneLine(reason);
+    this.#write(`# expired (${count} line${count === 1 ? '' : 's'}): ${r}\n${text}${text === '' || text.endsWith('\n') ? '' : '\n'}`);
+    this.#show(`${count} point${count === 1 ? '' : 's'} expired`, r);
+  }
+
   /** Lines the writer gave back (rejected by the server, expired or dropped). */
   lines(lines: string[], error: Error): void {
     const what = error instanceof DeliveryTimeoutError ? 'expired' : error instanceof PointsDroppedError ? 'dropped' : 'rejected by the server';
-    const r = oneLine(redact(error.message));
+    const r = oneLine(redact(error.message)).replace("not written before close()'s timeout", 'not written when the load stopped');
     this.#write(`# ${what} (${lines.length} line${lines.length === 1 ? '' : 's'}): ${r}\n${lines.join('\n')}\n`);
     this.#show(`${lines.length} point${lines.length === 1 ? '' : 's'} ${what}`, r);
   }
@@ -184,31 +203,43 @@ function isFatal(e: Error): boolean {
   return false;
 }
 
+type RowText = (i: number) => string | undefined;
+const noText: RowText = () => undefined;
+
 /** A part of a chunk that can be written, or split around a bad row. */
 interface Segment {
   size: number;
   data: WriterInput;
   slice(begin: number, end: number): Segment;
   where(i: number): string;
+  /** The row's source text (CSV row, NDJSON line), when there is one. */
+  text: RowText;
 }
 
-function arrowSegment(batch: A.RecordBatch, where: (i: number) => string): Segment {
+function arrowSegment(batch: A.RecordBatch, where: (i: number) => string, text: RowText): Segment {
   return {
     size: batch.numRows,
     data: batch as unknown as WriterInput,
-    slice: (b, e) => arrowSegment(batch.slice(b, e), (i) => where(i + b)),
+    slice: (b, e) => arrowSegment(batch.slice(b, e), (i) => where(i + b), (i) => text(i + b)),
     where,
+    text,
   };
 }
 
-function pointSegment(points: Point[], where: (i: number) => string): Segment {
+function pointSegment(points: Point[], where: (i: number) => string, text: RowText): Segment {
   return {
     size: points.length,
     data: points,
-    slice: (b, e) => pointSegment(points.slice(b, e), (i) => where(i + b)),
+    slice: (b, e) => pointSegment(points.slice(b, e), (i) => where(i + b), (i) => text(i + b)),
     where,
+    text,
   };
 }
+
+const INTERRUPTED = Symbol('interrupted');
+
+/** How long what was read gets to be sent after Ctrl-C. */
+const kInterruptGraceMs = 5000;
 
 interface LoadSettings {
   format: InputFormat | undefined;
@@ -278,14 +309,24 @@ export async function runLoad(args: string[]): Promise<number> {
   const reports: FileReport[] = [];
   let fatal: Error | undefined;
   let interrupted = false;
+  let interrupt!: () => void;
+  const interruption = new Promise<typeof INTERRUPTED>((resolve) => {
+    interrupt = () => resolve(INTERRUPTED);
+  });
+  // What is awaited while the user may press Ctrl-C: the promise, or INTERRUPTED at the first Ctrl-C.
+  const untilInterrupted = <T>(p: Promise<T>): Promise<T | typeof INTERRUPTED> => {
+    p.catch(() => {}); // left behind when interrupted: its failure no longer matters
+    return Promise.race([p, interruption]);
+  };
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT_INTERRUPTED);
     interrupted = true;
-    process.stderr.write('\nfastinflux: interrupted: sending what was read so far (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`\nfastinflux: interrupted: stopped reading; what was read gets ${kInterruptGraceMs / 1000} s to be sent (Ctrl-C again quits at once)\n`);
+    interrupt();
   };
   process.on('SIGINT', onSigint);
   const started = performance.now();
-  try {
+  const setup = async (): Promise<void> => {
     try {
       await conn.client.ping();
     } catch (e) {
@@ -308,12 +349,15 @@ export async function runLoad(args: string[]): Promise<number> {
       } catch (e) {
         if (e instanceof InfluxDBHttpError && e.isAuthError) throw new CliError(`${conn.server} refused the credentials: ${errorLine(e)}`);
       }
-      if (names && !conn.authenticated && !names.includes(conn.db)) throw new CliError(`database ${JSON.stringify(conn.db)} does not exist on ${conn.server} (--create-db creates it)`);
+      if (names && !conn.authenticated && !names.includes(conn.db!)) throw new CliError(`database ${JSON.stringify(conn.db)} does not exist on ${conn.server} (--create-db creates it)`);
     }
+  };
+  try {
+    await untilInterrupted(setup());
     for (const f of files) {
       if (interrupted) break;
       try {
-        const r = await loadOne(f, s, conn, dead, () => interrupted);
+        const r = await loadOne(f, s, conn, dead, { isInterrupted: () => interrupted, untilInterrupted });
         reports.push(r.report);
         if (r.fatal) {
           fatal = r.fatal;
@@ -326,9 +370,11 @@ export async function runLoad(args: string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    // A second Ctrl-C still quits at once until the summary is out.
     dead.close();
-    await conn.client.close().catch(() => {});
+    const closing = conn.client.close().catch(() => {});
+    // Interrupted: a request to a server that does not answer must not hold the summary back.
+    await (interrupted ? Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]) : closing);
   }
   const total = sum(reports, Math.round(performance.now() - started) / 1000);
   const notWritten = total.rejected + total.expired + total.dropped + total.invalid;
@@ -341,6 +387,7 @@ export async function runLoad(args: string[]): Promise<number> {
     if (reports.length > 1) text += `total: ${formatCount(total.written)} points written in ${formatDuration(total.seconds * 1000)} (${formatCount(total.pointsPerSecond)} points/s)${notWritten > 0 ? `, ${formatCount(notWritten)} not written` : ''}\n`;
     await out(text);
   }
+  process.off('SIGINT', onSigint);
   if (fatal) throw fatal instanceof CliError ? fatal : new CliError(errorLine(fatal), EXIT_ERROR, { cause: fatal });
   if (interrupted) return EXIT_INTERRUPTED;
   if (notWritten > 0) {
@@ -381,11 +428,27 @@ function describe(r: FileReport, conn: Connection, dead: DeadLetter): string {
   return text;
 }
 
-async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: DeadLetter, isInterrupted: () => boolean): Promise<{ report: FileReport; fatal: Error | undefined }> {
+interface Interruption {
+  isInterrupted(): boolean;
+  /** The promise, or INTERRUPTED as soon as Ctrl-C is pressed (the promise is then left behind). */
+  untilInterrupted<T>(p: Promise<T>): Promise<T | typeof INTERRUPTED>;
+}
+
+async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: DeadLetter, int: Interruption): Promise<{ report: FileReport; fatal: Error | undefined }> {
+  const { isInterrupted, untilInterrupted } = int;
   const det = detectInput(file, s.format);
   const label = file === '-' ? 'stdin' : file;
   const measurement = s.measurement ?? (det.format === 'lp' ? undefined : det.stem || undefined);
   const arrowInput = det.format === 'arrow' || det.format === 'parquet';
+  // Line protocol is sent as it is, its timestamps in --precision. Everything else is written in
+  // nanoseconds: the readers make every time exact ns (CSV and NDJSON integer epochs are read
+  // in --precision; Arrow integer time columns become Timestamps of that unit), so that no
+  // fraction of a second is cut off.
+  const precision: Precision = det.format === 'lp' ? s.precision : 'n';
+  const encodeOptions = {
+    measurement, precision,
+    ...(arrowInput ? { tagColumns: s.tagColumns, timeColumn: s.timeColumn, fieldTypes: Object.keys(s.fieldTypes).length > 0 ? s.fieldTypes : undefined } : {}),
+  };
   let invalid = 0;
   let progress: Progress | undefined;
   const notify = (line: string): void => (progress ? progress.note(line) : void process.stderr.write(`${line}\n`));
@@ -404,8 +467,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
   let writer: BatchWriter;
   try {
     writer = conn.client.writer({
-      db: conn.db, rp: conn.rp, precision: s.precision, measurement,
-      ...(arrowInput ? { tagColumns: s.tagColumns, timeColumn: s.timeColumn, fieldTypes: Object.keys(s.fieldTypes).length > 0 ? s.fieldTypes : undefined } : {}),
+      db: conn.db, rp: conn.rp, ...encodeOptions,
       batchSize: s.batchSize, batchBytes: s.batchBytes, maxBufferBytes: s.bufferBytes, gzip: s.gzip, invalidRows: 'skip',
       ...(s.workers > 0 ? { encoder: 'wasm' as const } : {}),
       onRejected: (lines, error) => dead.lines(lines, error),
@@ -428,6 +490,21 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
     if (e instanceof InvalidOptionError) throw new UsageError(optionNames(e.message.replace(/^writer options\./, 'writer option ')));
     throw e;
   }
+  // Rows read that the writer never took in (it was closed while they waited for room: Ctrl-C,
+  // or a fatal error): counted as expired, and kept in the dead letter as line protocol.
+  let unsent = 0;
+  const notTaken = (count: number, text: () => string, reason = 'before the writer took them in'): void => {
+    unsent += count;
+    let body: string;
+    let why = `not sent: ${isInterrupted() ? 'interrupted' : 'the load stopped'} ${reason}`;
+    try {
+      body = text();
+    } catch (e) {
+      body = '';
+      why += ` (and they cannot be shown as line protocol: ${errorLine(e)})`;
+    }
+    dead.unsent(count, body, why);
+  };
   const checked = new WeakSet<object>();
   const put = async (seg: Segment): Promise<void> => {
     if (seg.size === 0) return;
@@ -435,15 +512,19 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       const r = await writer.write(seg.data);
       for (const i of r.skippedRows) {
         invalid++;
-        dead.invalid(seg.where(i), 'no field has a value: the row was left out', undefined);
+        dead.invalid(seg.where(i), 'no field has a value: the row was left out', seg.text(i));
       }
     } catch (e) {
+      if (e instanceof WriterClosedError) {
+        notTaken(seg.size, () => encode(seg.data as never, { ...encodeOptions, invalidRows: 'skip' }).toString('utf8'));
+        return;
+      }
       if (!(e instanceof InvalidPointError) || e.pointIndex < 0 || e.pointIndex >= seg.size) throw e;
       // One bad row: reported, and the rest written around it (halves, so that many bad rows
       // cost O(n log n) encodes, not O(n^2)).
       const i = e.pointIndex;
       invalid++;
-      dead.invalid(seg.where(i), e.message.replace(/^invalid point #\d+: /, ''), undefined);
+      dead.invalid(seg.where(i), e.message.replace(/^invalid point #\d+: /, ''), seg.text(i));
       if (seg.size === 1) return;
       const mid = seg.size >> 1;
       const parts = i < mid ? [seg.slice(0, i), seg.slice(i + 1, mid), seg.slice(mid, seg.size)] : [seg.slice(0, mid), seg.slice(mid, i), seg.slice(i + 1, seg.size)];
@@ -452,26 +533,32 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
   };
   const writeChunk = async (c: ReaderChunk): Promise<void> => {
     if (c.kind === 'lines') {
-      await writer.write(c.data);
+      try {
+        await writer.write(c.data);
+      } catch (e) {
+        if (!(e instanceof WriterClosedError)) throw e;
+        notTaken(c.lines, () => c.data.toString('utf8'));
+      }
       return;
     }
     if (c.kind === 'arrow') {
+      const batch = arrowInput ? integerTimeAsTimestamp(c.batch, s.timeColumn, s.precision) : c.batch;
       // A schema the encoder cannot take (a column type, a --tag-columns name) stops the load
       // here, with the encoder's reason, instead of rejecting every row.
-      if (!checked.has(c.batch.schema)) {
+      if (!checked.has(batch.schema)) {
         try {
-          encode(c.batch.slice(0, 0) as never, { measurement, precision: s.precision, tagColumns: arrowInput ? s.tagColumns : undefined, timeColumn: arrowInput ? s.timeColumn : undefined, fieldTypes: arrowInput && Object.keys(s.fieldTypes).length > 0 ? s.fieldTypes : undefined });
+          encode(batch.slice(0, 0) as never, encodeOptions);
         } catch (e) {
           if (e instanceof InvalidOptionError) throw new UsageError(`${label}: ${optionNames(e.message)}`);
           if (e instanceof InvalidPointError) throw new CliError(`${label}: ${e.message.replace(/^invalid point #\d+: /, '')}`);
           throw e;
         }
-        checked.add(c.batch.schema);
+        checked.add(batch.schema);
       }
-      await put(arrowSegment(c.batch, c.where));
+      await put(arrowSegment(batch, c.where, c.text ?? noText));
       return;
     }
-    await put(pointSegment(c.points, c.where));
+    await put(pointSegment(c.points, c.where, c.text ?? noText));
   };
 
   const t0 = performance.now();
@@ -487,10 +574,20 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
   }
   let failure: unknown;
   let complete = false;
+  // A write still waiting for room when Ctrl-C was pressed: it ends when the writer is closed.
+  let pending: { write: Promise<void>; chunk: ReaderChunk } | undefined;
+  const chunks = reader.chunks();
   try {
-    for await (const c of reader.chunks()) {
+    for (;;) {
       if (fatal || isInterrupted()) break;
-      await writeChunk(c);
+      // Ctrl-C stops reading at once, also while the input (a pipe) has nothing to give.
+      const next = await untilInterrupted(chunks.next());
+      if (next === INTERRUPTED || next.done || fatal) break;
+      const w = writeChunk(next.value);
+      if ((await untilInterrupted(w)) === INTERRUPTED) {
+        pending = { write: w, chunk: next.value };
+        break;
+      }
     }
     complete = !fatal && !isInterrupted();
   } catch (e) {
@@ -500,33 +597,57 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       failure = e;
     }
   } finally {
-    await reader.close().catch(() => {});
+    // Not awaited: a generator waiting for input finishes once the input is closed below.
+    chunks.return(undefined).catch(() => {});
+    const closing = reader.close().catch(() => {});
+    await (isInterrupted() ? Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]) : closing);
   }
   // Everything accepted is sent (or given back as expired after the delivery timeout), also
   // when reading failed half-way: the summary then says what was stored before the error.
   // flush() first: unlike close(), it gives up at once when the server refuses the credentials
   // or the database (onError has then made it fatal, and close() below drops what is left).
+  // Ctrl-C while waiting stops the wait.
   if (!fatal && !isInterrupted()) {
     try {
-      await writer.flush();
+      await untilInterrupted(writer.flush());
     } catch (e) {
       if (!(e instanceof WriteDeliveryError) && !fatal) failure ??= e;
     }
   }
   try {
-    // Interrupted: what was read gets 10 s (a second Ctrl-C quits at once).
-    await writer.close({ timeoutMs: fatal ? 0 : isInterrupted() ? 10_000 : 10 * 60_000 });
+    // Interrupted: what was read gets a few seconds; what is left then is given back as expired
+    // (a second Ctrl-C quits at once).
+    await writer.close({ timeoutMs: fatal ? 0 : isInterrupted() ? kInterruptGraceMs : 10 * 60_000 });
   } catch (e) {
     if (!(e instanceof WriteDeliveryError)) failure ??= e;
+  }
+  // The writer is closed: a write still waiting has been taken in or refused (then counted above).
+  if (pending) {
+    try {
+      await pending.write;
+    } catch (e) {
+      if (!(e instanceof BufferFullError)) failure ??= e;
+    }
+  }
+  const st = writer.stats();
+  // Points the closed writer holds, neither sent nor given back: the write that was waiting for
+  // room can be taken in by the room its close's deadline frees when it aborts the requests in
+  // flight. They are that write's rows: counted as expired, and kept in the dead letter.
+  if (st.pending > 0) {
+    const c = pending?.chunk;
+    notTaken(st.pending, () => {
+      if (!c) return '';
+      if (c.kind === 'lines') return c.data.toString('utf8');
+      return encode((c.kind === 'arrow' ? integerTimeAsTimestamp(c.batch, s.timeColumn, s.precision) : c.points) as never, { ...encodeOptions, invalidRows: 'skip' }).toString('utf8');
+    }, 'as the writer closed: it took them in and never sent them');
   }
   progress?.stop();
   dead.notify = (l) => process.stderr.write(`${l}\n`);
   if (failure) fatal ??= failure instanceof Error ? failure : new Error(String(failure));
-  const st = writer.stats();
   const seconds = (performance.now() - t0) / 1000;
   const report: FileReport = {
     file: label, format: reader.format, bytes: reader.totalBytes ?? reader.bytesRead(), bytesRead: reader.bytesRead(),
-    written: st.written, rejected: st.rejected, expired: st.expired, dropped: st.dropped, invalid,
+    written: st.written, rejected: st.rejected, expired: st.expired + unsent, dropped: st.dropped, invalid,
     seconds: Math.round(seconds * 1000) / 1000, pointsPerSecond: seconds > 0 ? Math.round(st.written / seconds) : 0, complete,
   };
   return { report, fatal };

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectionHelp, errorLine } from './common.js';
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
 export const toolHelp = `fastinflux: load data into InfluxDB 1.x, query it, ping it
 
@@ -71,9 +71,15 @@ if (isMain()) {
     if (e.code === 'EPIPE') process.exit(EXIT_OK);
     throw e;
   });
+  // Ctrl-C ends `query` and `ping` at once, with the status of an interrupted command (`load`
+  // has its own handler: the first Ctrl-C stops reading and prints the summary).
+  if (process.argv[2] === 'query' || process.argv[2] === 'ping') process.once('SIGINT', () => process.exit(EXIT_INTERRUPTED));
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // Interrupted: a request still open to a server that does not answer must not keep the
+      // process alive (stdout and stderr are written synchronously to files and pipes).
+      if (code === EXIT_INTERRUPTED) process.exit(code);
     },
     (e: unknown) => {
       process.stderr.write(`fastinflux: ${e instanceof UsageError ? '' : 'error: '}${errorLine(e)}\n`);

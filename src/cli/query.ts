@@ -1,7 +1,7 @@
 /**
  * `fastinflux query Q` and `fastinflux ping`. Query results print as an aligned table, CSV,
  * JSON (the server's answer, exact: int64 and ns epochs as integer literals), NDJSON (one object
- * per row) or an Arrow IPC stream (to stdout or --out FILE). With --chunked the answer is
+ * per row: the series' name and tags, and the row's columns under "values") or an Arrow IPC stream (to stdout or --out FILE). With --chunked the answer is
  * read and printed chunk by chunk, never whole in memory.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -30,15 +30,17 @@ export const queryHelp = `Usage: fastinflux query [options] QUERY
 Runs InfluxQL (several statements may be separated by ;) and prints the result.
 
   -f, --format FORMAT    table (default) | csv | json | ndjson | arrow
-                         json: the server's answer; ndjson: one object per row
-                         ({"name", "tags", and the columns}); arrow: an Arrow IPC stream
+                         json: the server's answer; ndjson: one object per row,
+                         {"name": …, "tags": {…} (GROUP BY), "values": {column: value, …}};
+                         csv: name, the GROUP BY tags, then the columns (a header name
+                         already taken gets _1, _2, …); arrow: an Arrow IPC stream
                          (time as Timestamp(ns, UTC), tags dictionary-encoded)
   --chunked              stream the answer chunk by chunk (large results)
   --chunk-size N         points per chunk (with --chunked; server default 10000)
   --epoch P              times as integers in n, u, ms, s, m or h (default: RFC 3339 text)
   -o, --out FILE         write to FILE instead of stdout
 
-Integers beyond 2^53 and nanosecond epochs are printed exactly.
+Integers beyond 2^53 and nanosecond epochs are printed exactly. Ctrl-C quits at once (exit 130).
 
 ${connectionHelp}
 `;
@@ -97,21 +99,24 @@ class TextPrinter {
     const tagKeys = Object.keys(s.tags ?? {}).sort();
     const values = s.values ?? [];
     if (this.format === 'ndjson') {
+      // The columns apart from the series' name and tags: a column may be named "name" or "tags".
       let text = '';
       for (const row of values) {
         const o: Record<string, unknown> = {};
         if (s.name !== undefined) o.name = s.name;
         if (tagKeys.length > 0) o.tags = s.tags;
+        const cols: Record<string, unknown> = {};
         s.columns.forEach((c, i) => {
-          o[c] = row[i];
+          Object.defineProperty(cols, c, { value: row[i], enumerable: true, writable: true, configurable: true });
         });
+        o.values = cols;
         text += `${stringifyJson(o)}\n`;
       }
       await this.sink.write(text);
       return;
     }
     if (this.format === 'csv') {
-      const header = ['name', ...tagKeys, ...s.columns].map((c) => csvCell(c)).join(',');
+      const header = uniqueNames(['name', ...tagKeys, ...s.columns]).map((c) => csvCell(c)).join(',');
       let text = '';
       if (header !== this.#csvHeader) {
         text += `${header}\n`;
@@ -154,6 +159,26 @@ class TextPrinter {
   }
 }
 
+/**
+ * Header names made unique: a name already taken gets `_1` (`_2`, …), as influxd names
+ * duplicate columns; the first keeps its name.
+ */
+function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Set<string>();
+  return names.map((n) => {
+    if (!seen.has(n)) {
+      seen.add(n);
+      return n;
+    }
+    let k = 1;
+    while (taken.has(`${n}_${k}`) || seen.has(`${n}_${k}`)) k++;
+    const u = `${n}_${k}`;
+    seen.add(u);
+    return u;
+  });
+}
+
 /** Series of one statement with the same columns and tag keys as one series with tag columns. */
 function mergeSeries(list: Series[]): Series | undefined {
   if (list.length < 2) return undefined;
@@ -171,7 +196,7 @@ function mergeSeries(list: Series[]): Series | undefined {
     const tags = keys.map((k) => s.tags![k]!);
     for (const row of s.values ?? []) values.push([...tags, ...row]);
   }
-  return { name: first.name, columns: [...keys, ...first.columns], values };
+  return { name: first.name, columns: uniqueNames([...keys, ...first.columns]), values };
 }
 
 /** Arrow IPC stream of the record batches; batches of other series are written against the first schema. */

@@ -5,9 +5,10 @@
  * stored, a file many times the writer's buffer streams through, every query format, ping,
  * --help, and errors as one line without a stack trace or a password.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,19 +35,43 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the built CLI with INFLUX_URL set to the shared server (no other INFLUX_* variable). */
-async function cli(args: string[], o: { input?: Buffer | string; env?: Record<string, string> } = {}): Promise<Run> {
+interface CliOptions {
+  input?: Buffer | string;
+  env?: Record<string, string>;
+  /** Leave standard input open after `input` (a live feed that never ends). */
+  keepStdinOpen?: boolean;
+  /** Kill the child (SIGKILL) after this many ms: the run then reports code -1. */
+  killAfterMs?: number;
+}
+
+/** Starts the built CLI with INFLUX_URL set to the shared server (no other INFLUX_* variable). */
+function spawnCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<Run> } {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INFLUX_')) env[k] = v;
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, INFLUX_URL: url, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin.on('error', () => {});
-  child.stdin.end(o.input ?? '');
-  const [code] = (await once(child, 'close')) as [number];
-  return { code, stdout, stderr };
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdin!.on('error', () => {});
+  if (o.keepStdinOpen) child.stdin!.write(o.input ?? '');
+  else child.stdin!.end(o.input ?? '');
+  let killed = false;
+  const timer = o.killAfterMs === undefined ? undefined : setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, o.killAfterMs);
+  const done = (async (): Promise<Run> => {
+    const [code] = (await once(child, 'close')) as [number | null];
+    clearTimeout(timer);
+    return { code: killed ? -1 : code ?? -1, stdout, stderr };
+  })();
+  return { child, done };
+}
+
+/** Runs the built CLI to its end. */
+async function cli(args: string[], o: CliOptions = {}): Promise<Run> {
+  return spawnCli(args, o).done;
 }
 
 function file(name: string, data: string | Uint8Array): string {
@@ -227,6 +252,209 @@ it('streams a file many times the writer\'s buffer (256 kB), exactly', async () 
   expect(last!.values[0]![0]).toBe(t0 + BigInt(n - 1) * 1_000_001n);
 }, 20_000);
 
+/** Resolves when `cond()` holds (polled every 20 ms), or rejects after `ms`. */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A stand-in for influxd that answers /ping and SHOW DATABASES but never answers a /write. */
+async function hangingServer(db: string): Promise<{ url: string; writes: () => number; close: () => void }> {
+  let writes = 0;
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (path === '/ping') {
+      res.writeHead(204, { 'X-Influxdb-Version': '1.8.10', 'X-Influxdb-Build': 'OSS' }).end();
+    } else if (path === '/query') {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: [{ statement_id: 0, series: [{ name: 'databases', columns: ['name'], values: [[db]] }] }] }));
+      });
+    } else if (path === '/write') {
+      writes++;
+      req.resume(); // and never an answer
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    writes: () => writes,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe.concurrent('fastinflux load: exact times, line protocol as influxd cuts it, limits, dead letter, Ctrl-C', () => {
+  it('--precision only reads integer epochs: sub-second times of CSV, NDJSON and Arrow are kept', async () => {
+    const base = 1_704_067_200_000_000_000n;
+    const subSecond = [base + 100_000_000n, base + 200_000_000n, base + 300_000_000n];
+    const load = async (path: string): Promise<{ db: string; run: Run }> => {
+      const db = uniqueDb('cli_prec');
+      return { db, run: await cli(['load', path, '--db', db, '--create-db', '-m', 'm', '--precision', 's', '--json', '-q']) };
+    };
+    const csv = 'time,v\n2024-01-01T00:00:00.100Z,1\n2024-01-01T00:00:00.200Z,2\n2024-01-01T00:00:00.300Z,3\n1704067201,4\n';
+    const ndjson = '{"time":"2024-01-01T00:00:00.100Z","v":1}\n{"time":"2024-01-01T00:00:00.200Z","v":2}\n{"time":"2024-01-01T00:00:00.300Z","v":3}\n{"time":1704067201,"v":4}\n';
+    const stamped = new A.Table({
+      time: A.makeVector({ type: new A.TimestampMillisecond(), data: BigInt64Array.from([1704067200100n, 1704067200200n, 1704067200300n]) } as never),
+      v: A.makeVector(Float64Array.from([1, 2, 3])),
+    });
+    // An integer time column is read in --precision (as before), exactly.
+    const integer = new A.Table({ time: A.makeVector(BigInt64Array.from([1704067201n, 1704067202n])), v: A.makeVector(Float64Array.from([4, 5])) });
+    const [c, n, a, i, lp] = await Promise.all([
+      load(file('prec.csv', csv)),
+      load(file('prec.ndjson', ndjson)),
+      load(file('prec.arrow', A.tableToIPC(stamped, 'file'))),
+      load(file('prec-int.arrow', A.tableToIPC(integer, 'file'))),
+      load(file('prec.lp', 'm v=1 1704067200\nm v=2 1704067201\n')),
+    ]);
+    const four = [...subSecond.map((t, k) => ({ time: t, v: k + 1 })), { time: base + 1_000_000_000n, v: 4 }];
+    for (const [r, expected] of [[c, four], [n, four], [a, four.slice(0, 3)], [i, [{ time: base + 1_000_000_000n, v: 4 }, { time: base + 2_000_000_000n, v: 5 }]], [lp, [{ time: base, v: 1 }, { time: base + 1_000_000_000n, v: 2 }]]] as const) {
+      expect(r.run.stderr).toBe('');
+      expect(r.run.code).toBe(0);
+      expect(JSON.parse(r.run.stdout)).toMatchObject({ ok: true, written: expected.length });
+      expect(await rows(r.db)).toEqual(expected);
+    }
+  });
+
+  it('line protocol: a newline inside a string field does not end the line, nor does a # after it', async () => {
+    const db = uniqueDb('cli_multiline');
+    const lp = [
+      '# a comment',
+      'm,k=a s="x',
+      'y",n=1i 1',
+      'm,k=b s="first',
+      '# not a comment',
+      'last \\"q\\"",n=2i 2',
+      '',
+      'm,k=c n=3i 3',
+    ].join('\n');
+    const r = await cli(['load', file('multiline.lp', lp), '--db', db, '--create-db', '--batch-size', '1', '--json', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, written: 3, rejected: 0, invalid: 0 });
+    expect(await rows(db)).toEqual([
+      { time: 1, k: 'a', n: 1, s: 'x\ny' },
+      { time: 2, k: 'b', n: 2, s: 'first\n# not a comment\nlast "q"' },
+      { time: 3, k: 'c', n: 3, s: null },
+    ]);
+  });
+
+  it('a record or line that never ends (an unclosed quote, no newline) stops the load at the longest line, naming where it starts', async () => {
+    const x = 'x'.repeat(4096);
+    const feed = (format: string, input: string): Promise<Run> => {
+      // Standard input stays open: without the limit, the loader waits for its end forever.
+      const db = uniqueDb('cli_unfinished');
+      return spawnCli(['load', '-', '--format', format, '--db', db, '--create-db', '-m', 'm', '--buffer-size', '4k', '-q'], { input, keepStdinOpen: true, killAfterMs: 8000 }).done;
+    };
+    const [csv, lp, nd] = await Promise.all([
+      feed('csv', `time,s\n1,ok\n2,"unclosed ${x}`),
+      feed('lp', `m s="ok" 1\nm s="unclosed ${x}`),
+      feed('ndjson', `{"time":1,"s":"ok"}\n{"time":2,"s":"no newline ${x}`),
+    ]);
+    for (const [r, what] of [[csv, 'record'], [lp, 'line'], [nd, 'line']] as const) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^fastinflux: error: stdin:${what === 'record' ? 3 : 2}: a ${what} longer than 1024 bytes \\(the longest .*\\) does not end`));
+    }
+  });
+
+  it('rows the encoder refuses keep their source text in the dead letter (NDJSON line, CSV row)', async () => {
+    const db = uniqueDb('cli_dead_text');
+    const deadN = join(dir, 'enc.ndjson.dead');
+    const deadC = join(dir, 'enc.csv.dead');
+    const ndjson = '{"time":1,"v":1}\n{"time":2,"v":99999999999999999999}\n{"time":3,"v":3}\n';
+    // The second row's line is longer than a request can carry (--buffer-size 4k: 1024 bytes).
+    const long = `long, ${'y'.repeat(1500)}`;
+    const csv = `time,v,s\n1,1,short\n2,2,"${long}"\n3,3,"say ""hi"""\n4,,\n`;
+    const [n, c] = await Promise.all([
+      cli(['load', file('enc.ndjson', ndjson), '--db', db, '--create-db', '-m', 'n', '--dead-letter', deadN, '--json', '-q']),
+      cli(['load', file('enc.csv', csv), '--db', db, '--create-db', '-m', 'c', '--buffer-size', '4k', '--dead-letter', deadC, '--json', '-q']),
+    ]);
+    expect(n.code).toBe(3);
+    expect(JSON.parse(n.stdout)).toMatchObject({ written: 2, invalid: 1 });
+    const textN = readFileSync(deadN, 'utf8').split('\n');
+    const at = textN.findIndex((l) => l.startsWith('# invalid, not sent: ') && l.includes('enc.ndjson:2: '));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(textN[at + 1]).toBe('# {"time":2,"v":99999999999999999999}');
+    expect(c.code).toBe(3);
+    expect(JSON.parse(c.stdout)).toMatchObject({ written: 2, invalid: 2 });
+    const textC = readFileSync(deadC, 'utf8').split('\n');
+    const atC = textC.findIndex((l) => l.startsWith('# invalid, not sent: ') && l.includes('enc.csv:3: '));
+    expect(atC).toBeGreaterThanOrEqual(0);
+    expect(textC[atC + 1]).toBe(`# 2,2,"${long}"`);
+    const skipped = textC.findIndex((l) => l.startsWith('# invalid, not sent: ') && l.includes('enc.csv:5: no field has a value'));
+    expect(skipped).toBeGreaterThanOrEqual(0);
+    expect(textC[skipped + 1]).toBe('# 4,,');
+  });
+
+  it('Ctrl-C while the writer waits for room: the summary within seconds, exit 130, what was read in the dead letter; a second Ctrl-C quits at once', async () => {
+    const db = 'hangdb';
+    const [srv, srv2] = await Promise.all([hangingServer(db), hangingServer(db)]);
+    try {
+      const lines = Array.from({ length: 3000 }, (_, i) => `m,host=h${i % 7} v=${i}i ${i + 1}`);
+      const path = file('sigint.lp', lines.join('\n'));
+      const dead = join(dir, 'sigint.dead.lp');
+      const args = (server: string): string[] => ['load', path, '--url', server, '--db', db, '--buffer-size', '4k', '--batch-size', '20', '--json', '-q'];
+      const first = spawnCli([...args(srv.url), '--dead-letter', dead], { killAfterMs: 25_000 });
+      const second = spawnCli(args(srv2.url), { killAfterMs: 25_000 });
+      await until(() => srv.writes() >= 1 && srv2.writes() >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      first.child.kill('SIGINT');
+      second.child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 200));
+      const t1 = performance.now();
+      second.child.kill('SIGINT');
+      const r2 = await second.done;
+      expect(r2.code).toBe(130);
+      expect(performance.now() - t1).toBeLessThan(1500);
+      const r = await first.done;
+      expect(r.code).toBe(130);
+      expect(performance.now() - t0).toBeLessThan(9000);
+      expect(r.stderr).toContain('interrupted');
+      const summary = JSON.parse(r.stdout) as { written: number; expired: number };
+      expect(summary).toMatchObject({ ok: false, interrupted: true, written: 0, complete: false });
+      expect(summary.expired).toBeGreaterThan(0);
+      // Every line read is accounted for: the dead letter holds them all.
+      const deadLines = readFileSync(dead, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      expect(deadLines).toHaveLength(summary.expired);
+      expect([...deadLines].sort()).toEqual(lines.slice(0, deadLines.length).sort());
+    } finally {
+      srv.close();
+      srv2.close();
+    }
+  });
+
+  it('Ctrl-C ends ping and query at once (exit 130), also while the server does not answer', async () => {
+    const silent = createServer(() => {}); // accepts connections, never answers
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const target = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const runs = [spawnCli(['ping', '--url', target], { killAfterMs: 10_000 }), spawnCli(['query', 'SHOW DATABASES', '--url', target], { killAfterMs: 10_000 })];
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      const t0 = performance.now();
+      for (const x of runs) x.child.kill('SIGINT');
+      const [ping, query] = await Promise.all(runs.map((x) => x.done));
+      expect(ping!.code).toBe(130);
+      expect(query!.code).toBe(130);
+      expect(performance.now() - t0).toBeLessThan(1500);
+    } finally {
+      for (const x of runs) x.child.kill('SIGKILL');
+      silent.close();
+    }
+  });
+});
+
 describe('fastinflux query', () => {
   let db: string;
   beforeAll(async () => {
@@ -258,7 +486,23 @@ describe('fastinflux query', () => {
     const r = await cli(['query', 'SELECT requests, usage FROM m', '--db', db, '--format', 'ndjson', '--chunked', '--chunk-size', '1', '--epoch', 'n']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n').map((l) => parseExactJson(l));
-    expect(lines).toEqual(EXPECTED.map((e) => ({ name: 'm', time: e.time, requests: e.requests, usage: e.usage })));
+    expect(lines).toEqual(EXPECTED.map((e) => ({ name: 'm', values: { time: e.time, requests: e.requests, usage: e.usage } })));
+  });
+
+  it('ndjson and csv: columns named name or tags never pass for the measurement or the tags', async () => {
+    const db2 = uniqueDb('cli_names');
+    const lp = 'm,host=a name="n1",tags="t1",value=1i 1\nm,host=b name="n2",tags="t2",value=2i 2\n';
+    expect((await cli(['load', file('names.lp', lp), '--db', db2, '--create-db', '-q'])).code).toBe(0);
+    const nd = await cli(['query', 'SELECT * FROM m GROUP BY host', '--db', db2, '--format', 'ndjson', '--epoch', 'n']);
+    expect(nd.code).toBe(0);
+    expect(nd.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { name: 'm', tags: { host: 'a' }, values: { time: 1, name: 'n1', tags: 't1', value: 1 } },
+      { name: 'm', tags: { host: 'b' }, values: { time: 2, name: 'n2', tags: 't2', value: 2 } },
+    ]);
+    // CSV: a column whose name the header already has gets _1 (as influxd names duplicate columns).
+    const csv = await cli(['query', 'SELECT * FROM m GROUP BY host', '--db', db2, '--format', 'csv', '--epoch', 'n']);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toBe('name,host,time,name_1,tags,value\nm,a,1,n1,t1,1\nm,b,2,n2,t2,2\n');
   });
 
   it('table, with GROUP BY series as one table', async () => {

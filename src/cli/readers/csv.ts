@@ -4,14 +4,17 @@
  * batch for the writer's columnar encoder:
  *
  * - the time column (`--time-column`, else one named time, _time or timestamp): an integer epoch
- *   in `--precision`, or an ISO 8601 / RFC 3339 date (no zone = UTC), kept exact in nanoseconds;
+ *   in `--precision`, or an ISO 8601 / RFC 3339 date (no zone = UTC), kept exact in nanoseconds
+ *   (a Timestamp(ns) column; the writer's precision is n);
  * - `--tag-columns`: tags (dictionary-encoded; an empty value leaves the tag out);
  * - every other column a field, typed by `--field-types` or from its values (inferred from the
  *   first chunk that has values, then fixed): integer (int64, exact as bigint), float, boolean
  *   (true/false), else string. An empty value leaves the field out of its line.
  *
  * A row whose value does not fit its column's type, or with the wrong number of values, is
- * rejected with the reason (the dead letter) and the rest is loaded.
+ * rejected with the reason (the dead letter, with the row as CSV) and the rest is loaded. A
+ * record still unfinished at the longest line a request can carry (an unclosed quote) stops the
+ * reading, naming the line where it starts.
  */
 import * as A from 'apache-arrow';
 import type { FieldType } from '../../options.js';
@@ -24,13 +27,31 @@ const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** A record the parser cannot finish; `line` is where it starts. */
+export class CsvSyntaxError extends CliError {
+  constructor(readonly line: number, readonly reason: string) {
+    super(`line ${line}: ${reason}`);
+  }
+}
+
 /** Streaming RFC 4180 record parser. */
 export class CsvParser {
   #pending = '';
   #line = 1;
   readonly #delim: number;
-  constructor(delimiter: string) {
+  readonly #maxRecord: number;
+  /**
+   * The pending record stopped in a quoted value: where that value's opening quote is, and how
+   * far the search for its closing quote got (offsets in `#pending`), so that the next chunk
+   * goes on from there instead of scanning the value again.
+   */
+  #resumeQuote = -1;
+  #resumeAt = 0;
+
+  /** `maxRecord`: a record still unfinished at this many characters stops the parsing (an error). */
+  constructor(delimiter: string, maxRecord = Infinity) {
     this.#delim = delimiter.charCodeAt(0);
+    this.#maxRecord = maxRecord;
   }
 
   /** Parses the complete records of what was pending plus `text`; `final` at the end of input. */
@@ -40,6 +61,8 @@ export class CsvParser {
     const d = this.#delim;
     let pos = 0;
     let line = this.#line;
+    const resumeQuote = this.#resumeQuote;
+    this.#resumeQuote = -1;
     records: while (pos < n) {
       const recStart = pos;
       const recLine = line;
@@ -51,13 +74,23 @@ export class CsvParser {
           quotedAny = true;
           let j = pos + 1;
           let escaped = false;
+          if (pos === resumeQuote && recStart === 0 && this.#resumeAt > j) {
+            // Scanned in an earlier chunk up to #resumeAt (doubled quotes included).
+            j = this.#resumeAt;
+            escaped = true;
+          }
           let q: number;
           for (;;) {
             q = s.indexOf('"', j);
             if (q < 0 || (q === n - 1 && !final)) {
               // The closing quote is not here yet (or a doubled quote may follow it).
-              if (!final) return this.#keep(s, recStart, recLine);
-              if (q < 0) throw new CliError(`line ${recLine}: a quoted value is not closed before the end of the input`);
+              if (!final) {
+                this.#keep(s, recStart, recLine);
+                this.#resumeQuote = pos - recStart;
+                this.#resumeAt = (q < 0 ? n : q) - recStart;
+                return;
+              }
+              if (q < 0) throw new CsvSyntaxError(recLine, 'a quoted value is not closed before the end of the input');
             }
             if (s.charCodeAt(q + 1) === QUOTE) {
               escaped = true;
@@ -117,6 +150,9 @@ export class CsvParser {
   }
 
   #keep(s: string, from: number, line: number): void {
+    if (s.length - from >= this.#maxRecord) {
+      throw new CsvSyntaxError(line, `a record longer than ${this.#maxRecord} bytes (the longest line a request can carry) does not end: is a quote not closed?`);
+    }
     this.#pending = s.slice(from);
     this.#line = line;
   }
@@ -139,7 +175,8 @@ export function openCsvReader(o: ReaderOptions): InputReader {
     totalBytes: source.totalBytes,
     bytesRead: () => source.bytesRead(),
     async *chunks(): AsyncGenerator<ReaderChunk> {
-      const parser = new CsvParser(delimiter);
+      // A record is at most one line of a request (in UTF-16 units, at most its bytes).
+      const parser = new CsvParser(delimiter, o.maxLineBytes);
       const live = o.path === '-';
       const decoder = new TextDecoder('utf-8');
       let columns: Column[] | undefined;
@@ -191,21 +228,38 @@ export function openCsvReader(o: ReaderOptions): InputReader {
       };
       const records: string[][] = [];
       const at: number[] = [];
+      const feed = function* (text: string, final: boolean): Generator<ReaderChunk> {
+        let error: CsvSyntaxError | undefined;
+        try {
+          parser.push(text, final, records, at);
+        } catch (e) {
+          if (!(e instanceof CsvSyntaxError)) throw e;
+          error = e;
+        }
+        yield* handle(records, at);
+        records.length = 0;
+        at.length = 0;
+        if (error) {
+          // The rows before the record that cannot be finished go out first.
+          if (columns && rows.length > 0) {
+            const ch = flush();
+            if (ch) yield ch;
+          }
+          throw error;
+        }
+      };
       try {
         for await (const c of source.chunks) {
-          parser.push(decoder.decode(c, { stream: true }), false, records, at);
-          yield* handle(records, at);
-          records.length = 0;
-          at.length = 0;
+          yield* feed(decoder.decode(c, { stream: true }), false);
           // A pipe may be a live feed: what has arrived goes out now, not when a chunk is full.
           if (live && columns && rows.length > 0) {
             const ch = flush();
             if (ch) yield ch;
           }
         }
-        parser.push(decoder.decode(), true, records, at);
-        yield* handle(records, at);
+        yield* feed(decoder.decode(), true);
       } catch (e) {
+        if (e instanceof CsvSyntaxError) throw new CliError(`${o.label}:${e.line}: ${e.reason}`);
         if (e instanceof CliError && !(e instanceof UsageError) && !e.message.startsWith(o.label)) throw new CliError(`${o.label}: ${e.message}`);
         throw e;
       }
@@ -219,6 +273,11 @@ export function openCsvReader(o: ReaderOptions): InputReader {
       source.close();
     },
   };
+}
+
+/** A row as one CSV record: values with the delimiter, a quote or a line break are quoted. */
+export function csvJoin(row: readonly string[], delimiter: string): string {
+  return row.map((v) => (v.includes(delimiter) || /["\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(delimiter);
 }
 
 /** Sets or clears bit `i`. */
@@ -272,6 +331,7 @@ function buildChunk(columns: Column[], width: number, rows: string[][], lines: n
     stores.push(s);
   }
   const kept = new Int32Array(n);
+  const keptRows: string[][] = [];
   let k = 0;
   // Null counts are recomputed from the kept rows: a rejected row may have counted some.
   const nullsAt = new Int32Array(stores.length);
@@ -279,13 +339,13 @@ function buildChunk(columns: Column[], width: number, rows: string[][], lines: n
     const row = rows[r]!;
     const where = `${o.label}:${lines[r]}`;
     if (row.length !== width) {
-      o.reject(where, `the row has ${row.length} values, the header ${width}`, row.join(delimiter));
+      o.reject(where, `the row has ${row.length} values, the header ${width}`, csvJoin(row, delimiter));
       continue;
     }
     if (time && timeCol) {
       const ns = timeTextToNs(row[timeCol.index]!, o.precision);
       if (typeof ns === 'string') {
-        o.reject(where, `column ${JSON.stringify(timeCol.name)}: ${ns}`, row.join(delimiter));
+        o.reject(where, `column ${JSON.stringify(timeCol.name)}: ${ns}`, csvJoin(row, delimiter));
         continue;
       }
       time[k] = ns;
@@ -319,12 +379,13 @@ function buildChunk(columns: Column[], width: number, rows: string[][], lines: n
         s.strings![k] = v;
       }
       if (bad !== undefined) {
-        o.reject(where, `column ${JSON.stringify(s.col.name)}: ${bad}${s.col.type && !o.fieldTypes[s.col.name] ? ` (the column was typed ${s.col.type} from its first values; --field-types sets it)` : ''}`, row.join(delimiter));
+        o.reject(where, `column ${JSON.stringify(s.col.name)}: ${bad}${s.col.type && !o.fieldTypes[s.col.name] ? ` (the column was typed ${s.col.type} from its first values; --field-types sets it)` : ''}`, csvJoin(row, delimiter));
         continue rowsLoop;
       }
       setBit(s.valid, k, true);
     }
     for (let j = 0; j < stores.length; j++) if (nullsAt[j]) stores[j]!.nulls++;
+    keptRows.push(row);
     kept[k++] = lines[r]!;
   }
   if (k === 0) return undefined;
@@ -354,5 +415,5 @@ function buildChunk(columns: Column[], width: number, rows: string[][], lines: n
   const table = new A.Table(vectors);
   const batch = table.batches[0]!;
   const label = o.label;
-  return { kind: 'arrow', batch, where: (row) => `${label}:${kept[row]}` };
+  return { kind: 'arrow', batch, where: (row) => `${label}:${kept[row]}`, text: (row) => (keptRows[row] ? csvJoin(keptRows[row], delimiter) : undefined) };
 }

@@ -64,10 +64,14 @@ export function detectInput(path: string, forced: InputFormat | undefined): Dete
   return { format, gzip, tabs: ext === 'tsv', stem };
 }
 
-/** A chunk for the batch writer: at most `chunkRows` rows, written by one `writer.write()` call. */
+/**
+ * A chunk for the batch writer: at most `chunkRows` rows, written by one `writer.write()` call.
+ * `where(row)` names a row in messages; `text(row)` is its source text (a CSV row, an NDJSON
+ * line), for the dead letter when the encoder refuses it.
+ */
 export type ReaderChunk =
-  | { kind: 'arrow'; batch: RecordBatch; where: (row: number) => string }
-  | { kind: 'points'; points: Point[]; where: (row: number) => string }
+  | { kind: 'arrow'; batch: RecordBatch; where: (row: number) => string; text?: (row: number) => string | undefined }
+  | { kind: 'points'; points: Point[]; where: (row: number) => string; text?: (row: number) => string | undefined }
   | { kind: 'lines'; data: Buffer; lines: number };
 
 export interface ReaderOptions {
@@ -79,8 +83,12 @@ export interface ReaderOptions {
   tabs: boolean;
   /** Rows per chunk (the writer's batch size: each chunk is one all-or-nothing slice). */
   chunkRows: number;
-  /** Longest line the writer can send (line protocol). */
+  /**
+   * Longest line the writer can send: a line protocol line longer is rejected, and a record or
+   * line still unfinished at this length (an unclosed quote, no newline) stops the reading.
+   */
   maxLineBytes: number;
+  /** Of integer epochs in CSV and NDJSON (and integer time columns of Arrow/Parquet). */
   precision: Precision;
   measurement: string | undefined;
   tagColumns: readonly string[];

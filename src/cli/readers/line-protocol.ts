@@ -1,10 +1,88 @@
 /**
- * Line-protocol input: sent as it is, in chunks of whole lines, never decoded. Comment lines
- * (`#`) and blank lines are left out; a line longer than a request can carry is rejected here.
- * The server checks the rest: the lines it refuses come back through the writer's onRejected.
+ * Line-protocol input: sent as it is, in chunks of whole lines, never decoded. Lines end where
+ * influxd ends them (`lineEndAt`, a port of its `scanLine`): a `\n` inside a quoted string field
+ * or after a backslash does not end a line. Comment lines (`#`) and blank lines are left out; a
+ * line longer than a request can carry is rejected here, and one that does not end within that
+ * length (an unclosed quote, no newline) stops the load. The server checks the rest: the lines it
+ * refuses come back through the writer's onRejected.
  */
+import { lineEndAt } from '../../writer/rejections.js';
+import { CliError } from '../errors.js';
 import { openByteSource } from './source.js';
 import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+
+const NL = 10;
+const SP = 32;
+const DQ = 34;
+const COMMA = 44;
+const EQ = 61;
+const BS = 92;
+
+/** Index of the next `byte` at or after `from`, or `buf.length`. */
+function next(buf: Uint8Array, byte: number, from: number): number {
+  const i = buf.indexOf(byte, from);
+  return i < 0 ? buf.length : i;
+}
+
+/**
+ * Where the lines of `buf` end, as influxd's `scanLine` (`lineEndAt`) says, at the speed of
+ * native searches: a line without a quote or a backslash ends at its first `\n`; one with
+ * quoted strings (and no backslash) jumps from quote to quote; a line with a backslash is left
+ * to `lineEndAt` itself. Call `at()` with increasing starts (it keeps where the next `"`, `\`
+ * and `\n` are, so that a buffer is searched once, not once per line).
+ */
+export class LineEnds {
+  readonly #buf: Uint8Array;
+  #quote = -1;
+  #slash = -1;
+  #nl = -1;
+
+  constructor(buf: Uint8Array) {
+    this.#buf = buf;
+  }
+
+  /** The first `\n` at or after the start given to the last `at()` (or `buf.length`): where that line ends unless a string holds newlines. */
+  get firstNewline(): number {
+    return this.#nl;
+  }
+
+  /** The index of the `\n` that ends the line starting at `start`, or `buf.length` when the line does not end in `buf`. */
+  at(start: number): number {
+    const buf = this.#buf;
+    const n = buf.length;
+    if (this.#nl < start) this.#nl = next(buf, NL, start);
+    if (this.#quote < start) this.#quote = next(buf, DQ, start);
+    if (this.#slash < start) this.#slash = next(buf, BS, start);
+    const slash = this.#slash;
+    let nn = this.#nl;
+    if (slash < nn) return lineEndAt(buf, start);
+    if (this.#quote >= nn) return nn;
+    // A quote before the newline, no backslash: the fields start at the first space; there a
+    // quote opens a string when more `=` than `,` were seen outside strings, and the string
+    // ends at the next quote (a newline inside it does not end the line).
+    let i = buf.indexOf(SP, start);
+    if (i < 0 || i >= nn) return nn;
+    let equals = 0;
+    let commas = 0;
+    for (;;) {
+      if (nn < i) nn = next(buf, NL, i);
+      const nq = next(buf, DQ, i);
+      if (nq >= nn) return slash < nn ? lineEndAt(buf, start) : nn;
+      if (slash < nq) return lineEndAt(buf, start);
+      for (; i < nq; i++) {
+        const c = buf[i];
+        if (c === EQ) equals++;
+        else if (c === COMMA) commas++;
+      }
+      i = nq + 1;
+      if (equals <= commas) continue; // not a string: the quote is a plain character
+      const q = next(buf, DQ, i);
+      if (slash < q) return lineEndAt(buf, start);
+      if (q >= n) return n;
+      i = q + 1;
+    }
+  }
+}
 
 export function openLineProtocolReader(o: ReaderOptions): InputReader {
   const source = openByteSource(o.path, o.gzip);
@@ -14,7 +92,8 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
     bytesRead: () => source.bytesRead(),
     async *chunks(): AsyncGenerator<ReaderChunk> {
       let rest: Buffer | undefined;
-      let lineNo = 0;
+      // Physical line (1-based) where the next line to scan starts.
+      let lineNo = 1;
       // Ranges [start, end) of the lines kept for the chunk being built, in `buf`.
       let parts: Buffer[] = [];
       let lines = 0;
@@ -31,13 +110,18 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
         let start = 0;
         let runStart = 0; // start of the run of kept lines not yet pushed to parts
         const n = buf.length;
+        const ends = new LineEnds(buf);
         while (start < n) {
-          let nl = buf.indexOf(10, start);
-          if (nl < 0) {
+          let nl = ends.at(start);
+          if (nl >= n) {
             if (!final) break;
             nl = n;
           }
-          lineNo++;
+          // Newlines inside the line (in strings), for the line numbers of what follows.
+          let inner = 0;
+          if (ends.firstNewline < nl) for (let i = ends.firstNewline; i >= 0 && i < nl; i = buf.indexOf(NL, i + 1)) inner++;
+          const at = lineNo;
+          lineNo += 1 + inner;
           let s = start;
           while (s < nl && (buf[s] === 32 || buf[s] === 9)) s++;
           const blank = s >= nl || (s === nl - 1 && buf[s] === 13);
@@ -45,7 +129,7 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
           const tooLong = !blank && !comment && nl - start + 1 > o.maxLineBytes;
           if (blank || comment || tooLong) {
             if (start > runStart) parts.push(buf.subarray(runStart, start));
-            if (tooLong) o.reject(`${o.label}:${lineNo}`, `the line is ${nl - start + 1} bytes, more than a request can carry (${o.maxLineBytes})`, buf.toString('utf8', start, Math.min(nl, start + 200)));
+            if (tooLong) o.reject(`${o.label}:${at}`, `the line is ${nl - start + 1} bytes, more than a request can carry (${o.maxLineBytes})`, buf.toString('utf8', start, Math.min(nl, start + 200)));
             runStart = Math.min(n, nl + 1);
           } else {
             lines++;
@@ -55,22 +139,28 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
             const end = Math.min(n, start);
             if (end > runStart) parts.push(buf.subarray(runStart, end));
             // A final line without a newline gets one: every chunk ends with a complete line.
-            if (end === n && buf[n - 1] !== 10) parts.push(Buffer.from('\n'));
+            if (end === n && buf[n - 1] !== NL) parts.push(Buffer.from('\n'));
             runStart = end;
             out.push(take());
           }
         }
         const end = Math.min(start, n);
         if (end > runStart) parts.push(buf.subarray(runStart, end));
-        if (final && end === n && n > 0 && buf[n - 1] !== 10 && lines > 0) parts.push(Buffer.from('\n'));
+        if (final && end === n && n > 0 && buf[n - 1] !== NL && lines > 0) parts.push(Buffer.from('\n'));
         return start;
       };
       for await (const c of source.chunks) {
         const buf = rest && rest.length > 0 ? Buffer.concat([rest, c]) : c;
         const at = scan(buf, false);
+        for (const ch of out.splice(0)) yield ch;
+        // An unfinished line as long as a request can carry can never be sent, and an unclosed
+        // quote would take the rest of the input into it: the lines before it go out, then stop.
+        if (buf.length - at >= o.maxLineBytes) {
+          if (lines > 0) yield take();
+          throw new CliError(`${o.label}:${lineNo}: a line longer than ${o.maxLineBytes} bytes (the longest a request can carry) does not end: is a quote not closed?`);
+        }
         // Copy the unfinished line: the chunk's buffer may be reused by the stream.
         rest = at < buf.length ? Buffer.from(buf.subarray(at)) : undefined;
-        for (const ch of out.splice(0)) yield ch;
         // A pipe may be a live feed: what has arrived goes out now, not when a chunk is full.
         if (o.path === '-' && lines > 0) yield take();
       }

@@ -9,7 +9,7 @@
  * a literal with a fraction or an exponent (`42.0`) a float field. A field key keeps the type of
  * its first values (integers and floats together make a float field); a later value of another
  * type rejects its line, with the reason. A time is an ISO 8601 string or an integer epoch in
- * `--precision`.
+ * `--precision`, made exact nanoseconds here (the writer's precision is n).
  */
 import type { FieldType } from '../../options.js';
 import type { FieldValue, Point, TagValue } from '../../encode/point-encoder.js';
@@ -17,6 +17,7 @@ import { CliError } from '../errors.js';
 import { parseJsonExact, type JsonValue } from './json.js';
 import { openByteSource, textLines } from './source.js';
 import { clip, type InputReader, type ReaderChunk, type ReaderOptions } from './index.js';
+import { epochToNs, isoToNs } from './values.js';
 
 type Obj = { [key: string]: JsonValue };
 const kPointKeys = new Set(['measurement', 'time', 'tags', 'fields']);
@@ -119,11 +120,17 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
     }
     const p: Point = { measurement, fields };
     if (Object.keys(r.tags).length > 0) p.tags = r.tags;
+    // Exact nanoseconds (the writer's precision is n): an ISO string keeps its fraction, an
+    // integer epoch is read in --precision.
     const t = r.time;
     if (t !== undefined) {
-      if (typeof t === 'string' || typeof t === 'bigint') p.time = t;
-      else if (typeof t === 'number' && Number.isSafeInteger(t)) p.time = BigInt(t);
-      else throw new Reject(`"${timeKey}" must be an ISO 8601 string or an integer epoch in the precision (${o.precision})`);
+      let ns: bigint | string;
+      if (typeof t === 'string') ns = isoToNs(t);
+      else if (typeof t === 'bigint') ns = epochToNs(t, o.precision);
+      else if (typeof t === 'number' && Number.isSafeInteger(t)) ns = epochToNs(BigInt(t), o.precision);
+      else throw new Reject(`"${timeKey}" must be an ISO 8601 string or an integer epoch in --precision (${o.precision})`);
+      if (typeof ns === 'string') throw new Reject(`"${timeKey}": ${ns}`);
+      p.time = ns;
     }
     return p;
   };
@@ -155,10 +162,12 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
         for (const [k, t] of seen) types.set(k, t);
         const points: Point[] = [];
         const lines: number[] = [];
+        const texts: string[] = [];
         for (const r of raws) {
           try {
             points.push(toPoint(r, o.measurement));
             lines.push(r.line);
+            texts.push(r.text);
           } catch (e) {
             if (!(e instanceof Reject)) throw e;
             o.reject(`${label}:${r.line}`, e.message, r.text);
@@ -166,9 +175,21 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
         }
         raws = [];
         if (points.length === 0) return undefined;
-        return { kind: 'points', points, where: (row) => `${label}:${lines[row]}` };
+        return { kind: 'points', points, where: (row) => `${label}:${lines[row]}`, text: (row) => texts[row] };
       };
-      for await (const batch of textLines(source.chunks)) {
+      const lineBatches = textLines(source.chunks, { maxLineBytes: o.maxLineBytes, label });
+      for (;;) {
+        let nextBatch: IteratorResult<string[]>;
+        try {
+          nextBatch = await lineBatches.next();
+        } catch (e) {
+          // Reading stopped (a line that does not end, a read error): the lines before go out first.
+          const c = flush();
+          if (c) yield c;
+          throw e;
+        }
+        if (nextBatch.done) break;
+        const batch = nextBatch.value;
         for (const text of batch) {
           lineNo++;
           if (text.trim() === '') continue;

@@ -132,21 +132,30 @@ export async function openCounting(path: string): Promise<CountingHandle> {
 /**
  * Splits a byte stream into lines (without `\n` or a final `\r`), decoding UTF-8 across chunk
  * boundaries; yields the lines of each chunk together (one await per chunk, not per line).
+ * A line still unfinished after `maxLineBytes` (counted in UTF-16 units, at most its bytes)
+ * stops the reading with an error naming where it starts (`label:LINE`): what was kept of it is
+ * bounded.
  */
-export async function* textLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
+export async function* textLines(chunks: AsyncIterable<Buffer>, limit?: { maxLineBytes: number; label: string }): AsyncGenerator<string[]> {
   const decoder = new TextDecoder('utf-8');
   let rest = '';
+  let lineNo = 1; // of the line `rest` starts
   const strip = (s: string): string => (s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s);
   for await (const c of chunks) {
     const text = rest + decoder.decode(c, { stream: true });
     const lines: string[] = [];
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    // `rest` has no newline: the search starts after it.
+    for (let nl = text.indexOf('\n', rest.length); nl >= 0; nl = text.indexOf('\n', start)) {
       lines.push(strip(text.slice(start, nl)));
       start = nl + 1;
     }
     rest = text.slice(start);
+    lineNo += lines.length;
     if (lines.length > 0) yield lines;
+    if (limit && rest.length >= limit.maxLineBytes) {
+      throw new CliError(`${limit.label}:${lineNo}: a line longer than ${limit.maxLineBytes} bytes (the longest a request can carry) does not end`);
+    }
   }
   rest += decoder.decode();
   if (rest.length > 0) yield [strip(rest)];

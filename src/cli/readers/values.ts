@@ -53,11 +53,23 @@ export function inferType(values: Iterable<string>): FieldType | undefined {
 export function timeTextToNs(v: string, precision: Precision): bigint | string {
   const t = v.trim();
   if (t === '') return 'empty time';
-  let ns: bigint | string;
-  if (kInt.test(t)) ns = BigInt(t) * NS_PER[precision];
-  else ns = parseIsoToNs(t);
+  return kInt.test(t) ? epochToNs(BigInt(t), precision) : isoToNs(t);
+}
+
+const kOutOfRange = "is outside InfluxDB's range (1677-09-21 to 2262-04-11)";
+
+/** An integer epoch in `precision` as exact nanoseconds, or the reason. */
+export function epochToNs(t: bigint, precision: Precision): bigint | string {
+  const ns = t * NS_PER[precision];
+  if (ns < MIN_TIME_NS || ns > MAX_TIME_NS) return `time ${t}${precision === 'n' ? '' : ` (${precision})`} ${kOutOfRange}`;
+  return ns;
+}
+
+/** An ISO 8601 / RFC 3339 date (no zone = UTC) as exact nanoseconds, or the reason. */
+export function isoToNs(t: string): bigint | string {
+  const ns = parseIsoToNs(t);
   if (typeof ns === 'string') return ns;
-  if (ns < MIN_TIME_NS || ns > MAX_TIME_NS) return `time ${JSON.stringify(t)} is outside InfluxDB's range (1677-09-21 to 2262-04-11)`;
+  if (ns < MIN_TIME_NS || ns > MAX_TIME_NS) return `time ${JSON.stringify(t)} ${kOutOfRange}`;
   return ns;
 }
 
