@@ -504,6 +504,8 @@ export class BatchWriter {
     const slice = async (part: unknown, rows: number): Promise<void> => {
       try {
         await this.#room();
+        // close()'s deadline passed while this slice waited: it is refused, not taken in.
+        if (this.#abandoning) throw new WriterClosedError();
         // A promise that is already resolved yields to microtasks only: a long input encoded
         // slice after slice would keep undici from reading the answers of the requests in flight
         // (and from sending the next), leaving the server idle. Give the event loop a turn every
@@ -1130,10 +1132,7 @@ export class BatchWriter {
       await this.#abandon();
     }
     this.#stopTimers();
-    for (const w of this.#roomWaiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new WriterClosedError());
-    }
+    this.#rejectRoomWaiters();
     await Promise.all(this.#targets.filter((t) => t.owned).map((t) => t.transport.close()));
     this.#updateExitWatch();
     const err = this.#takeFailures(Infinity, this.#expiredByClose > 0);
@@ -1146,9 +1145,19 @@ export class BatchWriter {
 
   #expiredByClose = 0;
 
+  #rejectRoomWaiters(): void {
+    for (const w of this.#roomWaiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new WriterClosedError());
+    }
+  }
+
   /** close()'s deadline: in-flight requests are aborted; everything left is given up, as expired. */
   async #abandon(): Promise<void> {
     this.#abandoning = true;
+    // Writes waiting for room are refused first: aborting the requests in flight frees room,
+    // which would otherwise let them in after the deadline, to be neither sent nor reported.
+    this.#rejectRoomWaiters();
     const before = this.#expired;
     this.#seal();
     for (const b of this.#queue.splice(0)) this.#expire(b, `${b.lines} points not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);

@@ -261,6 +261,27 @@ describe('fault matrix', () => {
     await expect(w.write('m v=1i 1')).rejects.toBeInstanceOf(WriterClosedError);
   });
 
+  it('#9 close() while a write waits for room: the waiting write is refused, nothing is taken in after the deadline', async () => {
+    const db = await newDb('f9w');
+    const p = await proxy();
+    p.defaultAction = { hang: true };
+    const dead: string[] = [];
+    const w = clientFor(p.url, db).writer({ ...fast, batchSize: 10, batchBytes: 1024, maxBufferBytes: 2048, maxInFlight: 1, onRejected: (l) => dead.push(...l) });
+    // Several slices: the first ones fill the buffer, the next waits for room.
+    const big = Array.from({ length: 200 }, (_, i) => ({ measurement: 'm', tags: { k: 'a' }, fields: { v: BigInt(i) }, time: BigInt(i + 1) }));
+    const pending = w.write(big);
+    await p.waitForCount(1);
+    const err = await w.close({ timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteDeliveryError);
+    await expect(pending).rejects.toBeInstanceOf(WriterClosedError);
+    const s = w.stats();
+    expect(s.pending).toBe(0);
+    expect(s.accepted).toBeGreaterThan(0);
+    expect(s.accepted).toBeLessThan(200);
+    expect(s.expired).toBe(s.accepted);
+    expect(dead).toHaveLength(s.accepted);
+  });
+
   it('#9 close() with a long enough timeout waits for a slow answer and resolves', async () => {
     const db = await newDb('f9b');
     const p = await proxy();
