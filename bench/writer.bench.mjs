@@ -24,7 +24,7 @@
  *   WRITER_BENCH_PARTS          "1", "2" or "1,2" (default)
  *   WRITER_BENCH_CLIENTS        only the clients whose id contains one of these (comma separated)
  *   WRITER_BENCH_REPS           runs per client in part 1 (default 1; figures are medians)
- *   WRITER_BENCH_SERVER_REPS    runs per client in part 2, each on a fresh influxd (default 3)
+ *   WRITER_BENCH_SERVER_REPS    runs per client in part 2, each on a fresh influxd (default 5: influxd alone varies ±30% run to run)
  *   WRITER_BENCH_PREBUILT=1     build the point objects before the timed phase (default: inside it, from the
  *                               workload's columns); fastinflux's point run then uses the peers' count
  *   WRITER_BENCH_WARMUP_POINTS  written to influxd before part 2's runs, not measured (default 200,000)
@@ -307,7 +307,7 @@ const PART2 = [
   { id: 'fastinflux-arrow-2', group: 'fastinflux', label: 'fastinflux writer, Arrow table', runner: 'fastinflux-writer', input: 'arrow', maxInFlight: 2, inFlight: 2 },
 ];
 
-const SERVER_REPS = Number(process.env.WRITER_BENCH_SERVER_REPS ?? 3);
+const SERVER_REPS = Number(process.env.WRITER_BENCH_SERVER_REPS ?? 5);
 
 async function freshServer(startLocalInfluxd, ensureInfluxd) {
   server = await startLocalInfluxd({ influxdPath: await ensureInfluxd() });

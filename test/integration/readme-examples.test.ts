@@ -193,11 +193,14 @@ export async function source() {
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of globalThis.__readme?.clients ?? []) await c.close().catch(() => undefined);
+  // The servers first: an example's client whose close() waits (a writer with data it could not
+  // deliver) must not leave them running.
   await Promise.all(Object.values(servers).map((s) => s?.stop()));
+  const closing = (globalThis.__readme?.clients ?? []).map((c) => c.close().catch(() => undefined));
+  await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 5000).unref())]);
   rmSync(work, { recursive: true, force: true });
   await rawQuery(url.origin, 'DROP DATABASE "testdb"').catch(() => undefined);
-});
+}, 30_000);
 
 /** Runs one block in the environment of its section; returns its top-level names. */
 async function run(b: Block, n: number): Promise<Record<string, unknown>> {
