@@ -12,6 +12,7 @@ import type { Epoch } from '../options.js';
 import { connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision } from './common.js';
 import { CliError, EXIT_OK, UsageError } from './errors.js';
 import { stringifyJson } from './readers/json.js';
+import { csvQuote } from './readers/csv.js';
 
 const queryOptions = {
   ...connectionOptions,
@@ -85,8 +86,7 @@ function cell(v: QueryValue | undefined): string {
 }
 
 function csvCell(v: QueryValue | undefined): string {
-  const s = cell(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return csvQuote(cell(v));
 }
 
 /** Prints series in the chosen text format; keeps what it needs across chunks. */

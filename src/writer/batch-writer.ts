@@ -956,9 +956,7 @@ export class BatchWriter {
 
   async #fetchRetentionPolicy(): Promise<{ retentionMs: number; shardGroupMs: number } | null> {
     if (this.#o.api !== 'v1') return null;
-    const t = this.#targets[this.#active]!;
-    const q = `SHOW RETENTION POLICIES ON ${quoteIdentifier(this.#o.write.db)}`;
-    const res = await t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
+    const res = await this.#postQuery(`SHOW RETENTION POLICIES ON ${quoteIdentifier(this.#o.write.db)}`);
     if (res.statusCode !== 200) {
       await res.body.dump();
       return null;
@@ -976,11 +974,16 @@ export class BatchWriter {
     return { retentionMs, shardGroupMs };
   }
 
+  /** One InfluxQL statement to the active target's /query, as a form POST. */
+  #postQuery(q: string): ReturnType<HttpTransport['request']> {
+    const t = this.#targets[this.#active]!;
+    return t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
+  }
+
   async #createDatabase(): Promise<void> {
     const t = this.#targets[this.#active]!;
     const db = this.#o.write.db;
-    const q = `CREATE DATABASE ${quoteIdentifier(db)}`;
-    const res = await t.transport.request({ method: 'POST', endpoint: 'query', body: new URLSearchParams({ q }).toString(), contentType: 'application/x-www-form-urlencoded', signal: this.#abort.signal });
+    const res = await this.#postQuery(`CREATE DATABASE ${quoteIdentifier(db)}`);
     if (res.statusCode !== 200) {
       const msg = await readErrorMessage(res);
       throw new InfluxDBWriteError(`creating database ${JSON.stringify(db)} on ${t.describe} failed with HTTP ${res.statusCode}: ${msg}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });

@@ -275,9 +275,14 @@ export function openCsvReader(o: ReaderOptions): InputReader {
   };
 }
 
-/** A row as one CSV record: values with the delimiter, a quote or a line break are quoted. */
+/** A CSV value: quoted when it holds the delimiter, a quote or a line break (RFC 4180). */
+export function csvQuote(v: string, delimiter = ','): string {
+  return v.includes(delimiter) || /["\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** A row as one CSV record. */
 export function csvJoin(row: readonly string[], delimiter: string): string {
-  return row.map((v) => (v.includes(delimiter) || /["\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(delimiter);
+  return row.map((v) => csvQuote(v, delimiter)).join(delimiter);
 }
 
 /** Sets or clears bit `i`. */
