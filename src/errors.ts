@@ -8,7 +8,7 @@
  * ├─ InvalidOptionError          FI_ERR_INVALID_OPTION   bad constructor/call options
  * ├─ InvalidPointError           FI_ERR_INVALID_POINT    bad input, caught before anything is sent
  * ├─ InvalidQueryError           FI_ERR_INVALID_QUERY    a query pattern or quoting helper refused an argument
- * ├─ InfluxDBConnectionError     FI_ERR_CONNECTION       refused, reset, TLS, timeout: no HTTP answer
+ * ├─ InfluxDBConnectionError     FI_ERR_CONNECTION       refused, reset, TLS, timeout, unreadable answer: no usable HTTP answer
  * ├─ InfluxDBHttpError           FI_ERR_HTTP             the server answered with an error
  * │  ├─ InfluxDBWriteError       FI_ERR_WRITE            /write refused (400, 404, 413, 5xx …)
  * │  └─ InfluxDBQueryError       FI_ERR_QUERY            /query refused, or an error inside a 200
@@ -75,12 +75,23 @@ export class InfluxDBConnectionError extends InfluxDBError {
   override readonly code = 'FI_ERR_CONNECTION';
   /** The underlying error code (`ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`, `DEPTH_ZERO_SELF_SIGNED_CERT` …). */
   readonly reason: string;
-  /** Whether sending the same request again may succeed (timeouts, resets, refused connections). */
+  /** Whether sending the same request again may succeed (timeouts, resets, refused connections, unreadable answers). */
   readonly retryable: boolean;
-  constructor(message: string, reason: string, retryable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * False only when nothing can have reached the server (refused, DNS, TLS handshake, connect
+   * timeout). True when the request was sent, or may have been: the server may have acted on it
+   * (a write may be stored).
+   */
+  readonly requestSent: boolean;
+  /** An answer arrived but could not be read (bad header bytes, headers too large, not HTTP, a body cut short). */
+  readonly answerUnreadable: boolean;
+  constructor(message: string, reason: string, retryable: boolean, options?: { cause?: unknown; requestSent?: boolean; answerUnreadable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.retryable = retryable;
+    // Unknown means it may have been sent: the safe assumption for a write.
+    this.requestSent = options?.requestSent ?? true;
+    this.answerUnreadable = options?.answerUnreadable ?? false;
   }
 }
 

@@ -63,7 +63,13 @@ export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): W
   return { kind: 'rejectAll', error };
 }
 
-/** What to do after a request that got no answer. Non-retryable errors (a TLS rejection) pause the target. */
+/**
+ * What to do after a request that got no readable answer. The transport decided, once, whether the
+ * failure is retryable (`err.retryable`): a refused connection, a reset, a timeout, and an answer
+ * it could not read after the request was sent (`requestSent`, `answerUnreadable`: the server may
+ * have stored the batch, and resending stores the same points again). Non-retryable errors (a TLS
+ * rejection) pause the target.
+ */
 export function decideFailure(err: unknown): WriteDecision | { kind: 'fatal'; error: Error } {
   if (err instanceof InfluxDBConnectionError) {
     return err.retryable

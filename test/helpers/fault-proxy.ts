@@ -1,7 +1,9 @@
 /**
  * A fault-injecting HTTP proxy on loopback, put in front of a REAL influxd by tests: per request
- * it forwards, answers with a scripted status, delays, resets (RST), closes, hangs, or answers 413
- * before reading the body. Every request is logged with its body as received.
+ * it forwards, answers with a scripted status, delays, resets (RST), closes, hangs, answers 413
+ * before reading the body, sends raw bytes (not HTTP), or spoils the server's real answer on its
+ * way back (a bad header byte, headers too large, a body cut short). Every request is logged with
+ * its body as received.
  *
  * Decisions are taken when a request's headers arrive (so `reset`/`early` can act before the body
  * is read); `setHandler(fn, { afterBody: true })` decides after the whole body instead.
@@ -18,6 +20,26 @@ export interface PassAction {
   delayMs?: number;
   /** Ambiguous outcome: the server got the request, the client sees this instead of its answer. */
   then?: ThenAction;
+  /** Relay the server's answer, spoiled so that the client cannot read it (ignored with `then`). */
+  spoil?: AnswerSpoil;
+}
+
+/**
+ * How to spoil a relayed answer: its status line and headers are sent as the server gave them
+ * (with `Content-Length` and `Connection: close`), plus the fault, then the connection is closed.
+ */
+export type AnswerSpoil =
+  /** One more header whose value holds a control byte (undici: "Invalid header value char"). */
+  | { badHeaderByte: true }
+  /** One more header of this many bytes (undici's limit is 16 KiB: UND_ERR_HEADERS_OVERFLOW). */
+  | { headerBytes: number }
+  /** Only the first `cutBodyAfter` bytes of the body, then FIN (the declared length is the whole body's). */
+  | { cutBodyAfter: number };
+
+/** Write these bytes instead of an HTTP answer (after reading the body), then close (FIN). */
+export interface RawAction {
+  raw: string | Buffer;
+  delayMs?: number;
 }
 
 /** Answer directly, without forwarding. */
@@ -51,8 +73,8 @@ export interface HangAction {
   hang: true;
 }
 
-export type ThenAction = Omit<StatusAction, 'early'> | Omit<ResetAction, 'afterBytes'> | CloseAction | HangAction;
-export type FaultAction = PassAction | StatusAction | ResetAction | CloseAction | HangAction;
+export type ThenAction = Omit<StatusAction, 'early'> | Omit<ResetAction, 'afterBytes'> | CloseAction | HangAction | RawAction;
+export type FaultAction = PassAction | StatusAction | ResetAction | CloseAction | HangAction | RawAction;
 
 export interface ProxyRequestRecord {
   method: string;
@@ -65,7 +87,7 @@ export interface ProxyRequestRecord {
   receivedAt: number;
   /** performance.now() when the proxy answered, reset, closed (unset while pending or hanging). */
   finishedAt?: number;
-  /** What the proxy did, e.g. 'pass 204', 'pass 204 then 500', 'status 503', 'reset after 0 bytes'. */
+  /** What the proxy did, e.g. 'pass 204', 'pass 204 then 500', 'status 503', 'reset after 0 bytes', 'pass 200 spoiled: body cut after 10 bytes'. */
   action: string;
   /** The action applied (undefined until decided). */
   fault?: FaultAction;
@@ -140,6 +162,7 @@ function filterRawHeaders(raw: readonly string[], extraDrop: readonly string[] =
 function describeAction(action: FaultAction | ThenAction): string {
   const delay = 'delayMs' in action && action.delayMs ? ` after ${action.delayMs} ms` : '';
   if ('pass' in action) return `pass${delay}`;
+  if ('raw' in action) return `raw ${Buffer.byteLength(action.raw)} bytes${delay}`;
   if ('reset' in action) return `reset after ${'afterBytes' in action ? (action.afterBytes ?? 0) : 0} bytes${delay}`;
   if ('close' in action) return `close${delay}`;
   if ('hang' in action) return 'hang';
@@ -315,8 +338,8 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
       await sleep(action.delayMs);
       if (closed) return finish('pass: proxy closed');
       if (!action.then) {
-        // Relay as it streams (chunked queries), status/headers/body verbatim.
-        forward(record, res, (status) => (record.upstreamStatus = status), (desc) => finish(desc));
+        // Relay as it streams (chunked queries), status/headers/body verbatim, unless spoiled.
+        forward(record, res, (status) => (record.upstreamStatus = status), (desc) => finish(desc), action.spoil);
         return;
       }
       const then = action.then;
@@ -338,6 +361,7 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
       if (gone()) return finish(`${prefix}${describeAction(a)}: client gone`);
       if ('reset' in a) socket.resetAndDestroy();
       else if ('close' in a) socket.destroy(); // Body fully read, so this is a FIN, not an RST.
+      else if ('raw' in a) socket.end(typeof a.raw === 'string' ? Buffer.from(a.raw, 'latin1') : a.raw);
       else sendStatus(res, a, false);
       finish(`${prefix}${describeAction(a)}`);
     }
@@ -365,6 +389,7 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
     res: http.ServerResponse | undefined,
     onStatus: (status: number) => void,
     onDone: (desc: string) => void,
+    spoil?: AnswerSpoil,
   ): void {
     let settled = false;
     const done = (desc: string): void => {
@@ -414,6 +439,12 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
         upRes.resume();
         return done(`pass ${status}: client gone`);
       }
+      if (spoil) {
+        const body: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => body.push(c));
+        upRes.on('end', () => done(`pass ${status} spoiled: ${sendSpoiled(res, upRes, Buffer.concat(body), spoil)}`));
+        return;
+      }
       res.writeHead(status, upRes.statusMessage, filterRawHeaders(upRes.rawHeaders));
       upRes.pipe(res);
       upRes.on('end', () => done(`pass ${status}`));
@@ -429,6 +460,35 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
       });
     });
     upReq.end(body);
+  }
+
+  /**
+   * Writes the target's answer straight to the client's socket, with the fault, and closes it:
+   * node's ServerResponse would refuse the bad bytes. Returns what was done, for the log.
+   */
+  function sendSpoiled(res: http.ServerResponse, upRes: http.IncomingMessage, body: Buffer, spoil: AnswerSpoil): string {
+    const socket = res.socket;
+    if (!socket || socket.destroyed) return 'client gone';
+    const head = [`HTTP/1.1 ${upRes.statusCode ?? 502} ${upRes.statusMessage ?? ''}`];
+    const raw = filterRawHeaders(upRes.rawHeaders, ['content-length']);
+    for (let i = 0; i < raw.length; i += 2) head.push(`${raw[i]}: ${raw[i + 1]}`);
+    let what: string;
+    let sent = body;
+    if ('badHeaderByte' in spoil) {
+      head.push('X-Fault-Proxy: bad\x01byte');
+      what = 'a header value with a control byte';
+    } else if ('headerBytes' in spoil) {
+      head.push(`X-Fault-Proxy: ${'a'.repeat(spoil.headerBytes)}`);
+      what = `a header of ${spoil.headerBytes} bytes`;
+    } else {
+      sent = body.subarray(0, Math.min(body.length, spoil.cutBodyAfter));
+      what = `body cut after ${sent.length} of ${body.length} bytes`;
+    }
+    head.push(`Content-Length: ${body.length}`, 'Connection: close', '', '');
+    socket.write(Buffer.from(head.join('\r\n'), 'latin1'));
+    // end() sends what was written, then a FIN: the client sees a clean close, mid-answer.
+    socket.end(sent);
+    return what;
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -289,6 +289,51 @@ describe('connection faults', () => {
   });
 });
 
+describe('unreadable answers', () => {
+  it('spoil badHeaderByte: the server gets the write, the client cannot parse the answer', async () => {
+    proxy.script({ pass: true, spoil: { badHeaderByte: true } });
+    const err = await failure(send('/write?db=x', { body: 'cpu v=1' }));
+    expect(err.name).toBe('HTTPParserError');
+    expect(err.message).toMatch(/Invalid header value char/);
+    expect(seen.map((s) => s.body.toString())).toEqual(['cpu v=1']);
+    expect(proxy.requests[0]!.action).toBe('pass 204 spoiled: a header value with a control byte');
+    expect(proxy.requests[0]!.upstreamStatus).toBe(204);
+  });
+
+  it('spoil headerBytes: headers larger than undici takes', async () => {
+    proxy.script({ pass: true, spoil: { headerBytes: 20_000 } });
+    const err = await failure(send('/write?db=x', { body: 'cpu v=1' }));
+    expect(codeOf(err)).toBe('UND_ERR_HEADERS_OVERFLOW');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('spoil cutBodyAfter: the status and headers arrive, the body stops short', async () => {
+    proxy.script({ pass: true, spoil: { cutBodyAfter: 5 } });
+    const res = await request(`${proxy.url}/query?q=x`, { dispatcher: agent });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-length']).toBe('14');
+    expect(res.headers['x-custom']).toBe('yes');
+    const err = await failure(res.body.text());
+    // The answer said Connection: close, so undici reads the FIN as the end: shorter than declared.
+    expect(codeOf(err)).toBe('UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
+    expect(proxy.requests[0]!.action).toBe('pass 200 spoiled: body cut after 5 of 14 bytes');
+    // The next request gets a fresh connection and a whole answer.
+    expect((await send('/query?q=y')).body.toString()).toBe('{"results":[]}');
+  });
+
+  it('raw: bytes that are not HTTP, directly or after the server acted', async () => {
+    proxy.script({ raw: 'SSH-2.0-OpenSSH_9.2\r\n' }, { pass: true, then: { raw: Buffer.from([0, 1, 2, 0xff]) } });
+    const direct = await failure(send('/write?db=x', { body: 'cpu v=1' }));
+    expect(direct.name).toBe('HTTPParserError');
+    expect(direct.message).toMatch(/Expected HTTP\//);
+    expect(seen).toHaveLength(0);
+    const after = await failure(send('/write?db=x', { body: 'cpu v=2' }));
+    expect(after.name).toBe('HTTPParserError');
+    expect(seen.map((s) => s.body.toString())).toEqual(['cpu v=2']);
+    expect(proxy.requests.map((r) => r.action)).toEqual(['raw 21 bytes', 'pass 204 then raw 4 bytes']);
+  });
+});
+
 describe('scripting', () => {
   it('consumes the script in order, then the default action', async () => {
     proxy.script({ status: 503 }, { status: 429 });
