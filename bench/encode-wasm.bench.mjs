@@ -14,6 +14,10 @@
  */
 import { makeWorkload, median, toArrowTable } from './workload.mjs';
 
+// dist internals, not `encode(table, { encoder })`: this times the two encoders alone over one
+// prebuilt layout and reads the WASM encoder's own timings, which the public API does not expose
+// (encode.bench.mjs has the public-API rows).
+
 const dist = process.env.FI_DIST ? new URL(`file://${process.env.FI_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
 const { ArrowLayoutBuilder } = await import(new URL('encode/arrow/index.js', dist).href);
 const { ColumnarBodyWriter, encodeLayout } = await import(new URL('encode/columnar/ts-encoder.js', dist).href);

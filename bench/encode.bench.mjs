@@ -3,7 +3,9 @@
  * run: fastinflux's point encoder, the columnar TypeScript encoder, the WASM encoder in the
  * calling thread, the worker pool with 1 and 2 workers, and the peers (the official client's
  * `Point.toLineProtocol()`, node-influx's writePoints serializer). A no-op WASM call shows the
- * boundary cost. Each task encodes all rows into bodies of at most 5,000,000 bytes.
+ * boundary cost. The rows from point objects or an Arrow table go through the public
+ * `encode(data, { encoder })`, which returns one Buffer; the "encode only" and pool rows encode a
+ * prebuilt layout into bodies of at most 5,000,000 bytes through dist internals.
  *
  *   npm run bench                      (builds, installs the peers in bench/, runs, writes results)
  *   node --expose-gc bench/encode.bench.mjs [rows] [iterations] [--json out.json]
@@ -13,6 +15,7 @@
  */
 import { Bench } from 'tinybench';
 import { encodeNodeInflux, encodeOfficial, makeNodeInflux } from './peers.mjs';
+import { encode } from '../dist/index.js';
 import { makeWorkload, median, toArrowTable, toPoints } from './workload.mjs';
 
 const args = process.argv.slice(2);
@@ -23,15 +26,16 @@ const ITERATIONS = Number(args[1] ?? 5);
 const MAX_BODY = 5_000_000;
 const OPTIONS = { measurement: 'cpu', precision: 'n' };
 
+// Internals only where encode() cannot express the measurement: an encoder alone over a prebuilt
+// columnar layout ("encode only": encode() always builds the layout from the table), the no-op
+// boundary call, and the worker pool (encode() runs in the calling thread; write() would add HTTP).
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
-const { encodeArrowSync, ArrowLayoutBuilder } = await load('encode/arrow/index.js');
+const { ArrowLayoutBuilder } = await load('encode/arrow/index.js');
 const { ColumnarBodyWriter, encodeLayout } = await load('encode/columnar/ts-encoder.js');
-const { encodeSync } = await load('encode/input.js');
 const wasm = await load('encode/wasm/wasm-encoder.js').catch(() => undefined);
 const pool = await load('pool/encoder-pool.js').catch(() => undefined);
 
-const bytesOf = (bodies) => bodies.reduce((a, b) => a + b.body.length, 0);
 const w = makeWorkload(ROWS);
 const table = toArrowTable(w);
 let points = toPoints(w);
@@ -39,23 +43,27 @@ const layout = new ArrowLayoutBuilder(OPTIONS).layout(table.batches[0], 0);
 const influx = makeNodeInflux();
 
 // Every fastinflux path must produce the same bytes before any of them is timed.
-const reference = Buffer.concat(encodeSync(points, { precision: 'n' }, MAX_BODY).bodies.map((b) => b.body));
-const same = (bodies, name) => {
-  const got = Buffer.concat(bodies.map((b) => b.body));
+const reference = encode(points, { precision: 'n', encoder: 'ts' });
+const same = (out, name) => {
+  const got = Buffer.isBuffer(out) ? out : Buffer.concat(out.map((b) => b.body));
   if (!got.equals(reference)) throw new Error(`${name}: bytes differ from the point encoder`);
 };
-same(encodeArrowSync(table, OPTIONS, MAX_BODY).bodies, 'columnar');
+same(encode(points, { precision: 'n', encoder: 'wasm' }), 'WASM, point objects');
+same(encode(table, { ...OPTIONS, encoder: 'ts' }), 'columnar');
+same(encode(table, { ...OPTIONS, encoder: 'wasm' }), 'WASM, Arrow table');
 
 const tasks = [];
 const add = (name, group, fn) => tasks.push({ name, group, fn });
 add('official client: new Point()…toLineProtocol()', 'peer', () => encodeOfficial(w));
 add('node-influx: writePoints serializer', 'peer', () => encodeNodeInflux(influx, w));
-add('fastinflux point encoder (point objects)', 'fastinflux', () => encodeSync(points, { precision: 'n' }, MAX_BODY).bodies);
+add('fastinflux point encoder (point objects)', 'fastinflux', () => encode(points, { precision: 'n', encoder: 'ts' }));
+add('fastinflux WASM, calling thread (point objects)', 'fastinflux', () => encode(points, { precision: 'n', encoder: 'wasm' }));
 // The tasks above hold (or build) a million point objects; the ones below do not. They run in a
 // second round, after the point objects are dropped, so that the GC work those cause is not
 // charged to the columnar encoders.
 const firstRound = tasks.length;
-add('fastinflux columnar TS (Arrow table)', 'fastinflux', () => encodeArrowSync(table, OPTIONS, MAX_BODY).bodies);
+add('fastinflux columnar TS (Arrow table)', 'fastinflux', () => encode(table, { ...OPTIONS, encoder: 'ts' }));
+add('fastinflux WASM, calling thread (Arrow table)', 'fastinflux', () => encode(table, { ...OPTIONS, encoder: 'wasm' }));
 add('fastinflux columnar TS (encode only)', 'fastinflux', () => {
   const writer = new ColumnarBodyWriter(MAX_BODY);
   encodeLayout(layout, writer);

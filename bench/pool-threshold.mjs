@@ -1,13 +1,15 @@
 /**
  * Where the worker pool starts to pay off: encodes tables of the standard workload of growing
  * size in the calling thread (columnar TypeScript, and WASM) and on a warm pool of 2 WASM
- * workers, and prints the median time of each. `auto` (src/encode/route.ts, POOL_MIN_ROWS)
+ * workers, and prints the median time of each. `auto` (src/encode/route.ts, POOL_MIN_TABLE_ROWS)
  * sends a write to the pool from the size where the pool is faster.
  *
  *   npm run build && node --expose-gc bench/pool-threshold.mjs
  */
 import { makeWorkload, median, toArrowTable } from './workload.mjs';
 
+// dist internals, not `encode()`: the threshold is about what write() does, bodies cut at 5 MB in
+// the calling thread against the pool, and encode() (one Buffer, calling thread only) can express neither.
 const dist = new URL('../dist/', import.meta.url);
 const { encodeArrowSync, ArrowLayoutBuilder } = await import(new URL('encode/arrow/index.js', dist).href);
 const { ColumnarBodyWriter } = await import(new URL('encode/columnar/ts-encoder.js', dist).href);

@@ -1,15 +1,18 @@
 /**
- * Chooses the encoder of a write: the TypeScript encoders in the calling thread, or the
- * WebAssembly encoder on the worker pool. `auto` keeps small writes in the calling thread, where
- * a round trip to a worker costs more than it saves, and sends large ones to the pool.
+ * The one encoder routing policy (`routeOf`): for `write()`, the TypeScript encoders or the
+ * WebAssembly encoder in the calling thread, or the WebAssembly encoder on the worker pool; for
+ * `encode()`, which must stay in the calling thread, the same decision without the pool
+ * (`encodeInThread`). `auto` keeps small writes in the calling thread, where a round trip to a
+ * worker costs more than it saves, and sends large ones to the pool.
  */
-import type { EncoderChoice, ResolvedWriteOptions } from '../options.js';
+import type { EncoderChoice, ResolvedEncodeOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
+import { InvalidPointError } from '../errors.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput, type ArrowRecordBatch, type ArrowTable } from './arrow/index.js';
 import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
 import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
 import { PointColumnBuilder, pointsToLayouts, type PointLayout } from './columnar/point-builder.js';
-import { encodeAny, type EncodedInput } from './input.js';
+import { encodeAny, encodeSync, type EncodedInput } from './input.js';
 import type { Point } from './point-encoder.js';
 
 /**
@@ -31,22 +34,34 @@ export const POOL_MIN_TABLE_ROWS = 500_000;
 export const POOL_MIN_POINTS = 20_000;
 
 /**
- * A table or batch encoded by the WebAssembly encoder in this thread (as `encodeArrow` does with
- * TS). The batch writer passes its own `builder`, so that dictionaries escaped once serve every
- * slice of a table, and a body size close to the expected one, so that the body is not regrown.
+ * A table, a batch or a synchronous iterable of them (a sync RecordBatchReader) encoded by the
+ * WebAssembly encoder in this thread (as `encodeArrowSync` does with TS: same bytes, same
+ * errors). The batch writer passes its own `builder`, so that dictionaries escaped once serve
+ * every slice of a table, and a body size close to the expected one, so that the body is not regrown.
  */
 export function encodeArrowInThreadWasm(
-  data: ArrowTable | ArrowRecordBatch, w: ResolvedWriteOptions, maxBodyBytes: number,
+  data: ArrowTable | ArrowRecordBatch | Iterable<ArrowTable | ArrowRecordBatch>, w: ResolvedEncodeOptions, maxBodyBytes: number,
   builder = new ArrowLayoutBuilder(w), initialBytes?: number, alloc?: (bytes: number) => Buffer,
 ): EncodedInput {
   const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
   const skippedRows: number[] = [];
   let rowBase = 0;
-  for (const batch of isArrowTable(data) ? (data as ArrowTable).batches : [data as ArrowRecordBatch]) {
-    const layout = builder.layout(batch, rowBase);
+  const batch = (b: ArrowRecordBatch): void => {
+    const layout = builder.layout(b, rowBase);
     encodeLayoutWasm(layout, writer, { rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
     rowBase += layout.rows;
-  }
+  };
+  const item = (x: unknown): void => {
+    if (isArrowRecordBatch(x)) batch(x);
+    else if (isArrowTable(x)) for (const b of x.batches) batch(b);
+    else {
+      // The refusal of encodeArrowSync (arrow/index.ts) for a stray item, word for word.
+      const got = x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x;
+      throw new InvalidPointError(rowBase, 'point', undefined, `expected an Arrow RecordBatch or Table in the iterable, got ${got}`);
+    }
+  };
+  if (isArrowTable(data) || isArrowRecordBatch(data)) item(data);
+  else for (const x of data as Iterable<unknown>) item(x);
   const lines = writer.lineCount;
   return { bodies: writer.finish(), lines, skippedRows };
 }
@@ -57,7 +72,7 @@ export function encodeArrowInThreadWasm(
  * already built are discarded and the error is thrown.
  */
 export function encodePointsInThreadWasm(
-  points: readonly Point[], w: ResolvedWriteOptions, maxBodyBytes: number, builder: PointColumnBuilder,
+  points: readonly Point[], w: ResolvedEncodeOptions, maxBodyBytes: number, builder: PointColumnBuilder,
   initialBytes?: number, alloc?: (bytes: number) => Buffer,
 ): EncodedInput {
   const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
@@ -88,23 +103,54 @@ function isPointObject(x: unknown): boolean {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && !isArrowTable(x) && !isArrowRecordBatch(x);
 }
 
-export async function encodeForWrite(
-  data: unknown, w: ResolvedWriteOptions, choice: EncoderChoice, maxBodyBytes: number, pool: () => EncoderPool,
-): Promise<EncodedInput> {
-  if (choice === 'ts') return encodeAny(data, w, maxBodyBytes);
+/** Where an input is encoded: the TypeScript encoders or the WebAssembly one here, or the pool. */
+export type Route = 'ts' | 'wasm' | 'pool';
+
+/**
+ * The routing policy. Arrow input (a table, a batch, a reader) and non-empty arrays of point
+ * objects can go to the WebAssembly encoder; everything else (line protocol, a single point,
+ * generators, arrays of record batches, mixed items) takes the TypeScript encoders with every
+ * choice. `inThread` (for `encode()`): no pool; what would go there runs on the WebAssembly
+ * encoder here, which beats the TypeScript encoders at those sizes (the table above; the batch
+ * writer's measure for points).
+ */
+export function routeOf(data: unknown, choice: EncoderChoice, inThread: boolean): Route {
+  if (choice === 'ts') return 'ts';
+  const far: Route = inThread ? 'wasm' : 'pool';
   if (isArrowInput(data)) {
     const rows = arrowRows(data);
-    if (choice === 'wasm' || rows === undefined || rows >= POOL_MIN_TABLE_ROWS) return pool().encodeArrow(data as ArrowInput, w, maxBodyBytes);
+    return choice === 'wasm' || rows === undefined || rows >= POOL_MIN_TABLE_ROWS ? far : 'wasm';
+  }
+  if (Array.isArray(data) && data.length > 0 && (choice === 'wasm' || data.length >= POOL_MIN_POINTS) && data.every(isPointObject)) return far;
+  return 'ts';
+}
+
+/**
+ * `encode()`'s encoder: the input encoded in the calling thread, synchronously, by the encoder
+ * `routeOf` picks without a pool. Every choice gives the same bytes and the same errors.
+ */
+export function encodeInThread(data: unknown, w: ResolvedEncodeOptions, choice: EncoderChoice, maxBodyBytes: number): EncodedInput {
+  if (routeOf(data, choice, true) === 'ts') return encodeSync(data, w, maxBodyBytes);
+  if (Array.isArray(data)) {
+    // Given maxBodyBytes, the builder refuses a line too large for a body at the point, as the point encoder does.
+    return encodePointsInThreadWasm(data as Point[], w, maxBodyBytes, new PointColumnBuilder({ ...w, maxBodyBytes }));
+  }
+  return encodeArrowInThreadWasm(data as ArrowTable | ArrowRecordBatch | Iterable<ArrowRecordBatch>, w, maxBodyBytes);
+}
+
+export async function encodeForWrite(
+  data: unknown, w: ResolvedEncodeOptions, choice: EncoderChoice, maxBodyBytes: number, pool: () => EncoderPool,
+): Promise<EncodedInput> {
+  const route = routeOf(data, choice, false);
+  if (route === 'ts') return encodeAny(data, w, maxBodyBytes);
+  if (isArrowInput(data)) {
+    if (route === 'pool') return pool().encodeArrow(data as ArrowInput, w, maxBodyBytes);
     return encodeArrowInThreadWasm(data as ArrowTable | ArrowRecordBatch, w, maxBodyBytes);
   }
-  // Arrays of point objects: built into columns here, encoded by the workers. Other inputs
-  // (line protocol, generators, mixed items) stay on the calling thread.
-  if (Array.isArray(data) && data.length > 0 && (choice === 'wasm' || data.length >= POOL_MIN_POINTS) && data.every(isPointObject)) {
-    // One pool job over all layouts, so that small layouts share tasks and run in parallel.
-    const layouts = [...pointsToLayouts(data as Point[], { ...w, maxBodyBytes })].map((layout) => ({ layout, rowBase: layout.rowBase }));
-    return pool().encodeLayouts(layouts, {
-      maxBodyBytes, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings,
-    });
-  }
-  return encodeAny(data, w, maxBodyBytes);
+  // Arrays of point objects: built into columns here, encoded by the workers in one pool job
+  // over all layouts, so that small layouts share tasks and run in parallel.
+  const layouts = [...pointsToLayouts(data as Point[], { ...w, maxBodyBytes })].map((layout) => ({ layout, rowBase: layout.rowBase }));
+  return pool().encodeLayouts(layouts, {
+    maxBodyBytes, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings,
+  });
 }
