@@ -313,7 +313,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   writer(options?: WriterOptions): BatchWriter {
     this.#checkOpen();
     if (this.#mode === 'blocking') throw new InvalidOptionError(kWriterRefused);
-    const o = resolveWriterOptions(options, { db: this.#db, rp: this.#rp, precision: this.#precision, maxBodyBytes: this.#opts.maxBodyBytes });
+    const o = resolveWriterOptions(options, { db: this.#db, rp: this.#rp, precision: this.#precision, maxBodyBytes: this.#opts.maxBodyBytes, timeout: this.#opts.timeout, given: this.#opts.given });
     const w = new BatchWriter(o, { transport: this.#transport, pool: this.#getPool, encoder: this.#encoder });
     this.#writers.add(w);
     return w;

@@ -154,6 +154,8 @@ export interface ResolvedClientOptions {
   mode: ClientMode;
   /** For messages and logs: the server address without credentials. */
   describe: string;
+  /** Which options the user set (not defaulted): the batch writer's defaults follow these, and only these can conflict with its own. */
+  given: { timeout: boolean; maxBodyBytes: boolean };
 }
 
 export const CLIENT_DEFAULTS = {
@@ -354,6 +356,7 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     encoder: optEnum(opts, 'encoder', 'options', kEncoders) ?? 'auto',
     workers: optInt(opts, 'workers', 'options', 1, 256),
     mode,
+    given: { timeout: opts.timeout !== undefined, maxBodyBytes: opts.maxBodyBytes !== undefined },
   };
 }
 
@@ -498,11 +501,11 @@ export type WhenFull = 'block' | 'error' | 'dropNewest' | 'dropOldest';
 
 /** Options of `client.writer()`. Encoding options are those of `write()`. */
 export interface WriterOptions extends WriteOptions {
-  /** Most points in one request (default 5000). */
+  /** Most points in one request (default 5000, or batchBytes / 1000 when that is more). */
   batchSize?: number;
-  /** Most bytes in one request (default: the client's maxBodyBytes). */
+  /** Most bytes in one request (default: the client's maxBodyBytes, at most a quarter of maxBufferBytes). */
   batchBytes?: number;
-  /** A batch that is not full is sent after this long (default 1000 ms). */
+  /** A batch that is not full is sent after this long (default 1000 ms, at most half a given deliveryTimeoutMs). */
   flushIntervalMs?: number;
   /** Random extra delay up to this, added to each interval, so that many writers do not flush in step (default 0). */
   flushJitterMs?: number;
@@ -510,25 +513,25 @@ export interface WriterOptions extends WriteOptions {
   maxInFlight?: number;
   /** Compress bodies (`Content-Encoding: gzip`) on libuv's thread pool; a number is the zlib level (default false). */
   gzip?: boolean | number;
-  /** Memory bound, in bytes: points being batched, batches waiting, in flight and retried (default 64 MiB). */
+  /** Memory bound, in bytes: points being batched, batches waiting, in flight and retried (default 64 MiB, or room for max(4, maxInFlight + 2) batches of a given batchBytes). */
   maxBufferBytes?: number;
   /** What `write()` does when the buffer is full (default 'block'). */
   whenFull?: WhenFull;
   /** How long a blocked `write()` waits for room before rejecting with BufferFullError (default 60 000 ms). */
   maxBlockMs?: number;
-  /** A point not acknowledged this long after it was accepted is given up, as expired (default 120 000 ms). */
+  /** A point not acknowledged this long after it was accepted is given up, as expired (default 120 000 ms, or longer when the request timeout needs it). */
   deliveryTimeoutMs?: number;
-  /** Timeout of one request (default 30 000 ms, and at most deliveryTimeoutMs). */
+  /** Timeout of one request (default: the client's `timeout` if set, else 30 000 ms; within a given deliveryTimeoutMs). */
   requestTimeoutMs?: number;
-  /** First retry delay; it doubles per attempt, with full jitter (default 500 ms). */
+  /** First retry delay; it doubles per attempt, with full jitter (default 500 ms, at most retryMaxDelayMs). */
   retryInitialDelayMs?: number;
-  /** Longest delay between retries, and between probes of a target paused by 401/403/404 (default 30 000 ms). */
+  /** Longest delay between retries, and between probes of a target paused by 401/403/404 (default 30 000 ms, at most a quarter of deliveryTimeoutMs). */
   retryMaxDelayMs?: number;
   /** Longest wait a `Retry-After` header can impose (default 600 000 ms, as Telegraf). */
   maxRetryAfterMs?: number;
   /** On 404 "database not found", create the database and resend (default false: surface the error). */
   createDatabase?: boolean;
-  /** The write API: `v1` (`/write`, default) or `v2` (`/api/v2/write`: InfluxDB 2.x/3.x, VictoriaMetrics). */
+  /** The write API: `v1` (`/write`, default) or `v2` (`/api/v2/write`: InfluxDB 2.x/3.x, VictoriaMetrics; the default when org or bucket is given). */
   api?: 'v1' | 'v2';
   /** v2: the organization (`org=`). */
   org?: string;
@@ -566,6 +569,8 @@ export interface ResolvedWriterOptions {
   failover: ResolvedClientOptions[];
   onRejected: ((lines: string[], error: Error) => void) | undefined;
   onError: ((error: Error) => void) | undefined;
+  /** `close()`'s timeout when the call gives none. */
+  closeTimeoutMs: number;
 }
 
 export const WRITER_DEFAULTS = {
@@ -591,10 +596,47 @@ const kWriterOwnKeys = [
 const kWriterKeys = new Set<string>([...kWriteKeys, ...kWriterOwnKeys]);
 const kMaxMs = 2 ** 31 - 1;
 
-export function resolveWriterOptions(
-  input: WriterOptions | undefined,
-  client: { db: string | undefined; rp: string | undefined; precision: Precision; maxBodyBytes: number },
-): ResolvedWriterOptions {
+/** What the writer takes from its client: defaults, and which of the client's options the user set. */
+export interface WriterClientContext {
+  db: string | undefined;
+  rp: string | undefined;
+  precision: Precision;
+  maxBodyBytes: number;
+  /** The client's request timeout (0: none). */
+  timeout?: number;
+  given?: ResolvedClientOptions['given'];
+}
+
+/**
+ * The defaults' own ratio, 5 000 000 bytes per 5000 lines: a batchBytes above the default raises
+ * the derived batchSize with it, so that the line count does not cap it.
+ */
+const kBytesPerLine = 1000;
+
+/**
+ * Every option of the writer, resolved. A default that depends on another option follows the
+ * value the user gave for it; only a combination the user set explicitly that cannot work is
+ * refused, naming both options. The dependencies (given / not given):
+ *
+ * - batchBytes: the client's maxBodyBytes, at most maxBufferBytes / max(4, maxInFlight + 2).
+ *   maxBufferBytes: 64 MiB, raised to hold that many batches of a given batchBytes.
+ *   Refused: batchBytes > maxBufferBytes; batchBytes > the client's maxBodyBytes (set on the client).
+ * - batchSize: 5000, or batchBytes / 1000 when larger. Never refused (two caps: whichever comes first).
+ * - flushIntervalMs: 1000; with a given deliveryTimeoutMs at most half of it (less the jitter), and what
+ *   a given requestTimeoutMs leaves. requestTimeoutMs: the client's `timeout` if set, else 30 000; with a given
+ *   deliveryTimeoutMs, at most what the flush wait leaves. deliveryTimeoutMs: 120 000, raised to
+ *   requestTimeoutMs + flushIntervalMs + flushJitterMs (+ a given retryInitialDelayMs).
+ *   Refused: deliveryTimeoutMs < requestTimeoutMs + flushIntervalMs + flushJitterMs; flushJitterMs with flushIntervalMs 0.
+ * - retryMaxDelayMs: 30 000, at most deliveryTimeoutMs / 4, at least retryInitialDelayMs.
+ *   retryInitialDelayMs: 500, at most retryMaxDelayMs and deliveryTimeoutMs / 4.
+ *   Refused: retryMaxDelayMs < retryInitialDelayMs; retryInitialDelayMs > deliveryTimeoutMs.
+ * - maxBlockMs: 60 000. Refused with a whenFull other than 'block' (it would not apply).
+ * - api: 'v2' when org or bucket is given, else 'v1'. bucket: db, or db/rp. Refused: org/bucket with
+ *   api 'v1'; createDatabase or precision m/h with api 'v2'.
+ * - closeTimeoutMs (close()'s default): deliveryTimeoutMs.
+ * - Independent: gzip, maxRetryAfterMs (the server's own Retry-After is obeyed, up to it), failover.
+ */
+export function resolveWriterOptions(input: WriterOptions | undefined, client: WriterClientContext): ResolvedWriterOptions {
   const opts = (input ?? {}) as Record<string, unknown>;
   if (!isPlainObject(opts)) fail(`writer options must be an object (got ${typeName(input)})`);
   checkKeys(opts, kWriterKeys, 'writer');
@@ -603,38 +645,108 @@ export function resolveWriterOptions(
   const write = resolveWriteOptions(writeOnly as WriteOptions, client);
   const what = 'writer options';
   const D = WRITER_DEFAULTS;
-  const batchSize = optInt(opts, 'batchSize', what, 1, 10_000_000) ?? D.batchSize;
-  const batchBytes = optInt(opts, 'batchBytes', what, 1024, 2 ** 31 - 1) ?? client.maxBodyBytes;
-  const flushIntervalMs = optInt(opts, 'flushIntervalMs', what, 0, kMaxMs) ?? D.flushIntervalMs;
-  const flushJitterMs = optInt(opts, 'flushJitterMs', what, 0, kMaxMs) ?? D.flushJitterMs;
-  const maxInFlight = optInt(opts, 'maxInFlight', what, 1, 64) ?? D.maxInFlight;
+  const clientGiven = client.given ?? { timeout: false, maxBodyBytes: false };
   let gzipLevel = 0;
   if (opts.gzip !== undefined) {
     if (opts.gzip === true) gzipLevel = 1;
     else if (opts.gzip === false) gzipLevel = 0;
     else gzipLevel = optInt(opts, 'gzip', what, 1, 9) ?? 0;
   }
-  const maxBufferBytes = optInt(opts, 'maxBufferBytes', what, 1024, Number.MAX_SAFE_INTEGER) ?? D.maxBufferBytes;
-  if (maxBufferBytes < batchBytes) fail(`writer options.maxBufferBytes (${maxBufferBytes}) must be at least batchBytes (${batchBytes}): a full batch must fit the buffer`);
+
+  // ---- sizes ------------------------------------------------------------------------------
+  const maxInFlight = optInt(opts, 'maxInFlight', what, 1, 64) ?? D.maxInFlight;
+  // The buffer must hold the batch being filled, one per request in flight and one queued behind
+  // them (so that sending never waits on intake), and at least 4 (room for retries to pile up):
+  // a derived batch takes at most that share of the buffer, and a derived buffer holds that many batches.
+  const batchesInBuffer = Math.max(4, maxInFlight + 2);
+  const batchBytesGiven = optInt(opts, 'batchBytes', what, 1024, 2 ** 31 - 1);
+  const maxBufferGiven = optInt(opts, 'maxBufferBytes', what, 1024, Number.MAX_SAFE_INTEGER);
+  // Never below the default bound: a given batchBytes only raises it.
+  const maxBufferBytes = maxBufferGiven ?? Math.max(D.maxBufferBytes, (batchBytesGiven ?? 0) * batchesInBuffer);
+  // The client's maxBodyBytes (the largest body its writes send), cut to a share of the buffer so that
+  // a small memory bound needs no second option; 1024 is both options' floor, so a batch still fits.
+  const batchBytes = batchBytesGiven ?? Math.max(1024, Math.min(client.maxBodyBytes, Math.floor(maxBufferBytes / batchesInBuffer)));
+  if (batchBytesGiven !== undefined && maxBufferGiven !== undefined && batchBytes > maxBufferBytes) {
+    fail(`${what}.batchBytes (${batchBytes}) must be at most maxBufferBytes (${maxBufferBytes}): a full batch must fit the buffer. Lower batchBytes or raise maxBufferBytes, or leave batchBytes out (it then follows maxBufferBytes)`);
+  }
+  if (batchBytesGiven !== undefined && clientGiven.maxBodyBytes && batchBytes > client.maxBodyBytes) {
+    fail(`${what}.batchBytes (${batchBytes}) must be at most the client's maxBodyBytes (${client.maxBodyBytes}), the largest body it sends. Lower batchBytes or raise the client's maxBodyBytes, or leave batchBytes out (it then follows maxBodyBytes)`);
+  }
+  const batchSize = optInt(opts, 'batchSize', what, 1, 10_000_000) ?? Math.min(10_000_000, Math.max(D.batchSize, Math.floor(batchBytes / kBytesPerLine)));
+
+  // ---- times ------------------------------------------------------------------------------
+  const deliveryGiven = optInt(opts, 'deliveryTimeoutMs', what, 1, kMaxMs);
+  const requestGiven = optInt(opts, 'requestTimeoutMs', what, 1, kMaxMs);
+  const flushGiven = optInt(opts, 'flushIntervalMs', what, 0, kMaxMs);
+  const flushJitterMs = optInt(opts, 'flushJitterMs', what, 0, kMaxMs) ?? D.flushJitterMs;
+  const initialGiven = optInt(opts, 'retryInitialDelayMs', what, 1, kMaxMs);
+  const maxDelayGiven = optInt(opts, 'retryMaxDelayMs', what, 1, kMaxMs);
+  // A given delivery budget is shared: a part-filled batch waits at most half of what the jitter
+  // leaves of it, and no more than a given request timeout leaves. At least 1 ms with jitter or a
+  // given request timeout: at 0 the writer sends every write() as a batch of its own (and ignores
+  // the jitter), so a request timeout that leaves no room to batch is refused below instead.
+  const flushIntervalMs = flushGiven ?? (deliveryGiven === undefined
+    ? D.flushIntervalMs
+    : Math.max(flushJitterMs > 0 || requestGiven !== undefined ? 1 : 0,
+      Math.min(D.flushIntervalMs, Math.floor((deliveryGiven - flushJitterMs) / 2), requestGiven === undefined ? Infinity : deliveryGiven - requestGiven - flushJitterMs)));
+  if (flushJitterMs > 0 && flushIntervalMs === 0) {
+    fail(`${what}.flushJitterMs (${flushJitterMs}) has no effect with flushIntervalMs 0 (each write is sent at once). Leave flushJitterMs out, or set flushIntervalMs above 0`);
+  }
+  // The client's timeout, when the user set it, bounds the writer's requests too (0, none: as long
+  // as the default budget allows); else 30 s. Within a given delivery budget: what the flush wait
+  // leaves, so that a point still gets one full attempt.
+  const clientTimeout = clientGiven.timeout && client.timeout !== undefined ? client.timeout : undefined;
+  const requestBase = clientTimeout === undefined ? D.requestTimeoutMs : clientTimeout === 0 ? D.deliveryTimeoutMs - D.flushIntervalMs : clientTimeout;
+  const requestTimeoutMs = requestGiven ?? (deliveryGiven === undefined
+    ? requestBase
+    : Math.max(1, Math.min(clientTimeout === 0 ? Infinity : requestBase, deliveryGiven - flushIntervalMs - flushJitterMs)));
+  // Kafka's rule (delivery.timeout.ms ≥ request.timeout.ms + linger.ms): a point must get one full
+  // attempt after its batch's longest wait. A derived budget grows to that, plus a given first
+  // retry delay, so that at least one retry fits too.
+  const firstAttempt = requestTimeoutMs + flushIntervalMs + flushJitterMs;
+  const deliveryTimeoutMs = deliveryGiven ?? Math.max(D.deliveryTimeoutMs, firstAttempt + (initialGiven ?? 0));
+  if (deliveryTimeoutMs < firstAttempt) {
+    // Reached only with a given deliveryTimeoutMs and at least one of the others given: derived ones fit.
+    const terms = ([['requestTimeoutMs', requestTimeoutMs, requestGiven], ['flushIntervalMs', flushIntervalMs, flushGiven], ['flushJitterMs', flushJitterMs, opts.flushJitterMs]] as const)
+      .filter(([k, v, given]) => given !== undefined || v > 0 || k !== 'flushJitterMs');
+    const given = terms.filter(([, , g]) => g !== undefined).map(([k]) => k);
+    const one = given.length === 1;
+    fail(`${what}.deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least ${terms.map(([k, v]) => `${k} (${v})`).join(' + ')} = ${firstAttempt}: a point waits for its batch, then must get one full attempt. `
+      + `Raise deliveryTimeoutMs, or lower ${given.join(' or ')} (or leave ${one ? 'it' : 'them'} out: ${one ? 'it follows' : 'they follow'} deliveryTimeoutMs)`);
+  }
+  // Backoff grows to at most a quarter of the delivery budget (30 s of the default 120 s), so that
+  // several retries fit it, and never below a given first delay.
+  const retryMaxDelayMs = maxDelayGiven ?? Math.max(initialGiven ?? 1, Math.min(D.retryMaxDelayMs, Math.floor(deliveryTimeoutMs / 4)));
+  // 500 ms, or less under a small cap or a small budget.
+  const retryInitialDelayMs = initialGiven ?? Math.max(1, Math.min(D.retryInitialDelayMs, retryMaxDelayMs, Math.floor(deliveryTimeoutMs / 4)));
+  if (retryMaxDelayMs < retryInitialDelayMs) {
+    fail(`${what}.retryMaxDelayMs (${retryMaxDelayMs}) must be at least retryInitialDelayMs (${retryInitialDelayMs}). Raise retryMaxDelayMs or lower retryInitialDelayMs, or leave one of them out (it then follows the other)`);
+  }
+  if (retryInitialDelayMs > deliveryTimeoutMs) {
+    fail(`${what}.retryInitialDelayMs (${retryInitialDelayMs}) must be at most deliveryTimeoutMs (${deliveryTimeoutMs}): the first retry would mostly come after its points expired. Lower retryInitialDelayMs or raise deliveryTimeoutMs, or leave one of them out`);
+  }
+  const maxRetryAfterMs = optInt(opts, 'maxRetryAfterMs', what, 0, kMaxMs) ?? D.maxRetryAfterMs;
+
+  // ---- when the buffer is full ----------------------------------------------------------------
   const whenFull = optEnum(opts, 'whenFull', what, ['block', 'error', 'dropNewest', 'dropOldest'] as const) ?? D.whenFull;
   const maxBlockMs = optInt(opts, 'maxBlockMs', what, 0, kMaxMs) ?? D.maxBlockMs;
-  const deliveryTimeoutMs = optInt(opts, 'deliveryTimeoutMs', what, 1, kMaxMs) ?? D.deliveryTimeoutMs;
-  const requestTimeoutMs = optInt(opts, 'requestTimeoutMs', what, 1, kMaxMs) ?? Math.min(D.requestTimeoutMs, deliveryTimeoutMs);
-  // Kafka's rule (delivery.timeout.ms ≥ request.timeout.ms + linger.ms): a point must get at least one full attempt.
-  if (deliveryTimeoutMs < requestTimeoutMs + flushIntervalMs) {
-    fail(`writer options.deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least requestTimeoutMs + flushIntervalMs (${requestTimeoutMs + flushIntervalMs}): a point must get one full attempt`);
+  if (opts.maxBlockMs !== undefined && whenFull !== 'block') {
+    fail(`${what}.maxBlockMs applies to whenFull: 'block' (whenFull is '${whenFull}', which never waits). Leave maxBlockMs out, or use whenFull: 'block'`);
   }
-  const retryInitialDelayMs = optInt(opts, 'retryInitialDelayMs', what, 1, kMaxMs) ?? D.retryInitialDelayMs;
-  const retryMaxDelayMs = optInt(opts, 'retryMaxDelayMs', what, 1, kMaxMs) ?? Math.max(D.retryMaxDelayMs, retryInitialDelayMs);
-  if (retryMaxDelayMs < retryInitialDelayMs) fail(`writer options.retryMaxDelayMs (${retryMaxDelayMs}) must be at least retryInitialDelayMs (${retryInitialDelayMs})`);
-  const maxRetryAfterMs = optInt(opts, 'maxRetryAfterMs', what, 0, kMaxMs) ?? D.maxRetryAfterMs;
+
+  // ---- where to ---------------------------------------------------------------------------
   const createDatabase = optBool(opts, 'createDatabase', what) ?? false;
-  const api = optEnum(opts, 'api', what, ['v1', 'v2'] as const) ?? 'v1';
   const org = optString(opts, 'org', what);
-  const bucket = optString(opts, 'bucket', what);
-  if (api === 'v1' && (org !== undefined || bucket !== undefined)) fail(`writer options.org and .bucket apply to api: 'v2'`);
-  if (api === 'v2' && (write.precision === 'm' || write.precision === 'h')) fail(`writer options.precision '${write.precision}' is not available with api: 'v2' (use n, u, ms or s)`);
-  if (api === 'v2' && createDatabase) fail(`writer options.createDatabase applies to api: 'v1' (a v2 bucket is created with the server's own tools)`);
+  const bucketGiven = optString(opts, 'bucket', what);
+  // Only the v2 API has an org and a bucket: giving one of them picks it.
+  const apiGiven = optEnum(opts, 'api', what, ['v1', 'v2'] as const);
+  const api = apiGiven ?? (org !== undefined || bucketGiven !== undefined ? 'v2' : 'v1');
+  const picked = apiGiven === undefined ? ' (picked by org/bucket)' : '';
+  if (api === 'v1' && (org !== undefined || bucketGiven !== undefined)) fail(`${what}.org and .bucket apply to api: 'v2' (api is 'v1'). Leave api out, or set api: 'v2'`);
+  if (api === 'v2' && (write.precision === 'm' || write.precision === 'h')) fail(`${what}.precision '${write.precision}' is not available with api: 'v2'${picked} (use n, u, ms or s)`);
+  if (api === 'v2' && createDatabase) fail(`${what}.createDatabase applies to api: 'v1'; api is 'v2'${picked} (a v2 bucket is created with the server's own tools)`);
+  // InfluxDB 2.x's v1-compatible name: "db/rp" resolves through a DBRP mapping.
+  const bucket = bucketGiven ?? (api === 'v2' ? (write.rp ? `${write.db}/${write.rp}` : write.db) : undefined);
   let failover: ResolvedClientOptions[] = [];
   if (opts.failover !== undefined) {
     if (!Array.isArray(opts.failover)) fail(`writer options.failover must be an array of URLs or client options (got ${typeName(opts.failover)})`);
@@ -653,5 +765,7 @@ export function resolveWriterOptions(
     deliveryTimeoutMs, requestTimeoutMs, retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs, createDatabase, api, org, bucket, failover,
     onRejected: fn('onRejected') as ResolvedWriterOptions['onRejected'],
     onError: fn('onError') as ResolvedWriterOptions['onError'],
+    // A point accepted just before close() still gets its whole delivery budget.
+    closeTimeoutMs: deliveryTimeoutMs,
   };
 }

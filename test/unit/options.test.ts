@@ -10,6 +10,7 @@ import {
   resolvePrecision,
   resolveQueryOptions,
   resolveWriteOptions,
+  resolveWriterOptions,
   type ClientOptions,
   type Precision,
   type QueryOptions,
@@ -70,6 +71,25 @@ describe('resolveClientOptions: defaults', () => {
     const tls = { servername: 'x' };
     resolveClientOptions({ tls });
     expect(tls).toEqual({ servername: 'x' });
+  });
+});
+
+describe('resolveClientOptions: which options the user set', () => {
+  it('marks timeout and maxBodyBytes as given only when set (the writer\'s defaults follow those)', () => {
+    expect(resolveClientOptions({}).given).toEqual({ timeout: false, maxBodyBytes: false });
+    expect(resolveClientOptions('http://localhost:8086/db').given).toEqual({ timeout: false, maxBodyBytes: false });
+    // Set to the default value is still set: the user chose it.
+    expect(resolveClientOptions({ timeout: 60_000, maxBodyBytes: 5_000_000 }).given).toEqual({ timeout: true, maxBodyBytes: true });
+    expect(resolveClientOptions({ timeout: 0 }).given).toEqual({ timeout: true, maxBodyBytes: false });
+  });
+
+  it('hands the writer its request timeout and its batch size limit through them', () => {
+    const c = resolveClientOptions({ db: 'd', timeout: 5000, maxBodyBytes: 1_000_000 });
+    const w = resolveWriterOptions({}, c);
+    expect(w).toMatchObject({ requestTimeoutMs: 5000, batchBytes: 1_000_000 });
+    expect(() => resolveWriterOptions({ batchBytes: 2_000_000 }, c)).toThrow(/batchBytes \(2000000\) must be at most the client's maxBodyBytes \(1000000\)/);
+    const d = resolveClientOptions({ db: 'd' });
+    expect(resolveWriterOptions({ batchBytes: 2_000_000 }, d)).toMatchObject({ requestTimeoutMs: 30_000, batchBytes: 2_000_000 });
   });
 });
 
