@@ -1,7 +1,11 @@
 /**
  * Packs lines into request bodies of at most `maxBodyBytes` bytes each, cut only at line ends.
- * Lines are written straight into a growing Buffer (no array of strings, no final join).
+ * Lines are written straight into a growing Buffer (no array of strings, no final join). Raw
+ * line protocol is cut where influxd cuts it and, when asked, checked line by line by the
+ * line-protocol parser before it is taken (line-protocol/).
  */
+import { checkLine, type PrecisionSpec } from './line-protocol/parse.js';
+import { LineEnds, lineTextStart, trimCR } from './line-protocol/scan.js';
 
 export interface EncodedBody {
   body: Buffer;
@@ -10,41 +14,17 @@ export interface EncodedBody {
 }
 
 export class LineTooLargeError extends Error {
-  constructor(readonly bytes: number, readonly limit: number) {
+  /** `at`: where the line starts in the raw input given to `addRaw` (-1 for encoded lines). */
+  constructor(readonly bytes: number, readonly limit: number, readonly at = -1) {
     super(`a line of ${bytes} bytes does not fit a request body of at most ${limit} bytes`);
   }
 }
 
-/**
- * Index of the `\n` that ends the line starting at `i` (or `buf.length`), as influxd reads it:
- * backslash escapes skip a byte, and after the first space, a `"` that follows a `=` toggles a
- * quoted string in which newlines do not end the line.
- */
-export function lineEnd(buf: Uint8Array, i: number): number {
-  let quoted = false;
-  let fields = false;
-  let equals = 0;
-  const n = buf.length;
-  while (i < n) {
-    const c = buf[i]!;
-    if (c === 92 /* \ */) {
-      i += 2;
-      continue;
-    }
-    if (c === 32) fields = true;
-    if (fields) {
-      if (!quoted && c === 61 /* = */) {
-        i++;
-        equals++;
-        continue;
-      } else if (c === 34 /* " */ && equals > 0) {
-        quoted = !quoted;
-      }
-    }
-    if (c === 10 && !quoted) return i;
-    i++;
+/** A line of raw input that influxd cannot parse: where it starts in the input, and influxd's reason. */
+export class UnparsableLineError extends Error {
+  constructor(readonly at: number, readonly reason: string) {
+    super(reason);
   }
-  return n;
 }
 
 const kNoBodies: EncodedBody[] = [];
@@ -95,29 +75,34 @@ export class BodyBuilder {
 
   /**
    * Adds raw line protocol (one or more lines, as given by the caller), cutting only where influxd
-   * itself ends a line: at a `\n` outside a quoted string field (a port of `scanLine` in
-   * influxdb's models/points.go). A `\r` before a line end is dropped (influxd would refuse the
-   * line), and blank lines add nothing (influxd answers an empty body oddly).
+   * itself ends a line (line-protocol/scan.ts). A `\r` before a line end is dropped (influxd
+   * would refuse the line), and lines influxd skips (blank, whitespace, `#` comments) add nothing.
+   * With `check`, every line is first parsed as influxd parses it: the first line influxd would
+   * refuse throws UnparsableLineError and nothing of `data` is added.
    */
-  addRaw(data: Buffer): void {
+  addRaw(data: Buffer, check?: PrecisionSpec): void {
     const n = data.length;
-    let start = 0;
-    while (start < n) {
-      const end = lineEnd(data, start);
-      let stop = end;
-      if (stop > start && data[stop - 1] === 13) stop--;
-      // Skip blank and whitespace-only lines.
-      let blank = true;
-      for (let i = start; i < stop; i++) {
-        const c = data[i]!;
-        if (c !== 32 && c !== 9 && c !== 13) {
-          blank = false;
-          break;
+    if (check) {
+      const ends = new LineEnds(data);
+      for (let start = 0; start < n;) {
+        const end = ends.at(start);
+        const stop = trimCR(data, start, end);
+        const text = lineTextStart(data, start, stop);
+        if (text >= 0) {
+          if (stop - start + 1 > this.#limit) throw new LineTooLargeError(stop - start + 1, this.#limit, start);
+          const reason = checkLine(data, text, stop, check);
+          if (reason !== undefined) throw new UnparsableLineError(start, reason);
         }
+        start = end + 1;
       }
-      if (!blank) {
+    }
+    const ends = new LineEnds(data);
+    for (let start = 0; start < n;) {
+      const end = ends.at(start);
+      const stop = trimCR(data, start, end);
+      if (lineTextStart(data, start, stop) >= 0) {
         const bytes = stop - start + 1;
-        if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit);
+        if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit, start);
         if (this.#len + bytes > this.#limit || this.#lines >= this.#maxLines) this.#cut();
         this.#reserve(bytes);
         data.copy(this.#buf, this.#len, start, stop);

@@ -25,7 +25,8 @@ import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import { readErrorMessage, type HttpTransport } from '../transport/http-transport.js';
 import { quoteIdentifier } from '../query/influxql.js';
-import { analyzeRejection, splitLines, type LineRange, type RejectionContext } from './rejections.js';
+import { splitLines, type LineRange } from '../encode/line-protocol/scan.js';
+import { analyzeRejection, type RejectionContext } from './rejections.js';
 import { backoffDelay, decideAnswer, decideFailure, type WriteDecision } from './retry.js';
 import { writerStream, type WriterStreamOptions } from './stream.js';
 import { makeTargets, type WriteTarget } from './targets.js';
@@ -352,7 +353,7 @@ export class BatchWriter {
    */
   close(options?: { timeoutMs?: number }): Promise<void> {
     if (this.#closed) return this.#closed;
-    const timeoutMs = options?.timeoutMs ?? this.#o.deliveryTimeoutMs;
+    const timeoutMs = options?.timeoutMs ?? this.#o.closeTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) return Promise.reject(new InvalidOptionError(`close options.timeoutMs must be a non-negative integer (got ${String(timeoutMs)})`));
     this.#closing = true;
     this.#closed = this.#close(timeoutMs);

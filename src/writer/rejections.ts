@@ -2,7 +2,9 @@
  * What influxd 1.6.7 did with a batch it answered `400` to: which lines it refused (with the
  * reason to report), whether the other lines were stored, and which lines to send again.
  *
- * Pure and synchronous: no I/O, no clock (the caller passes `nowMs`).
+ * Pure and synchronous: no I/O, no clock (the caller passes `nowMs`). Lines are cut and parsed by
+ * the encode layer's line-protocol scanner and parser (encode/line-protocol/), the same that
+ * checks raw line protocol before it is sent.
  *
  * Message forms (the `error` text of the JSON body, as measured on influxd 1.6.7) and how they
  * are read:
@@ -22,14 +24,14 @@
  * | anything else (`database is required`, gzip errors, …) | `other` | every line, with the message | none |
  *
  * How influxd 1.6.7 decides, and what this module replays:
- * - Lines are cut by `scanLine` (ported below as {@link lineEndAt}): a `\n` ends a line unless
+ * - Lines are cut by `scanLine` (ported as `lineEndAt` in encode/line-protocol/scan.ts): a `\n` ends a line unless
  *   escaped or inside a string field; blank, whitespace-only and `#` lines are skipped. The line
  *   quoted in `unable to parse '…'` is the line without its leading spaces/tabs/NULs, `\r` kept,
  *   never truncated (the `X-Influxdb-Error` header copy is cut at 1024 bytes); invalid UTF-8
  *   shows as one U+FFFD per bad byte (Go's JSON encoder).
  * - Parse errors of some lines are only reported when everything else was stored: a shard
  *   error (type conflict, `time` key, retention) replaces the message, and the unparsable lines
- *   are dropped silently. So every line is also parsed here (a port of `parsePoint`), and lines
+ *   are dropped silently. So every line is also parsed (the port of `parsePoint`), and lines
  *   that fail are reported with the parser's reason even when the server did not name them.
  * - Points are written per shard group (groups of `shardGroupMs`, aligned like Go's
  *   `Time.Truncate`); each shard validates its points independently and the answer carries the
@@ -48,12 +50,12 @@
  *   whole shard groups (as seen in the batch), the ones with the oldest newest point.
  */
 import type { Precision } from '../options.js';
+import { cutLines, type LineRange, type Lines } from '../encode/line-protocol/scan.js';
+import {
+  goString, precisionSpec, readPoint, type LineFieldType, type ParsedLine,
+} from '../encode/line-protocol/parse.js';
 
-/** A line of a request body: byte offsets, `end` excludes the `\n`. */
-export interface LineRange {
-  start: number;
-  end: number;
-}
+export type { LineRange } from '../encode/line-protocol/scan.js';
 
 export interface RejectedLine extends LineRange {
   /** The server's reason for this line (its own words where it gave them). */
@@ -98,7 +100,6 @@ export interface RejectionAnalysis {
   dropped?: number;
 }
 
-export type LineFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
 
 export interface RejectionContext {
   /** The `precision` of the write (default `n`): needed to place timestamps in shard groups. */
@@ -114,533 +115,6 @@ export interface RejectionContext {
   shardGroupMs?: number;
 }
 
-/** One field of a parsed line: its key as the server names it, and its type. */
-export interface LineField {
-  key: string;
-  type: LineFieldType;
-}
-
-/** A line as influxd reads it (names unescaped as in the server's messages). */
-export interface ParsedLine {
-  measurement: string;
-  /** The fields in line order (a field with an empty value has no type and is left out). */
-  fields: LineField[];
-  /** The line has a tag whose key is `time` (the server drops the point). */
-  timeTag: boolean;
-  /** Timestamp in ns, `undefined` when the line has none (the server uses its clock). */
-  timeNs: bigint | undefined;
-}
-
-export type LineReadResult = { ok: true; line: ParsedLine } | { ok: false; reason: string };
-
-// =============================================================================== line cutting
-
-const BS = 92; // \
-const SP = 32;
-const COMMA = 44;
-const EQ = 61;
-const DQ = 34;
-const NL = 10;
-
-/**
- * Index of the byte that ends the line starting at `i` (a `\n`, or `buf.length`): a port of
- * `scanLine` in influxdb 1.6.7 models/points.go. A backslash skips the next byte; after the
- * first space, a `"` toggles a quoted string when more `=` than `,` were seen outside quotes, and
- * a `\n` inside quotes does not end the line.
- *
- * (`lineEnd` in encode/body-builder.ts counts only `=`, so it reads `m a=1,b"c=2` as opening a
- * string where influxd does not.)
- */
-export function lineEndAt(buf: Uint8Array, i: number): number {
-  const n = buf.length;
-  let quoted = false;
-  let fields = false;
-  let equals = 0;
-  let commas = 0;
-  while (i < n) {
-    const c = buf[i]!;
-    if (c === BS) {
-      i += 2;
-      continue;
-    }
-    if (c === SP) fields = true;
-    if (fields) {
-      if (!quoted && c === EQ) {
-        i++;
-        equals++;
-        continue;
-      } else if (!quoted && c === COMMA) {
-        i++;
-        commas++;
-        continue;
-      } else if (c === DQ && equals > commas) {
-        i++;
-        quoted = !quoted;
-        continue;
-      }
-    }
-    if (c === NL && !quoted) break;
-    i++;
-  }
-  return i > n ? n : i;
-}
-
-/** Index of the first byte that is not a space, tab or NUL (influxd's `skipWhitespace`). */
-function skipWhitespace(buf: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const c = buf[i]!;
-    if (c !== SP && c !== 9 && c !== 0) break;
-    i++;
-  }
-  return i;
-}
-
-interface Lines {
-  /** Raw line starts (leading whitespace included). */
-  start: number[];
-  /** Where the text influxd parses (and quotes) starts. */
-  text: number[];
-  end: number[];
-}
-
-function cutLines(body: Uint8Array): Lines {
-  const out: Lines = { start: [], text: [], end: [] };
-  const n = body.length;
-  let pos = 0;
-  while (pos < n) {
-    const end = lineEndAt(body, pos);
-    const text = skipWhitespace(body, pos, end);
-    if (text < end && body[text] !== 35 /* # */) {
-      out.start.push(pos);
-      out.text.push(text);
-      // A line that runs to the end of the body (an open string, an escaped newline) loses a
-      // last `\n`, as in influxd.
-      out.end.push(end === n && body[end - 1] === NL ? end - 1 : end);
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
-/**
- * The lines influxd parses as points, where influxd itself ends them: blank, whitespace-only and
- * comment (`#`) lines are left out. `end` excludes the `\n`.
- */
-export function splitLines(body: Uint8Array): LineRange[] {
-  const l = cutLines(body);
-  const out: LineRange[] = new Array(l.start.length);
-  for (let i = 0; i < out.length; i++) out[i] = { start: l.start[i]!, end: l.end[i]! };
-  return out;
-}
-
-// =============================================================================== line reading
-
-const MAX_KEY_LENGTH = 65535;
-const MIN_NANO = -9223372036854775806n;
-const MAX_NANO = 9223372036854775806n;
-const INT64_MIN = -9223372036854775808n;
-const INT64_MAX = 9223372036854775807n;
-const ERR_NUMBER = 'invalid number';
-const ERR_BOOLEAN = 'invalid boolean';
-const ERR_TIME_RANGE = `time outside range ${MIN_NANO} - ${MAX_NANO}`;
-
-const PRECISION_NS: Record<string, bigint> = {
-  n: 1n, u: 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n,
-};
-
-function precisionNs(p: string | undefined): bigint {
-  return (p !== undefined && PRECISION_NS[p]) || 1n;
-}
-
-function isNumeric(c: number): boolean {
-  return (c >= 48 && c <= 57) || c === 46;
-}
-
-function ascii(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
-  return out;
-}
-
-/**
- * Bytes to a string the way Go's JSON encoder shows them: valid UTF-8 as is, each byte of an
- * invalid sequence as U+FFFD (one per byte, unlike TextDecoder).
- */
-export function goString(buf: Uint8Array, s = 0, e = buf.length): string {
-  let ok = true;
-  for (let i = s; i < e; i++) {
-    if (buf[i]! >= 0x80) {
-      ok = false;
-      break;
-    }
-  }
-  if (ok) return ascii(buf, s, e);
-  const cps: number[] = [];
-  let i = s;
-  while (i < e) {
-    const c = buf[i]!;
-    if (c < 0x80) {
-      cps.push(c);
-      i++;
-      continue;
-    }
-    let need = 0;
-    let lo = 0x80;
-    let hi = 0xbf;
-    let cp = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      need = 1;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      cp = c & 0x0f;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      cp = c & 0x07;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    }
-    let valid = need > 0 && i + need < e;
-    if (valid) {
-      for (let k = 1; k <= need; k++) {
-        const b = buf[i + k]!;
-        const l = k === 1 ? lo : 0x80;
-        const h = k === 1 ? hi : 0xbf;
-        if (b < l || b > h) {
-          valid = false;
-          break;
-        }
-        cp = (cp << 6) | (b & 0x3f);
-      }
-    }
-    if (valid) {
-      cps.push(cp);
-      i += need + 1;
-    } else {
-      cps.push(0xfffd);
-      i++;
-    }
-  }
-  let out = '';
-  for (let k = 0; k < cps.length; k += 4096) out += String.fromCodePoint(...cps.slice(k, k + 4096));
-  return out;
-}
-
-/** influxdb pkg/escape `Unescape`: `\,` `\"` `\ ` `\=` lose their backslash; nothing else does. */
-function unescapeName(buf: Uint8Array, s: number, e: number): string {
-  let simple = true;
-  for (let i = s; i < e; i++) {
-    if (buf[i] === BS) {
-      simple = false;
-      break;
-    }
-  }
-  if (simple) return goString(buf, s, e);
-  const out = new Uint8Array(e - s);
-  let n = 0;
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (c === BS && i + 1 < e) {
-      const d = buf[i + 1]!;
-      if (d === COMMA || d === DQ || d === SP || d === EQ) {
-        out[n++] = d;
-        i++;
-        continue;
-      }
-    }
-    out[n++] = c;
-  }
-  return goString(out, 0, n);
-}
-
-/** Go `strconv.ParseFloat` on the characters influxd's scanner lets through. */
-function goFloatOk(text: string): boolean {
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return false;
-  return Number.isFinite(Number(text));
-}
-
-/** `scanNumber`: the end of the number starting at `i`, or the error text. */
-function scanNumber(buf: Uint8Array, i: number, end: number): number | string {
-  const start = i;
-  let isInt = false;
-  let isUnsigned = false;
-  if (i < end && buf[i] === 45) {
-    i++;
-    if (i === end) return ERR_NUMBER;
-  }
-  let decimal = false;
-  let scientific = false;
-  for (;;) {
-    if (i >= end) break;
-    const c = buf[i]!;
-    if (c === COMMA || c === SP) break;
-    if (c === 105 /* i */ && i > start && !(isInt || isUnsigned)) {
-      isInt = true;
-      i++;
-      continue;
-    } else if (c === 117 /* u */ && i > start && !(isInt || isUnsigned)) {
-      isUnsigned = true;
-      i++;
-      continue;
-    }
-    if (c === 46) {
-      if (decimal) return ERR_NUMBER;
-      decimal = true;
-    }
-    if (i > start && (c === 101 || c === 69)) {
-      scientific = true;
-      i++;
-      continue;
-    }
-    if ((c === 43 || c === 45) && (buf[i - 1] === 101 || buf[i - 1] === 69)) {
-      i++;
-      continue;
-    }
-    if (i + 2 < end && (c === 78 || c === 110)) return ERR_NUMBER;
-    if (!isNumeric(c)) return ERR_NUMBER;
-    i++;
-  }
-  if ((isInt || isUnsigned) && (decimal || scientific)) return ERR_NUMBER;
-  let digits = i - start;
-  if (isInt) digits--;
-  if (decimal) digits--;
-  if (buf[start] === 45) digits--;
-  if (digits === 0) return ERR_NUMBER;
-  if (isInt) {
-    if (buf[i - 1] !== 105) return ERR_NUMBER;
-    if (i - 1 - start >= 19) {
-      const s = ascii(buf, start, i - 1);
-      const v = BigInt(s);
-      if (v < INT64_MIN || v > INT64_MAX) {
-        return `unable to parse integer ${s}: strconv.ParseInt: parsing "${s}": value out of range`;
-      }
-    }
-  } else if (isUnsigned) {
-    // influxd 1.x OSS parses with uint64 support off: every `u` number is invalid.
-    return ERR_NUMBER;
-  } else if (scientific || i - start >= 25) {
-    if (!goFloatOk(ascii(buf, start, i))) return 'invalid float';
-  }
-  return i;
-}
-
-/** `scanBoolean`: the end of the boolean starting at `i`, or the error text. */
-function scanBoolean(buf: Uint8Array, i: number, end: number): number | string {
-  const start = i;
-  const c = buf[i];
-  if (i < end && c !== 116 && c !== 102 && c !== 84 && c !== 70) return ERR_BOOLEAN;
-  i++;
-  while (i < end && buf[i] !== COMMA && buf[i] !== SP) i++;
-  const len = i - start;
-  if (len === 1) return i;
-  if ((c === 116 || c === 84) && len !== 4) return ERR_BOOLEAN;
-  if ((c === 102 || c === 70) && len !== 5) return ERR_BOOLEAN;
-  const s = ascii(buf, start, i);
-  const valid = s === 'true' || s === 'false' || s === 'TRUE' || s === 'True' || s === 'FALSE' || s === 'False';
-  return valid ? i : ERR_BOOLEAN;
-}
-
-function parseIntText(s: string): bigint | string {
-  if (!/^-?\d+$/.test(s)) return `strconv.ParseInt: parsing "${s}": invalid syntax`;
-  const v = BigInt(s);
-  if (v < INT64_MIN || v > INT64_MAX) return `strconv.ParseInt: parsing "${s}": value out of range`;
-  return v;
-}
-
-/**
- * Reads one line the way influxd 1.6.7 parses it (a port of `parsePoint`): either the point's
- * measurement, fields with their types, `time` tag and timestamp, or the reason influxd gives
- * when it refuses the line (`unable to parse '…': <reason>`). `range` is a line as
- * {@link splitLines} returns it.
- */
-export function readLine(body: Uint8Array, range: LineRange, precision?: Precision): LineReadResult {
-  return readPoint(body, skipWhitespace(body, range.start, range.end), range.end, precisionNs(precision));
-}
-
-function fail(reason: string): LineReadResult {
-  return { ok: false, reason };
-}
-
-function readPoint(buf: Uint8Array, start: number, end: number, mult: bigint): LineReadResult {
-  // ---- scanKey: measurement
-  let i = skipWhitespace(buf, start, end);
-  const keyStart = i;
-  if (i >= end || buf[i] === COMMA) return fail('missing measurement');
-  let hasTags = false;
-  for (;;) {
-    i++;
-    if (i >= end) return fail('missing fields');
-    if (buf[i - 1] === BS) continue;
-    if (buf[i] === COMMA) {
-      hasTags = true;
-      break;
-    }
-    if (buf[i] === SP) break;
-  }
-  const measEnd = i;
-  let timeTag = false;
-  if (hasTags) {
-    i++;
-    // ---- scanTags
-    const keys: string[] = [];
-    for (;;) {
-      // scanTagsKey
-      const tagStart = i;
-      let c = buf[i];
-      if (i >= end || c === SP || c === COMMA || c === EQ) return fail('missing tag key');
-      for (;;) {
-        i++;
-        if (i >= end || ((buf[i] === SP || buf[i] === COMMA) && buf[i - 1] !== BS)) return fail('missing tag value');
-        if (buf[i] === EQ && buf[i - 1] !== BS) break;
-      }
-      const key = ascii(buf, tagStart, i);
-      keys.push(key);
-      if (key === 'time') timeTag = true;
-      i++;
-      // scanTagsValue
-      c = buf[i];
-      if (i >= end || c === COMMA || c === SP) return fail('missing tag value');
-      let next = 0; // 1: another tag, 2: fields
-      for (;;) {
-        i++;
-        if (i >= end) return fail('missing fields');
-        const d = buf[i]!;
-        const escaped = buf[i - 1] === BS;
-        if (d === EQ && !escaped) return fail('invalid tag format');
-        if (d === COMMA && !escaped) {
-          next = 1;
-          break;
-        }
-        if (d === SP && !escaped) {
-          next = 2;
-          break;
-        }
-      }
-      if (next === 2) break;
-      i++;
-    }
-    if (keys.length > 1 && new Set(keys).size !== keys.length) return fail('duplicate tags');
-  }
-  const keyEnd = i;
-  const keyLen = keyEnd - keyStart;
-  if (keyLen === 0) return fail('missing measurement');
-  if (keyLen > MAX_KEY_LENGTH) return fail(`max key length exceeded: ${keyLen} > ${MAX_KEY_LENGTH}`);
-
-  // ---- scanFields
-  const fStart = skipWhitespace(buf, i, end);
-  i = fStart;
-  let quoted = false;
-  let equals = 0;
-  let commas = 0;
-  for (;;) {
-    if (i >= end) break;
-    const c = buf[i]!;
-    if (c === BS && i + 1 < end) {
-      i += 2;
-      continue;
-    }
-    if (c === DQ && equals > commas) {
-      quoted = !quoted;
-      i++;
-      continue;
-    }
-    if (c === EQ && !quoted) {
-      equals++;
-      if (buf[i - 1] === SP && buf[i - 2] !== BS) return fail('missing field key');
-      if (buf[i - 1] === COMMA && buf[i - 2] !== BS) return fail('missing field key');
-      if (i + 1 >= end) return fail('missing field value');
-      const v = buf[i + 1]!;
-      if (v === COMMA || v === SP) return fail('missing field value');
-      if (isNumeric(v) || v === 45 || v === 78 || v === 110) {
-        const r = scanNumber(buf, i + 1, end);
-        if (typeof r === 'string') return fail(r);
-        i = r;
-        continue;
-      }
-      if (v !== DQ) {
-        const r = scanBoolean(buf, i + 1, end);
-        if (typeof r === 'string') return fail(r);
-        i = r;
-        continue;
-      }
-    }
-    if (c === COMMA && !quoted) commas++;
-    if (c === SP && !quoted) break;
-    i++;
-  }
-  if (quoted) return fail('unbalanced quotes');
-  if (equals === 0 || commas !== equals - 1) return fail('invalid field format');
-  const fEnd = i;
-  if (fEnd === fStart) return fail('missing fields');
-
-  // ---- walkFields (max key length) and the field iterator (keys and types)
-  const fields: LineField[] = [];
-  let p = fStart;
-  while (p < fEnd) {
-    // scanTo(fields, p, '='): an '=' not preceded by a backslash (or at the very start)
-    let k = p;
-    while (k < fEnd && !(buf[k] === EQ && (k === p || buf[k - 1] !== BS))) k++;
-    if (k > fEnd - 2) return fail(`invalid value: field-key=${goString(buf, p, k)}`);
-    const sz = keyLen + 4 + (k - p);
-    if (sz > MAX_KEY_LENGTH) return fail(`max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
-    // scanFieldValue
-    let v = k + 1;
-    let q = false;
-    while (v < fEnd) {
-      const c = buf[v]!;
-      if (c === BS && v + 1 < fEnd && (buf[v + 1] === DQ || buf[v + 1] === BS)) {
-        v += 2;
-        continue;
-      }
-      if (c === DQ) {
-        v++;
-        q = !q;
-        continue;
-      }
-      if (c === COMMA && !q) break;
-      v++;
-    }
-    const vs = k + 1;
-    if (v > vs) {
-      const c = buf[vs]!;
-      const last = buf[v - 1]!;
-      let type: LineFieldType;
-      if (c === DQ) type = 'string';
-      else if (isNumeric(c) || c === 45 || c === 110 || c === 78 || c === 105 || c === 73 || c === 117) {
-        type = last === 105 ? 'integer' : last === 117 ? 'unsigned' : 'float';
-      } else type = 'boolean';
-      fields.push({ key: unescapeName(buf, p, Math.min(k, fEnd)), type });
-    }
-    p = v + 1;
-  }
-
-  // ---- scanTime
-  const tStart = skipWhitespace(buf, fEnd, end);
-  i = tStart;
-  for (;;) {
-    if (i >= end) break;
-    const c = buf[i]!;
-    if (c === NL || c === SP) break;
-    if (i === tStart && c === 45) {
-      i++;
-      continue;
-    }
-    if (c < 48 || c > 57) return fail('bad timestamp');
-    i++;
-  }
-  let timeNs: bigint | undefined;
-  if (i > tStart) {
-    const ts = parseIntText(ascii(buf, tStart, i));
-    if (typeof ts === 'string') return fail(ts);
-    const t = ts * mult;
-    if (t < INT64_MIN || t > INT64_MAX || t < MIN_NANO || t > MAX_NANO) return fail(ERR_TIME_RANGE);
-    timeNs = t;
-    for (; i < end; i++) if (buf[i] !== SP) return fail('point is invalid');
-  }
-  return { ok: true, line: { measurement: unescapeName(buf, keyStart, measEnd), fields, timeTag, timeNs } };
-}
 
 // =============================================================================== messages
 
@@ -790,14 +264,14 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   const range = (k: number): LineRange => ({ start: lines.start[k]!, end: lines.end[k]! });
 
   // Parsed lines, read on demand (every line only for the kinds that replay the server's checks).
-  const mult = precisionNs(context.precision);
+  const spec = precisionSpec(context.precision);
   let parsed: { lines: (ParsedLine | undefined)[]; errors: Map<number, string> } | undefined;
   const parseAll = () => {
     if (parsed) return parsed;
     const ls: (ParsedLine | undefined)[] = new Array(n);
     const errors = new Map<number, string>();
     for (let k = 0; k < n; k++) {
-      const r = readPoint(body, lines.text[k]!, lines.end[k]!, mult);
+      const r = readPoint(body, lines.text[k]!, lines.end[k]!, spec);
       if (r.ok) ls[k] = r.line;
       else errors.set(k, r.reason);
     }

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { analyzeRejection, readLine, splitLines, type RejectionAnalysis, type RejectionContext } from '../../src/writer/rejections.js';
+import { readLine } from '../../src/encode/line-protocol/parse.js';
+import { splitLines } from '../../src/encode/line-protocol/scan.js';
+import { analyzeRejection, type RejectionAnalysis, type RejectionContext } from '../../src/writer/rejections.js';
 import { quoteIdentifier } from '../../src/index.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 

@@ -1,14 +1,14 @@
 /**
- * src/writer/rejections.ts: cutting bodies into lines as influxd 1.6.7 does, reading lines
+ * src/writer/rejections.ts and the line-protocol scanner and parser it uses (src/encode/line-protocol/): cutting bodies into lines as influxd 1.6.7 does, reading lines
  * (names, field types, reasons), and reading every 400 message form against the body.
  * The server texts used here were measured on influxd 1.6.7 (see the integration test).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/index.js';
-import {
-  analyzeRejection, errorText, goString, lineEndAt, readLine, splitLines, type LineRange, type RejectionAnalysis,
-} from '../../src/writer/rejections.js';
+import { goString, readLine } from '../../src/encode/line-protocol/parse.js';
+import { lineEndAt, splitLines, type LineRange } from '../../src/encode/line-protocol/scan.js';
+import { analyzeRejection, errorText, type RejectionAnalysis } from '../../src/writer/rejections.js';
 
 const te = new TextEncoder();
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');

@@ -6,83 +6,10 @@
  * length (an unclosed quote, no newline) stops the load. The server checks the rest: the lines it
  * refuses come back through the writer's onRejected.
  */
-import { lineEndAt } from '../../writer/rejections.js';
+import { LineEnds, NL } from '../../encode/line-protocol/scan.js';
 import { CliError } from '../errors.js';
 import { openByteSource } from './source.js';
 import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
-
-const NL = 10;
-const SP = 32;
-const DQ = 34;
-const COMMA = 44;
-const EQ = 61;
-const BS = 92;
-
-/** Index of the next `byte` at or after `from`, or `buf.length`. */
-function next(buf: Uint8Array, byte: number, from: number): number {
-  const i = buf.indexOf(byte, from);
-  return i < 0 ? buf.length : i;
-}
-
-/**
- * Where the lines of `buf` end, as influxd's `scanLine` (`lineEndAt`) says, at the speed of
- * native searches: a line without a quote or a backslash ends at its first `\n`; one with
- * quoted strings (and no backslash) jumps from quote to quote; a line with a backslash is left
- * to `lineEndAt` itself. Call `at()` with increasing starts (it keeps where the next `"`, `\`
- * and `\n` are, so that a buffer is searched once, not once per line).
- */
-export class LineEnds {
-  readonly #buf: Uint8Array;
-  #quote = -1;
-  #slash = -1;
-  #nl = -1;
-
-  constructor(buf: Uint8Array) {
-    this.#buf = buf;
-  }
-
-  /** The first `\n` at or after the start given to the last `at()` (or `buf.length`): where that line ends unless a string holds newlines. */
-  get firstNewline(): number {
-    return this.#nl;
-  }
-
-  /** The index of the `\n` that ends the line starting at `start`, or `buf.length` when the line does not end in `buf`. */
-  at(start: number): number {
-    const buf = this.#buf;
-    const n = buf.length;
-    if (this.#nl < start) this.#nl = next(buf, NL, start);
-    if (this.#quote < start) this.#quote = next(buf, DQ, start);
-    if (this.#slash < start) this.#slash = next(buf, BS, start);
-    const slash = this.#slash;
-    let nn = this.#nl;
-    if (slash < nn) return lineEndAt(buf, start);
-    if (this.#quote >= nn) return nn;
-    // A quote before the newline, no backslash: the fields start at the first space; there a
-    // quote opens a string when more `=` than `,` were seen outside strings, and the string
-    // ends at the next quote (a newline inside it does not end the line).
-    let i = buf.indexOf(SP, start);
-    if (i < 0 || i >= nn) return nn;
-    let equals = 0;
-    let commas = 0;
-    for (;;) {
-      if (nn < i) nn = next(buf, NL, i);
-      const nq = next(buf, DQ, i);
-      if (nq >= nn) return slash < nn ? lineEndAt(buf, start) : nn;
-      if (slash < nq) return lineEndAt(buf, start);
-      for (; i < nq; i++) {
-        const c = buf[i];
-        if (c === EQ) equals++;
-        else if (c === COMMA) commas++;
-      }
-      i = nq + 1;
-      if (equals <= commas) continue; // not a string: the quote is a plain character
-      const q = next(buf, DQ, i);
-      if (slash < q) return lineEndAt(buf, start);
-      if (q >= n) return n;
-      i = q + 1;
-    }
-  }
-}
 
 export function openLineProtocolReader(o: ReaderOptions): InputReader {
   const source = openByteSource(o.path, o.gzip);
