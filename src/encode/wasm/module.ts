@@ -6,7 +6,7 @@
  * compiling again (see `src/pool/worker.ts`).
  *
  * `build/` is made by `npm run build` (`build:wasm`: `asc` with `asconfig.json`), which `npm
- * install` runs through `prepare`. The path is relative to this file and resolves to the package
+ * test`, `npm run demo` and `npm pack` (`prepack`) run first. The path is relative to this file and resolves to the package
  * root both from `src/encode/wasm/` (tests) and from `dist/encode/wasm/` (the published build).
  * @module
  */
