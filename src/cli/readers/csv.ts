@@ -168,7 +168,7 @@ interface Column {
 const kTimeNames = ['time', '_time', 'timestamp'];
 
 export function openCsvReader(o: ReaderOptions): InputReader {
-  const source = openByteSource(o.path, o.gzip);
+  const source = openByteSource(o.path, o.gzip, o.tabs ? 'TSV' : 'CSV');
   const delimiter = o.tabs ? '\t' : ',';
   return {
     format: o.tabs ? 'TSV' : 'CSV',

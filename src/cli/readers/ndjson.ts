@@ -45,7 +45,7 @@ function kindOf(v: JsonValue): FieldType | 'nested' | undefined {
 class Reject extends Error {}
 
 export function openNdjsonReader(o: ReaderOptions): InputReader {
-  const source = openByteSource(o.path, o.gzip);
+  const source = openByteSource(o.path, o.gzip, 'NDJSON');
   // Field types by measurement and key, fixed by the first values seen (or --field-types).
   const types = new Map<string, FieldType>();
   const timeKey = o.timeColumn ?? 'time';
@@ -213,6 +213,8 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
       }
       const c = flush();
       if (c) yield c;
+      // An empty file is a mistake worth a word (a pipe may legitimately carry nothing).
+      if (o.path !== '-' && lineNo === 0) throw new CliError(`${label} is empty: no NDJSON records`);
     },
     async close() {
       source.close();

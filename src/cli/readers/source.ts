@@ -40,8 +40,12 @@ export function systemReason(e: unknown): string {
   return err?.message ?? String(e);
 }
 
-/** Opens `path` (or stdin for `-`) as a stream of bytes; `gunzip` decompresses it on the way. */
-export function openByteSource(path: string, gunzip: boolean): ByteSource {
+/**
+ * Opens `path` (or stdin for `-`) as a stream of bytes; `gunzip` decompresses it on the way.
+ * With `text` (the format's name), input holding a NUL byte in its first chunk is refused as
+ * binary: a Parquet or Arrow file given as CSV is named as such, not read as rows of garbage.
+ */
+export function openByteSource(path: string, gunzip: boolean, text?: string): ByteSource {
   let read = 0;
   let raw: Readable;
   let total: number | undefined;
@@ -62,15 +66,29 @@ export function openByteSource(path: string, gunzip: boolean): ByteSource {
     pipeline(raw, gz, () => {});
     out = gz;
   }
+  const name = path === '-' ? 'standard input' : path;
   const named = (e: unknown): Error => {
     if (e instanceof CliError) return e;
     const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'Z_DATA_ERROR' || err?.code === 'Z_BUF_ERROR') return new CliError(`${path}: not valid gzip data (${err.message})`);
-    return new CliError(`cannot read ${path === '-' ? 'standard input' : path}: ${systemReason(e)}`);
+    // zlib says "unexpected end of file" when the compressed data stops early.
+    if (err?.code === 'Z_BUF_ERROR' && read === 0) return new CliError(`${name} is empty: no gzip data`);
+    if (err?.code === 'Z_BUF_ERROR') return new CliError(`${name} is truncated: its gzip data ends early, after ${read} compressed bytes (${err.message})`);
+    if (err?.code === 'Z_DATA_ERROR') return new CliError(`${name} is corrupt: not valid gzip data (${err.message})`);
+    return new CliError(`cannot read ${name}: ${systemReason(e)}`);
   };
   const chunks = (async function* () {
+    let first = true;
     try {
-      for await (const c of out) yield c as Buffer;
+      for await (const c of out) {
+        if (first && text !== undefined) {
+          const nul = (c as Buffer).indexOf(0);
+          const bom = (c as Buffer).subarray(0, 2).toString('hex');
+          if (bom === 'fffe' || bom === 'feff') throw new CliError(`${name} is UTF-16 text: ${text} is read as UTF-8 (convert it, e.g. with iconv)`);
+          if (nul >= 0) throw new CliError(`${name} is not ${text}: it holds binary data (a NUL byte at byte ${nul}${gunzip ? ' after gunzip' : ''})`);
+        }
+        first = false;
+        yield c as Buffer;
+      }
     } catch (e) {
       throw named(e);
     }
