@@ -79,6 +79,9 @@ describe('decideFailure', () => {
     expect(decideFailure(new InfluxDBConnectionError('reset', 'ECONNRESET', true)).kind).toBe('retry');
     expect(decideFailure(new InfluxDBConnectionError('tls', 'DEPTH_ZERO_SELF_SIGNED_CERT', false)).kind).toBe('fatal');
     expect(decideFailure(new Error('boom')).kind).toBe('fatal');
+    // The transport's verdict on an unreadable answer: sent, may be stored, worth resending.
+    const unreadable = new InfluxDBConnectionError('bad header', 'UND_ERR_HTTP_PARSER', true, { requestSent: true, answerUnreadable: true });
+    expect(decideFailure(unreadable)).toMatchObject({ kind: 'retry', error: unreadable });
   });
 });
 
