@@ -176,6 +176,7 @@ const kClientKeys = new Set<string>([
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
 const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings', 'nonFinite', 'invalidRows', 'timeColumn', 'tagColumns']);
 const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp', 'encoder']);
+const kEncodeCallKeys = new Set<string>([...kEncodeKeys, 'encoder']);
 const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'output', 'parser', 'columnTypes']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
 const kColumnTypes = new Set<string>([...kFieldTypes, 'tag', 'time']);
@@ -429,10 +430,19 @@ function resolveEncodeParts(opts: Record<string, unknown>, what: string, precisi
 
 /** Options of `encode()`: the write options that shape the bytes (no db/rp). Precision defaults to `n`. */
 export function resolveEncodeOptions(input: unknown): ResolvedEncodeOptions {
+  return resolveEncodeCall(input).options;
+}
+
+/**
+ * `encode()`'s options and its encoder (default `auto`). encode() runs in the calling thread, so
+ * `wasm` there means the WebAssembly encoder without the pool; the values are those of write().
+ */
+export function resolveEncodeCall(input: unknown): { options: ResolvedEncodeOptions; encoder: EncoderChoice } {
   const opts = (input ?? {}) as Record<string, unknown>;
   if (!isPlainObject(opts)) fail(`encode options must be an object (got ${typeName(input)})`);
-  checkKeys(opts, kEncodeKeys, 'encode');
-  return resolveEncodeParts(opts, 'encode options', 'n');
+  checkKeys(opts, kEncodeCallKeys, 'encode');
+  const encoder = optEnum(opts, 'encoder', 'encode options', kEncoders) ?? 'auto';
+  return { options: resolveEncodeParts(opts, 'encode options', 'n'), encoder };
 }
 
 export function resolveWriteOptions(input: WriteOptions | undefined, client: { db: string | undefined; rp: string | undefined; precision: Precision }): ResolvedWriteOptions {
