@@ -45,7 +45,7 @@ export class InvalidOptionError extends InfluxDBError {
 }
 
 /** Where in a point the problem is: the element and, for tags and fields, its key. */
-export type PointElement = 'measurement' | 'time' | 'tags' | 'fields' | 'point';
+export type PointElement = 'measurement' | 'time' | 'tags' | 'fields' | 'point' | 'line';
 
 export class InvalidPointError extends InfluxDBError {
   override readonly code = 'FI_ERR_INVALID_POINT';
@@ -57,13 +57,19 @@ export class InvalidPointError extends InfluxDBError {
   readonly key: string | undefined;
   /** The reason alone, without the location. */
   readonly reason: string;
-  constructor(pointIndex: number, element: PointElement, key: string | undefined, reason: string) {
+  /** Raw line protocol (element `line`): the 1-based line of the item (every `\n` counts), and its start. */
+  readonly line: number | undefined;
+  readonly lineText: string | undefined;
+  constructor(pointIndex: number, element: PointElement, key: string | undefined, reason: string, line?: number, lineText?: string) {
     const where = key === undefined ? element : `${element === 'tags' ? 'tag' : 'field'} ${JSON.stringify(truncateText(key, 200))}`;
-    super(`invalid point #${pointIndex}: ${where}: ${reason}`);
+    super(line === undefined ? `invalid point #${pointIndex}: ${where}: ${reason}`
+      : `invalid line ${line}${pointIndex > 0 ? ` of item #${pointIndex}` : ''}: ${reason}${lineText === undefined ? '' : `: ${JSON.stringify(lineText)}`}`);
     this.pointIndex = pointIndex;
     this.element = element;
     this.key = key;
     this.reason = reason;
+    this.line = line;
+    this.lineText = lineText;
   }
 }
 

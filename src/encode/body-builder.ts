@@ -36,6 +36,8 @@ export class BodyBuilder {
   #buf: Buffer;
   #len = 0;
   #lines = 0;
+  /** addRaw's table of line ranges, reused. */
+  #cuts = new Int32Array(1024);
 
   /**
    * `maxLines` also cuts a body after that many lines (the batch writer's `batchSize`);
@@ -82,36 +84,67 @@ export class BodyBuilder {
    */
   addRaw(data: Buffer, check?: PrecisionSpec): void {
     const n = data.length;
-    if (check) {
-      const ends = new LineEnds(data);
-      for (let start = 0; start < n;) {
-        const end = ends.at(start);
-        const stop = trimCR(data, start, end);
-        const text = lineTextStart(data, start, stop);
-        if (text >= 0) {
-          if (stop - start + 1 > this.#limit) throw new LineTooLargeError(stop - start + 1, this.#limit, start);
-          const reason = checkLine(data, text, stop, check);
-          if (reason !== undefined) throw new UnparsableLineError(start, reason);
-        }
-        start = end + 1;
-      }
-    }
+    // Pass 1: the lines to take, [start, stop) pairs, each checked (when asked) before any is taken.
+    let cuts = this.#cuts;
+    let k = 0;
     const ends = new LineEnds(data);
     for (let start = 0; start < n;) {
       const end = ends.at(start);
       const stop = trimCR(data, start, end);
-      if (lineTextStart(data, start, stop) >= 0) {
-        const bytes = stop - start + 1;
-        if (bytes > this.#limit) throw new LineTooLargeError(bytes, this.#limit, start);
-        if (this.#len + bytes > this.#limit || this.#lines >= this.#maxLines) this.#cut();
+      const text = lineTextStart(data, start, stop);
+      if (text >= 0) {
+        if (stop - start + 1 > this.#limit) throw new LineTooLargeError(stop - start + 1, this.#limit, start);
+        if (check) {
+          const reason = checkLine(data, text, stop, check);
+          if (reason !== undefined) throw new UnparsableLineError(start, reason);
+        }
+        if (k + 2 > cuts.length) {
+          const grown = new Int32Array(Math.max(2 * cuts.length, 1024));
+          grown.set(cuts);
+          this.#cuts = cuts = grown;
+        }
+        cuts[k++] = start;
+        cuts[k++] = stop;
+      }
+      start = end + 1;
+    }
+    // Pass 2: copied into bodies, adjacent lines (ending in their own `\n`) in one copy.
+    let rs = 0;
+    let re = 0;
+    for (let j = 0; j < k; j += 2) {
+      const start = cuts[j]!;
+      const stop = cuts[j + 1]!;
+      const bytes = stop - start + 1;
+      if (this.#len + (re - rs) + bytes > this.#limit || this.#lines >= this.#maxLines) {
+        this.#copyRun(data, rs, re);
+        rs = re = 0;
+        this.#cut();
+      }
+      if (stop < n && data[stop] === 10) {
+        if (start !== re || re === rs) {
+          this.#copyRun(data, rs, re);
+          rs = start;
+        }
+        re = stop + 1;
+      } else {
+        this.#copyRun(data, rs, re);
+        rs = re = 0;
         this.#reserve(bytes);
         data.copy(this.#buf, this.#len, start, stop);
         this.#len += stop - start;
         this.#buf[this.#len++] = 10;
-        this.#lines++;
       }
-      start = end + 1;
+      this.#lines++;
     }
+    this.#copyRun(data, rs, re);
+    if (cuts.length > 1 << 16) this.#cuts = new Int32Array(1024); // a large input's table is not kept
+  }
+
+  #copyRun(data: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    this.#reserve(to - from);
+    data.copy(this.#buf, this.#len, from, to);
+    this.#len += to - from;
   }
 
   /**

@@ -1,15 +1,19 @@
 /**
  * Everything `write()` accepts, turned into request bodies:
- * line-protocol strings and Buffers (sent as given), point objects, Arrow tables and record
- * batches, and iterables or async iterables of those. The whole input is encoded before
- * anything is sent, so one bad point rejects the write with nothing on the wire.
+ * line-protocol strings and Buffers, point objects, Arrow tables and record batches, and
+ * iterables or async iterables of those. The whole input is encoded before anything is sent, so
+ * one bad point rejects the write with nothing on the wire. Line protocol is sent as given, once
+ * every line has passed influxd's own parser (line-protocol/parse.ts): a line influxd would
+ * refuse is a bad point too, named by its line number and influxd's reason.
  */
 import { InvalidPointError } from '../errors.js';
 import {
   encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable,
   type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch, type ArrowTable,
 } from './arrow/index.js';
-import { BodyBuilder, LineTooLargeError, type EncodedBody } from './body-builder.js';
+import { BodyBuilder, LineTooLargeError, UnparsableLineError, type EncodedBody } from './body-builder.js';
+import { lineExcerpt, precisionSpec, wasChecked, type PrecisionSpec } from './line-protocol/parse.js';
+import { lineEndAt, lineNumberAt } from './line-protocol/scan.js';
 import { PointEncoder, type Point } from './point-encoder.js';
 
 /** One item of a write: a point, or line protocol as text or bytes. */
@@ -42,10 +46,12 @@ export class InputEncoder {
   readonly builder: BodyBuilder;
   skipped: number[] = [];
   readonly #points: PointEncoder;
+  readonly #precision: PrecisionSpec;
   #index = 0;
   constructor(options: ArrowEncodeOptions, maxBodyBytes: number) {
     this.builder = new BodyBuilder(maxBodyBytes);
     this.#points = new PointEncoder(options);
+    this.#precision = precisionSpec(options.precision);
   }
 
   /** Forgets what was added (the builder keeps its buffer), so that the next input starts at index 0. */
@@ -58,8 +64,8 @@ export class InputEncoder {
   add(item: unknown): void {
     const index = this.#index++;
     try {
-      if (typeof item === 'string') this.builder.addRaw(Buffer.from(item));
-      else if (item instanceof Uint8Array) this.builder.addRaw(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+      if (typeof item === 'string') this.#addText(item, index);
+      else if (item instanceof Uint8Array) this.#addRaw(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength), index);
       else if (isArrowItem(item)) {
         throw new InvalidPointError(index, 'point', undefined, 'Arrow data mixed with points: write tables and record batches on their own');
       } else if (isIterable(item) || isAsyncIterable(item)) {
@@ -71,6 +77,37 @@ export class InputEncoder {
       }
     } catch (e) {
       if (e instanceof LineTooLargeError) throw new InvalidPointError(index, 'point', undefined, e.message);
+      throw e;
+    }
+  }
+
+  /** A string of line protocol: a lone surrogate would reach the wire as U+FFFD, silently. */
+  #addText(text: string, index: number): void {
+    if (!text.isWellFormed()) {
+      let at = 0;
+      for (; at < text.length; at++) {
+        const c = text.charCodeAt(at);
+        if (c >= 0xd800 && c <= 0xdbff) {
+          const d = text.charCodeAt(at + 1);
+          if (!(d >= 0xdc00 && d <= 0xdfff)) break;
+          at++;
+        } else if (c >= 0xdc00 && c <= 0xdfff) break;
+      }
+      const line = 1 + (text.slice(0, at).match(/\n/g)?.length ?? 0);
+      throw new InvalidPointError(index, 'line', undefined, `a lone UTF-16 surrogate at character ${at} (it would be sent as U+FFFD)`, line);
+    }
+    this.#addRaw(Buffer.from(text), index);
+  }
+
+  /** Raw line protocol: every line parsed as influxd parses it before any is taken. */
+  #addRaw(data: Buffer, index: number): void {
+    try {
+      this.builder.addRaw(data, wasChecked(data, this.#precision) ? undefined : this.#precision);
+    } catch (e) {
+      if ((e instanceof UnparsableLineError || e instanceof LineTooLargeError) && e.at >= 0) {
+        const reason = e instanceof UnparsableLineError ? e.reason : e.message;
+        throw new InvalidPointError(index, 'line', undefined, reason, lineNumberAt(data, e.at), lineExcerpt(data, e.at, lineEndAt(data, e.at)));
+      }
       throw e;
     }
   }

@@ -184,7 +184,7 @@ function isSmallSyncInput(data: unknown, batchSize: number): boolean {
 
 function rebase(e: unknown, offset: number, acceptedBefore: number): unknown {
   if (!(e instanceof InvalidPointError) || (offset === 0 && acceptedBefore === 0)) return e;
-  const out = new InvalidPointError(e.pointIndex + offset, e.element, e.key, e.reason);
+  const out = new InvalidPointError(e.pointIndex + offset, e.element, e.key, e.reason, e.line, e.lineText);
   if (acceptedBefore > 0) out.message += ` (the ${acceptedBefore} points before it in this write were accepted)`;
   return out;
 }

@@ -214,23 +214,24 @@ describe('fastinflux load: what is not written is said', () => {
     expect(text).toContain('# 2024-01-01T00:00:02Z,a,3.5,twelve');
   });
 
-  it('line protocol the server refuses: the lines and the server\'s reasons in the dead letter, exit 3', async () => {
+  it('line protocol the server refuses, and a line it cannot parse (never sent): the lines and the reasons in the dead letter, exit 3', async () => {
     const db = uniqueDb('cli_refused');
     const dead = join(dir, 'refused.dead.lp');
     const lp = ['m v=1i 1', 'm v="a string" 2', 'this is not line protocol', 'm v=4i 4'].join('\n');
     const r = await cli(['load', file('refused.lp', lp), '--db', db, '--create-db', '--dead-letter', dead, '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, written: 2, rejected: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, written: 2, rejected: 1, invalid: 1 });
     expect(await rows(db)).toEqual([{ time: 1, v: 1 }, { time: 4, v: 4 }]);
     const text = readFileSync(dead, 'utf8');
     const lines = text.split('\n');
     expect(lines).toContain('m v="a string" 2');
-    expect(lines).toContain('this is not line protocol');
+    expect(text).toMatch(/# invalid, not sent: \S*refused\.lp:3: invalid field format\n# this is not line protocol\n/);
     expect(text).toMatch(/# rejected by the server \(1 line\): .*field type conflict/);
     // Without --dead-letter, the reasons are on stderr.
     const again = await cli(['load', file('refused2.lp', lp), '--db', db]);
     expect(again.code).toBe(3);
     expect(again.stderr).toContain('rejected by the server');
+    expect(again.stderr).toMatch(/invalid row \S*refused2\.lp:3: invalid field format/);
     expect(again.stderr).toContain('--dead-letter FILE');
   });
 });

@@ -317,32 +317,38 @@ describe('write errors', () => {
     expect((err as InfluxDBWriteError).linesNotWritten).toBe(1);
   });
 
-  it('reports a 400 from an unparsable line with the offending line', async () => {
-    const err = await client.write('unparsable line here').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InfluxDBWriteError);
-    const e = err as InfluxDBWriteError;
-    expect(e.status).toBe(400);
-    expect(e.rejectedLines).toEqual(['unparsable line here']);
-    expect(e.partial).toBe(false);
-    expect(e.linesWritten).toBe(0);
-    expect(e.retryable).toBe(false);
+  it('refuses a line influxd cannot parse before sending anything, naming the line and influxd\'s reason', async () => {
+    const err = await client.write('unparsed v=1 1\nunparsable line here\nunparsed v=3 3').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidPointError);
+    const e = err as InvalidPointError;
+    expect(e.code).toBe('FI_ERR_INVALID_POINT');
+    expect({ line: e.line, element: e.element, reason: e.reason, pointIndex: e.pointIndex }).toEqual({ line: 2, element: 'line', reason: 'invalid field format', pointIndex: 0 });
+    expect(e.message).toBe('invalid line 2: invalid field format: "unparsable line here"');
+    // Nothing reached the server: the good lines around it are not stored either.
+    expect(rows(await client.query('SELECT count(v) FROM unparsed'))).toEqual([]);
   });
 
-  it('keeps error messages short when the server echoes a huge line, and the full line in rejectedLines', async () => {
+  it('keeps error messages short for a huge bad line, and when the server\'s message is huge', async () => {
     const huge = `huge v=oops=${'x'.repeat(20_000)} 1`;
-    const err = await client.write(huge).catch((e: unknown) => e) as InfluxDBWriteError;
+    const bad = await client.write(huge).catch((e: unknown) => e) as InvalidPointError;
+    expect(bad).toBeInstanceOf(InvalidPointError);
+    expect(bad.message.length).toBeLessThan(300);
+    // A type conflict names the measurement: 20,000 characters of it.
+    const m = `h${'x'.repeat(20_000)}`;
+    await client.write({ measurement: m, time: 1, fields: { v: 1.5 } });
+    const err = await client.write({ measurement: m, time: 2, fields: { v: 'text' } }).catch((e: unknown) => e) as InfluxDBWriteError;
     expect(err.status).toBe(400);
     expect(err.message.length).toBeLessThan(4300);
     expect(err.message).toMatch(/more characters\)$/);
-    expect(err.rejectedLines).toEqual([huge]);
     expect(err.serverMessage.length).toBeGreaterThan(20_000);
   });
 
-  it('reports a partial write: the good lines are stored, the bad one named', async () => {
-    const err = await client.write('pw v=1 1\npw v=oops=2 2\npw v=3 3').catch((e: unknown) => e) as InfluxDBWriteError;
+  it('reports a partial write: the good lines are stored, the count of the refused ones given', async () => {
+    await client.write('pw v=0 1');
+    const err = await client.write('pw v=1 1\npw v="text" 2\npw v=3 3').catch((e: unknown) => e) as InfluxDBWriteError;
     expect(err).toBeInstanceOf(InfluxDBWriteError);
     expect(err.partial).toBe(true);
-    expect(err.rejectedLines).toEqual(['pw v=oops=2 2']);
+    expect(err.serverMessage).toMatch(/field type conflict.* dropped=1$/);
     expect(err.linesWritten).toBe(2);
     expect(err.linesNotWritten).toBe(1);
     const r = await client.query('SELECT count(v) FROM pw');

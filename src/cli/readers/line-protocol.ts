@@ -1,12 +1,15 @@
 /**
  * Line-protocol input: sent as it is, in chunks of whole lines, never decoded. Lines end where
- * influxd ends them (`lineEndAt`, a port of its `scanLine`): a `\n` inside a quoted string field
- * or after a backslash does not end a line. Comment lines (`#`) and blank lines are left out; a
- * line longer than a request can carry is rejected here, and one that does not end within that
- * length (an unclosed quote, no newline) stops the load. The server checks the rest: the lines it
- * refuses come back through the writer's onRejected.
+ * influxd ends them (encode/line-protocol/scan.ts, a port of its `scanLine`): a `\n` inside a
+ * quoted string field or after a backslash does not end a line. Comment lines (`#`) and blank
+ * lines are left out. Every other line is parsed as influxd parses it (line-protocol/parse.ts):
+ * a line influxd would refuse, or one longer than a request can carry, is rejected here with
+ * its line number and reason (the dead letter) and never sent; one that does not end within that
+ * length (an unclosed quote, no newline) stops the load. The server's own refusals (type
+ * conflicts, `time` keys, retention) come back through the writer's onRejected.
  */
-import { LineEnds, NL } from '../../encode/line-protocol/scan.js';
+import { checkLine, lineExcerpt, markChecked, precisionSpec } from '../../encode/line-protocol/parse.js';
+import { LineEnds, NL, lineTextStart, trimCR } from '../../encode/line-protocol/scan.js';
 import { CliError } from '../errors.js';
 import { openByteSource } from './source.js';
 import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
@@ -26,12 +29,15 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
       let lines = 0;
       const take = (): ReaderChunk => {
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        // Every line was parsed here: the writer does not parse them again.
+        markChecked(data, spec);
         const chunk: ReaderChunk = { kind: 'lines', data, lines };
         parts = [];
         lines = 0;
         return chunk;
       };
       const out: ReaderChunk[] = [];
+      const spec = precisionSpec(o.precision);
       const scan = (buf: Buffer, final: boolean): number => {
         // Returns where the unfinished last line starts.
         let start = 0;
@@ -49,14 +55,19 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
           if (ends.firstNewline < nl) for (let i = ends.firstNewline; i >= 0 && i < nl; i = buf.indexOf(NL, i + 1)) inner++;
           const at = lineNo;
           lineNo += 1 + inner;
-          let s = start;
-          while (s < nl && (buf[s] === 32 || buf[s] === 9)) s++;
-          const blank = s >= nl || (s === nl - 1 && buf[s] === 13);
-          const comment = !blank && buf[s] === 35;
-          const tooLong = !blank && !comment && nl - start + 1 > o.maxLineBytes;
-          if (blank || comment || tooLong) {
+          // The line as the writer sends it: a `\r` before the newline is dropped (CRLF files).
+          const stop = trimCR(buf, start, nl);
+          const text = lineTextStart(buf, start, stop);
+          let bad: string | undefined;
+          if (text >= 0) {
+            bad = stop - start + 1 > o.maxLineBytes
+              ? `the line is ${stop - start + 1} bytes, more than a request can carry (${o.maxLineBytes})`
+              : checkLine(buf, text, stop, spec);
+          }
+          if (text < 0 || bad !== undefined) {
             if (start > runStart) parts.push(buf.subarray(runStart, start));
-            if (tooLong) o.reject(`${o.label}:${at}`, `the line is ${nl - start + 1} bytes, more than a request can carry (${o.maxLineBytes})`, buf.toString('utf8', start, Math.min(nl, start + 200)));
+            // The dead letter keeps the line as text (invalid UTF-8 shows as U+FFFD), a long one cut.
+            if (bad !== undefined) o.reject(`${o.label}:${at}`, bad, stop - start > 64 * 1024 ? lineExcerpt(buf, start, stop, 200) : buf.toString('utf8', start, stop));
             runStart = Math.min(n, nl + 1);
           } else {
             lines++;

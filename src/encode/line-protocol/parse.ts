@@ -456,10 +456,12 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
   let quoted = false;
   let equals = 0;
   let commas = 0;
+  let escapes = false;
   for (;;) {
     if (i >= end) break;
     const c = buf[i]!;
     if (c === BS && i + 1 < end) {
+      escapes = true;
       i += 2;
       continue;
     }
@@ -497,8 +499,10 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
   const fEnd = i;
   if (fEnd === fStart) return 'missing fields';
 
-  // ---- walkFields (max key length) and the field iterator (keys and types)
-  let p = fStart;
+  // ---- walkFields (max key length) and the field iterator (keys and types). When only
+  // checking, a field set without backslashes that is short enough cannot fail here (scanFields
+  // and the iterator then agree on every `=`, quote and comma): skipped.
+  let p = out || escapes || keyLen + 4 + (fEnd - fStart) > MAX_KEY_LENGTH ? fStart : fEnd;
   while (p < fEnd) {
     // scanTo(fields, p, '='): an '=' not preceded by a backslash (or at the very start)
     let k = p;
@@ -571,4 +575,18 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
 /** The start of the line at `start` for messages: at most `max` bytes, as Go shows bytes, `…` when cut. */
 export function lineExcerpt(buf: Uint8Array, start: number, end: number, max = 120): string {
   return end - start <= max ? goString(buf, start, end) : `${goString(buf, start, start + max)}…`;
+}
+
+/**
+ * Bytes every line of which has passed `checkLine` with this precision (the loader checks lines
+ * as it reads them): the write path does not parse them a second time.
+ */
+const checkedBytes = new WeakMap<Uint8Array, PrecisionSpec>();
+
+export function markChecked(bytes: Uint8Array, precision: PrecisionSpec): void {
+  checkedBytes.set(bytes, precision);
+}
+
+export function wasChecked(bytes: Uint8Array, precision: PrecisionSpec): boolean {
+  return checkedBytes.get(bytes) === precision;
 }
