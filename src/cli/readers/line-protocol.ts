@@ -95,7 +95,7 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
         // quote would take the rest of the input into it: the lines before it go out, then stop.
         if (buf.length - at >= o.maxLineBytes) {
           if (lines > 0) yield take();
-          throw new CliError(`${o.label}:${lineNo}: a line longer than ${o.maxLineBytes} bytes (the longest a request can carry) does not end: is a quote not closed?`);
+          throw new CliError(`${o.label}:${lineNo}: a line longer than ${o.maxLineBytes} bytes (the longest a request can carry) does not end within that length: too long to send, or a quote not closed`);
         }
         // Copy the unfinished line: the chunk's buffer may be reused by the stream.
         rest = at < buf.length ? Buffer.from(buf.subarray(at)) : undefined;

@@ -7,8 +7,12 @@
  * - `readLine`/`readPoint`: the same walk, also giving the measurement, the fields with their
  *   types, the `time` tag and the timestamp (the writer's 400 analysis);
  * - `goString`: bytes shown as Go's JSON encoder shows them (invalid UTF-8 as U+FFFD per byte).
- * influxd refuses nothing for its encoding: invalid UTF-8 and NUL bytes in names and values are
- * stored as they are (measured), so neither is refused here.
+ * Encodings, as measured on influxd 1.6.7: NUL bytes anywhere and invalid UTF-8 in tag keys, tag
+ * values and string fields are stored as they are, and accepted here. Invalid UTF-8 in a
+ * measurement name or a field key parses, but a write that creates a shard then fails with a 500
+ * (`proto: field "tsdb.MeasurementFields.Name" contains invalid UTF-8`) and stores nothing of
+ * the request, good lines included: `checkLine` refuses such lines (`readLine`, which replays
+ * what influxd parsed, does not).
  * Where lines end and which are skipped is scan.ts.
  */
 import type { Precision } from '../../options.js';
@@ -73,6 +77,45 @@ function ascii(buf: Uint8Array, s: number, e: number): string {
   for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
   return out;
 }
+
+/** Whether [s, e) is well-formed UTF-8 (what Go's proto marshalling demands of names). */
+function validUtf8(buf: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e) {
+    const c = buf[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    } else return false;
+    if (i + need >= e) return false;
+    for (let k = 1; k <= need; k++) {
+      const b = buf[i + k]!;
+      if (b < (k === 1 ? lo : 0x80) || b > (k === 1 ? hi : 0xbf)) return false;
+    }
+    i += need + 1;
+  }
+  return true;
+}
+
+function hasHighByte(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i]! >= 0x80) return true;
+  return false;
+}
+
+const ERR_UTF8 = 'is not valid UTF-8 (influxd 1.6.7 parses it, then fails the whole request with a 500 when the write creates a shard)';
 
 /**
  * Whether the unsigned decimal digits [s, e) are at most `bound` (digits, no leading zero).
@@ -457,11 +500,13 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
   let equals = 0;
   let commas = 0;
   let escapes = false;
+  let high = false;
   for (;;) {
     if (i >= end) break;
     const c = buf[i]!;
+    if (c >= 0x80) high = true;
     if (c === BS && i + 1 < end) {
-      escapes = true;
+      escapes = true; // (the walk below runs: it sees the escaped byte too)
       i += 2;
       continue;
     }
@@ -502,7 +547,8 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
   // ---- walkFields (max key length) and the field iterator (keys and types). When only
   // checking, a field set without backslashes that is short enough cannot fail here (scanFields
   // and the iterator then agree on every `=`, quote and comma): skipped.
-  let p = out || escapes || keyLen + 4 + (fEnd - fStart) > MAX_KEY_LENGTH ? fStart : fEnd;
+  let p = out || escapes || high || keyLen + 4 + (fEnd - fStart) > MAX_KEY_LENGTH ? fStart : fEnd;
+  let badKey = false;
   while (p < fEnd) {
     // scanTo(fields, p, '='): an '=' not preceded by a backslash (or at the very start)
     let k = p;
@@ -510,6 +556,7 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
     if (k > fEnd - 2) return `invalid value: field-key=${goString(buf, p, k)}`;
     const sz = keyLen + 4 + (k - p);
     if (sz > MAX_KEY_LENGTH) return `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`;
+    if (!out && hasHighByte(buf, p, k) && !validUtf8(buf, p, k)) badKey = true;
     // scanFieldValue
     let v = k + 1;
     let q = false;
@@ -569,6 +616,11 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
     for (; i < end; i++) if (buf[i] !== SP) return 'point is invalid';
   }
   if (out) out.measurement = unescapeName(buf, keyStart, measEnd);
+  else {
+    // Not a parse error: what influxd fails to store (see the header).
+    if (hasHighByte(buf, keyStart, measEnd) && !validUtf8(buf, keyStart, measEnd)) return `the measurement name ${ERR_UTF8}`;
+    if (badKey) return `a field key ${ERR_UTF8}`;
+  }
   return undefined;
 }
 
