@@ -54,7 +54,8 @@ FILE may be - for standard input (with --format). Formats, from the extension (a
   .csv .tsv                      CSV with a header row
   .ndjson .jsonl                 one JSON object per line: a point {measurement, time, tags,
                                  fields}, or a flat record (--tag-columns, --time-column)
-  .lp .line .txt                 line protocol, sent as it is (# comments are skipped)
+  .lp .line .txt                 line protocol, sent as it is (# comments are skipped); a
+                                 line influxd cannot parse is invalid, never sent
 
 Data:
   -f, --format FORMAT    arrow | parquet | csv | ndjson | lp (overrides the extension)
@@ -91,7 +92,7 @@ ${connectionHelp}
 CSV types are inferred per column (int64 exact, float, boolean, string). Times are RFC 3339 /
 ISO 8601 (no zone = UTC, up to 9 fractional digits) or integer epochs in --precision.
 Line protocol lines end where influxd ends them (a newline inside a quoted string field does
-not end a line). A record or line still unfinished at the longest line a request can carry
+not end a line), and each is parsed as influxd parses it first. A record or line still unfinished at the longest line a request can carry
 (--buffer-size / 4, at most 5 MB: an unclosed quote, a missing newline) stops the load with an
 error naming where it starts.
 Ctrl-C stops reading and gives what was read 5 s to be sent; the rest is counted as expired
