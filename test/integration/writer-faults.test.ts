@@ -63,15 +63,22 @@ describe('fault matrix', () => {
     const port = await freePort();
     const errors: Error[] = [];
     const c = clientFor(`http://127.0.0.1:${port}`, db);
-    const w = c.writer({ ...fast, onError: (e) => errors.push(e) });
+    // Waits for the event (a third failed attempt reported), never for a fixed time: on a busy
+    // machine 400 ms could pass with no retry at all.
+    let third!: () => void;
+    const thirdError = new Promise<void>((resolve) => (third = resolve));
+    const w = c.writer({ ...fast, onError: (e) => { errors.push(e); if (errors.length === 3) third(); } });
+    const t0 = performance.now();
     await w.write(lines(100));
     const flushed = w.flush();
-    await new Promise((r) => setTimeout(r, 400));
+    await thirdError;
     expect(w.stats()).toMatchObject({ written: 0, pending: 100 });
     const retriesWhileDown = w.stats().retries;
-    // Backoff, not a hot loop: 400 ms at 20..200 ms delays is a handful of attempts.
+    const elapsed = performance.now() - t0;
     expect(retriesWhileDown).toBeGreaterThan(1);
-    expect(retriesWhileDown).toBeLessThan(30);
+    // Backoff, not a hot loop: delays of 20..200 ms (full jitter) allow about one attempt per
+    // 10 ms at most; a refused connect takes ~1 ms, so a loop without delays would make 10x more.
+    expect(retriesWhileDown).toBeLessThan(elapsed / 10 + 5);
     expect(errors[0]?.message).toMatch(/ECONNREFUSED/);
     await proxy(port);
     await flushed;
