@@ -259,7 +259,7 @@ describe('fault matrix', () => {
     await p.waitForCount(1);
     const t0 = Date.now();
     const err = await w.close({ timeoutMs: 300 }).catch((e: unknown) => e);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(5000);
     expect(err).toBeInstanceOf(WriteDeliveryError);
     expect(err).toMatchObject({ expired: 30, closeTimedOut: true });
     expect((err as WriteDeliveryError).lines).toEqual(lines(30).split('\n'));

@@ -284,7 +284,7 @@ describe('connection faults', () => {
     await own.waitForCount(1);
     const t = performance.now();
     await own.close();
-    expect(performance.now() - t).toBeLessThan(200);
+    expect(performance.now() - t).toBeLessThan(2000);
     expect(codeOf(await pending)).toBe('UND_ERR_SOCKET');
   });
 });
