@@ -80,10 +80,17 @@ export class BodyBuilder {
    * itself ends a line (line-protocol/scan.ts). A `\r` before a line end is dropped (influxd
    * would refuse the line), and lines influxd skips (blank, whitespace, `#` comments) add nothing.
    * With `check`, every line is first parsed as influxd parses it: the first line influxd would
-   * refuse throws UnparsableLineError and nothing of `data` is added.
+   * refuse throws UnparsableLineError and nothing of `data` is added. `wholeLines` >= 0: `data` is
+   * that many lines, each ending in `\n`, none to skip or trim (see markChecked).
    */
-  addRaw(data: Buffer, check?: PrecisionSpec): void {
+  addRaw(data: Buffer, check?: PrecisionSpec, wholeLines = -1): void {
     const n = data.length;
+    // Lines already cut and checked (markChecked): taken whole when they fit the open body.
+    if (wholeLines >= 0 && this.#len + n <= this.#limit && this.#lines + wholeLines <= this.#maxLines) {
+      this.#copyRun(data, 0, n);
+      this.#lines += wholeLines;
+      return;
+    }
     // Pass 1: the lines to take, [start, stop) pairs, each checked (when asked) before any is taken.
     let cuts = this.#cuts;
     let k = 0;

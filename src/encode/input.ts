@@ -12,7 +12,7 @@ import {
   type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch, type ArrowTable,
 } from './arrow/index.js';
 import { BodyBuilder, LineTooLargeError, UnparsableLineError, type EncodedBody } from './body-builder.js';
-import { lineExcerpt, precisionSpec, wasChecked, type PrecisionSpec } from './line-protocol/parse.js';
+import { checkedLines, lineExcerpt, precisionSpec, type PrecisionSpec } from './line-protocol/parse.js';
 import { lineEndAt, lineNumberAt } from './line-protocol/scan.js';
 import { PointEncoder, type Point } from './point-encoder.js';
 
@@ -102,7 +102,8 @@ export class InputEncoder {
   /** Raw line protocol: every line parsed as influxd parses it before any is taken. */
   #addRaw(data: Buffer, index: number): void {
     try {
-      this.builder.addRaw(data, wasChecked(data, this.#precision) ? undefined : this.#precision);
+      const known = checkedLines(data, this.#precision);
+      this.builder.addRaw(data, known === undefined ? this.#precision : undefined, known);
     } catch (e) {
       if ((e instanceof UnparsableLineError || e instanceof LineTooLargeError) && e.at >= 0) {
         const reason = e instanceof UnparsableLineError ? e.reason : e.message;

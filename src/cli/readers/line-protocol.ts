@@ -27,13 +27,16 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
       // Ranges [start, end) of the lines kept for the chunk being built, in `buf`.
       let parts: Buffer[] = [];
       let lines = 0;
+      let crlf = false;
       const take = (): ReaderChunk => {
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        // Every line was parsed here: the writer does not parse them again.
-        markChecked(data, spec);
+        // Every line was parsed here: the writer does not parse them again, and takes the chunk
+        // whole unless a line ends in \r\n (the writer drops the \r).
+        markChecked(data, spec, crlf ? -1 : lines);
         const chunk: ReaderChunk = { kind: 'lines', data, lines };
         parts = [];
         lines = 0;
+        crlf = false;
         return chunk;
       };
       const out: ReaderChunk[] = [];
@@ -70,6 +73,7 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
             if (bad !== undefined) o.reject(`${o.label}:${at}`, bad, stop - start > 64 * 1024 ? lineExcerpt(buf, start, stop, 200) : buf.toString('utf8', start, stop));
             runStart = Math.min(n, nl + 1);
           } else {
+            if (stop !== nl) crlf = true;
             lines++;
           }
           start = nl + 1;

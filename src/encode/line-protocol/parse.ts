@@ -631,14 +631,18 @@ export function lineExcerpt(buf: Uint8Array, start: number, end: number, max = 1
 
 /**
  * Bytes every line of which has passed `checkLine` with this precision (the loader checks lines
- * as it reads them): the write path does not parse them a second time.
+ * as it reads them): the write path does not parse them a second time. `lines` >= 0 also says
+ * the bytes are `lines` lines, each ending in `\n`, none skipped by influxd nor ending in `\r`:
+ * they can be taken whole.
  */
-const checkedBytes = new WeakMap<Uint8Array, PrecisionSpec>();
+const checkedBytes = new WeakMap<Uint8Array, { precision: PrecisionSpec; lines: number }>();
 
-export function markChecked(bytes: Uint8Array, precision: PrecisionSpec): void {
-  checkedBytes.set(bytes, precision);
+export function markChecked(bytes: Uint8Array, precision: PrecisionSpec, lines = -1): void {
+  checkedBytes.set(bytes, { precision, lines });
 }
 
-export function wasChecked(bytes: Uint8Array, precision: PrecisionSpec): boolean {
-  return checkedBytes.get(bytes) === precision;
+/** undefined: not checked with this precision; else the `lines` given to markChecked. */
+export function checkedLines(bytes: Uint8Array, precision: PrecisionSpec): number | undefined {
+  const c = checkedBytes.get(bytes);
+  return c && c.precision === precision ? c.lines : undefined;
 }
