@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     // 1. The server.
     let t = performance.now();
     if (!url) {
-      const influxdPath = await ensureInfluxd();
+      const influxdPath = await ensureInfluxd({ log: (msg) => console.log(`   influxd is missing: installing Debian's influxdb package (${msg})`) });
       server = await startLocalInfluxd({ influxdPath });
       url = server.url;
       console.log(`1. started a throwaway influxd (pid ${server.pid}) at ${url} in ${secs(performance.now() - t)}`);

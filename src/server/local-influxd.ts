@@ -100,11 +100,12 @@ export function findInfluxd(): string | undefined {
 
 /**
  * Finds influxd; when missing and running as root, installs the Debian
- * package `influxdb` (apt-get update + install). Otherwise throws an Error
- * explaining how to install it or how to use an existing server.
+ * package `influxdb` (apt-get update + install; `log` hears each apt-get command line).
+ * Otherwise throws an Error explaining how to install it or how to use an existing server.
  */
-export async function ensureInfluxd(): Promise<string> {
+export async function ensureInfluxd(options: { log?: (msg: string) => void } = {}): Promise<string> {
   return ensureBinary({
+    log: options.log,
     find: findInfluxd,
     notFoundMessage:
       'influxd (InfluxDB 1.x) was not found (looked at $INFLUXD_PATH, PATH, /usr/bin/influxd, /usr/sbin/influxd). ' +

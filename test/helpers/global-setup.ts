@@ -31,7 +31,7 @@ async function ensureTools(): Promise<string> {
       return undefined;
     }
   };
-  const influxd = await tryEnsure('influxdb', ensureInfluxd);
+  const influxd = await tryEnsure('influxdb', () => ensureInfluxd({ log }));
   await tryEnsure('victoria-metrics', () => ensureVictoriaMetrics({ log }));
   await tryEnsure('openssl', () =>
     ensureBinary({

@@ -6,20 +6,17 @@
  * first row writes nothing; one that fails midway writes the rows before the damage, and the
  * summary and the message say how many.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as A from 'apache-arrow';
 import * as P from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { CLI, runCli, type Run } from '../helpers/cli.js';
 
 const url = sharedInfluxUrl();
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fastinflux-damaged-'));
 
 beforeAll(() => {
@@ -50,26 +47,10 @@ function damaged(bytes: Buffer, at: number, length: number, value: number): Buff
   return b;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 async function load(name: string, data: Buffer | string, db: string): Promise<Run> {
   const path = join(dir, name);
   writeFileSync(path, data);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INFLUX_')) env[k] = v;
-  const child = spawn(process.execPath, [CLI, 'load', path, '--db', db, '--create-db', '--measurement', 'm', '--batch-size', '500', '--precision', 's', '-q'], {
-    env: { ...env, INFLUX_URL: url }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code: code ?? -1, stdout, stderr };
+  return runCli(url, ['load', path, '--db', db, '--create-db', '--measurement', 'm', '--batch-size', '500', '--precision', 's', '-q']);
 }
 
 /** Points stored in `db`, asked of the server directly. */

@@ -5,23 +5,22 @@
  * stored, a file many times the writer's buffer streams through, every query format, ping,
  * --help, and errors as one line without a stack trace or a password.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as A from 'apache-arrow';
 import * as P from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExactJson } from '../../src/query/exact-json.js';
 import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { CLI, spawnCli as spawnCliAt, type CliOptions, type Run } from '../helpers/cli.js';
 
 const url = sharedInfluxUrl();
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fastinflux-cli-test-'));
 
 beforeAll(() => {
@@ -29,44 +28,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface CliOptions {
-  input?: Buffer | string;
-  env?: Record<string, string>;
-  /** Leave standard input open after `input` (a live feed that never ends). */
-  keepStdinOpen?: boolean;
-  /** Kill the child (SIGKILL) after this many ms: the run then reports code -1. */
-  killAfterMs?: number;
-}
-
 /** Starts the built CLI with INFLUX_URL set to the shared server (no other INFLUX_* variable). */
 function spawnCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<Run> } {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INFLUX_')) env[k] = v;
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, INFLUX_URL: url, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin!.on('error', () => {});
-  if (o.keepStdinOpen) child.stdin!.write(o.input ?? '');
-  else child.stdin!.end(o.input ?? '');
-  let killed = false;
-  const timer = o.killAfterMs === undefined ? undefined : setTimeout(() => {
-    killed = true;
-    child.kill('SIGKILL');
-  }, o.killAfterMs);
-  const done = (async (): Promise<Run> => {
-    const [code] = (await once(child, 'close')) as [number | null];
-    clearTimeout(timer);
-    return { code: killed ? -1 : code ?? -1, stdout, stderr };
-  })();
-  return { child, done };
+  return spawnCliAt(url, args, o);
 }
 
 /** Runs the built CLI to its end. */

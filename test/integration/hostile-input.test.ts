@@ -10,13 +10,10 @@
  * sent straight to influxd (no check of ours in between), its verdict per line against our
  * parser's.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxDBClient, InvalidPointError } from '../../src/index.js';
@@ -24,9 +21,9 @@ import { checkLine, goString, precisionSpec } from '../../src/encode/line-protoc
 import { cutLines } from '../../src/encode/line-protocol/scan.js';
 import { errorText } from '../../src/writer/rejections.js';
 import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { runCli, type Run } from '../helpers/cli.js';
 
 const url = sharedInfluxUrl();
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fastinflux-hostile-'));
 let client: InfluxDBClient;
 
@@ -141,18 +138,8 @@ const TABLE: Hostile[] = [
   { name: 'only comments and blank lines', input: bytes('# a comment\n\n  \t\n# v=1 1\n'), bad: [], good: [] },
 ];
 
-/** Runs the built CLI; resolves on exit. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INFLUX_')) env[k] = v;
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, INFLUX_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code: code ?? -1, stdout, stderr };
-}
+/** Runs the built CLI against the shared server; resolves on exit. */
+const cli = (args: string[]): Promise<Run> => runCli(url, args);
 
 describe('hostile line protocol, through every way in, checked against what influxd stored', () => {
   for (const h of TABLE) {
