@@ -178,6 +178,13 @@ function answer(socket, mode, pathname, write) {
       pump();
       return undefined;
     }
+    // Added by the hostile-table test: an answer cut by a TCP RST (not a FIN).
+    case 'reset': {
+      if (mode.answer) write(Buffer.from(mode.answer, 'latin1'));
+      const t = setTimeout(() => { timers.delete(t); if (!socket.destroyed) socket.resetAndDestroy(); }, mode.answer ? (mode.delayMs ?? 50) : 0);
+      timers.add(t);
+      return undefined;
+    }
     default:
       return finish(head(500, { 'Content-Length': 0 }));
   }

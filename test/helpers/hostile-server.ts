@@ -46,7 +46,9 @@ export type HostileMode =
   | { kind: 'hugeHeader'; status?: number; header?: string; bytes?: number; body?: string }
   | { kind: 'partialChunked'; lines?: number }
   | { kind: 'raw'; bytes: string }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Added by the hostile-table test: `answer` (latin1 bytes: a status line, headers, part of a body), then after `delayMs` (50) a TCP RST; without `answer`, an RST as soon as the request is read. */
+  | { kind: 'reset'; answer?: string; delayMs?: number };
 
 /** A request as the server saw it (after its whole body arrived). */
 export interface HostileRequest {
