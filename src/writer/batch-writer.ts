@@ -9,7 +9,6 @@
  * clock then), so that resending a batch after an ambiguous failure stores the same points again
  * rather than new ones.
  */
-import { writeSync } from 'node:fs';
 import { gzip } from 'node:zlib';
 import {
   BufferFullError, DeliveryTimeoutError, InfluxDBWriteError, InvalidOptionError, InvalidPointError,
@@ -24,10 +23,12 @@ import { encodeArrowInThreadWasm, encodeForWrite, encodePointsInThreadWasm } fro
 import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import { readErrorMessage, type HttpTransport } from '../transport/http-transport.js';
+import { exchange, type ExchangeDecision } from './exchange.js';
+import { callUser, unwatchExit, watchExit, type ExitWatched } from './hooks.js';
 import { quoteIdentifier } from '../query/influxql.js';
 import { splitLines, type LineRange } from '../encode/line-protocol/scan.js';
 import { analyzeRejection, type RejectionContext } from './rejections.js';
-import { backoffDelay, decideAnswer, decideFailure, type WriteDecision } from './retry.js';
+import { backoffDelay, kPauseReason, retryWait } from './retry.js';
 import { writerStream, type WriterStreamOptions } from './stream.js';
 import { makeTargets, type WriteTarget } from './targets.js';
 import type { Writable } from 'node:stream';
@@ -96,6 +97,15 @@ interface Batch {
   recyclable: boolean;
   /** How many 400 answers led to this batch (lines resent after an answer that did not name them all). */
   rounds?: number;
+  /** The batch a 413 split this one from (shared by all its pieces). */
+  family?: SplitFamily;
+}
+
+interface SplitFamily {
+  lines: number;
+  bytes: number;
+  /** Set once the server refused an ordinary line of it alone: the other pieces are refused unsent. */
+  refused?: Error;
 }
 
 interface Failure {
@@ -145,25 +155,6 @@ function goDurationMs(v: unknown): number | undefined {
 
 /** Resends after 400 answers that leave lines unnamed, before those lines are rejected. */
 const kMaxRejectionRounds = 16;
-
-// Writers holding points, for the warning at process exit (a Set of WeakRefs: never keeps a writer alive).
-const gLive = new Set<WeakRef<BatchWriter>>();
-let gExitHooked = false;
-function watchExit(w: BatchWriter): WeakRef<BatchWriter> {
-  const ref = new WeakRef(w);
-  gLive.add(ref);
-  if (!gExitHooked) {
-    gExitHooked = true;
-    process.on('exit', () => {
-      for (const r of gLive) {
-        const pending = r.deref()?.stats().pending ?? 0;
-        // Synchronous: nothing asynchronous runs in an 'exit' listener.
-        if (pending > 0) writeSync(2, `fastinflux: the process is exiting with ${pending} points accepted by a batch writer and not written (await writer.close() before exiting)\n`);
-      }
-    });
-  }
-  return ref;
-}
 
 function gzipAsync(body: Buffer, level: number): Promise<Buffer> {
   // zlib's async API runs on libuv's thread pool: compression stays off the main thread.
@@ -277,7 +268,7 @@ export class BatchWriter {
   readonly #flushWaiters: FlushWaiter[] = [];
   #closing = false;
   #closed: Promise<void> | undefined;
-  #exitRef: WeakRef<BatchWriter> | undefined;
+  #exitRef: WeakRef<ExitWatched> | undefined;
 
   constructor(options: ResolvedWriterOptions, ctx: BatchWriterContext) {
     this.#o = options;
@@ -308,10 +299,14 @@ export class BatchWriter {
         return Promise.reject(e);
       }
     }
+    // Each waiting write holds its input and a promise: unawaited writes must not pile up without end.
+    if (this.#intakeBusy >= this.#o.maxWaitingWrites) return Promise.reject(this.#waitingError());
     this.#intakeBusy++;
+    if (this.#intakeBusy === 1) this.#updateExitWatch();
     const p = this.#intakeTail.then(() => this.#ingest(data));
     const done = (): void => {
       this.#intakeBusy--;
+      if (this.#intakeBusy === 0) this.#updateExitWatch();
     };
     this.#intakeTail = p.then(done, done);
     return p;
@@ -452,6 +447,8 @@ export class BatchWriter {
     }
     this.#armFlushTimer();
     if (done.length > 0) this.#pump();
+    // Points in a batch never sent yet count for the exit warning too.
+    else if (!this.#exitRef) this.#updateExitWatch();
   }
 
   #enqueue(b: EncodedBody, acceptedAt: number): void {
@@ -635,6 +632,11 @@ export class BatchWriter {
     });
   }
 
+  #waitingError(): BufferFullError {
+    const o = this.#o;
+    return new BufferFullError(`write() refused at once: ${this.#intakeBusy} earlier write() calls are still waiting to be taken in (maxWaitingWrites ${o.maxWaitingWrites}); await write() to follow the writer's backpressure, or use tryWrite()`, this.#bufferedBytes(), o.maxBufferBytes);
+  }
+
   #fullError(): BufferFullError {
     const b = this.#bufferedBytes();
     const o = this.#o;
@@ -715,7 +717,7 @@ export class BatchWriter {
     const o = this.#o;
     const t = this.#targets[this.#active]!;
     b.attempts++;
-    let decision: WriteDecision | { kind: 'fatal'; error: Error };
+    let decision: ExchangeDecision;
     const started = performance.now();
     try {
       let body = b.body;
@@ -732,20 +734,13 @@ export class BatchWriter {
       }
       this.#requests++;
       this.#bytesSent += body.length;
-      const res = await t.transport.request({
-        method: 'POST', endpoint: t.endpoint, queryString: t.queryString, body, headers,
-        contentType: 'text/plain; charset=utf-8', timeoutMs: o.requestTimeoutMs, signal: this.#abort.signal,
+      decision = await exchange(t, {
+        body, headers, timeoutMs: o.requestTimeoutMs, closeSignal: this.#abort.signal,
         note: `batch of ${b.lines} lines, ${body.length} bytes, attempt ${b.attempts}`,
       });
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        await res.body.dump();
-        decision = { kind: 'ack' };
-      } else {
-        const message = await readErrorMessage(res);
-        decision = decideAnswer({ status: res.statusCode, headers: res.headers, message }, t.describe, Date.now());
-      }
     } catch (err) {
-      decision = decideFailure(err);
+      // gzip failed: nothing was sent.
+      decision = { kind: 'fatal', error: err instanceof Error ? err : new Error(String(err)) };
     }
     const ms = performance.now() - started;
     this.#latLast = ms;
@@ -761,7 +756,7 @@ export class BatchWriter {
     }
   }
 
-  async #handle(b: Batch, d: WriteDecision | { kind: 'fatal'; error: Error }): Promise<void> {
+  async #handle(b: Batch, d: ExchangeDecision): Promise<void> {
     const o = this.#o;
     const now = Date.now();
     if (d.kind === 'ack') {
@@ -777,21 +772,27 @@ export class BatchWriter {
       this.#expire(b, `${b.lines} points not written before close()'s timeout${d.error ? `; last error: ${d.error.message}` : ''}`);
       return;
     }
+    // Another piece of its split batch showed the server refuses even a single line.
+    if (b.family?.refused) {
+      this.#release(b);
+      this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), b.family.refused);
+      return;
+    }
     switch (d.kind) {
       case 'retry': {
         b.lastError = d.error;
         this.#retries++;
         this.#report(d.error);
+        const n = this.#targets.length;
+        this.#consecutiveFailures++;
+        const backoff = backoffDelay(Math.ceil(this.#consecutiveFailures / n), o);
         if (d.retryAfterMs !== undefined) {
-          this.#pause(now + Math.min(d.retryAfterMs, o.maxRetryAfterMs), `Retry-After from ${this.#targets[this.#active]!.describe}`);
+          // The server may lengthen the wait, never shorten it (Retry-After: 0 made a hot loop).
+          this.#pause(now + retryWait(d.retryAfterMs, backoff, o.maxRetryAfterMs), `Retry-After from ${this.#targets[this.#active]!.describe}`);
         } else {
-          const n = this.#targets.length;
-          this.#consecutiveFailures++;
           if (d.failover && n > 1) this.#active = (this.#active + 1) % n;
           // Every target failed once in this round: back off before the next round.
-          if (n === 1 || this.#consecutiveFailures % n === 0) {
-            this.#pause(now + backoffDelay(Math.ceil(this.#consecutiveFailures / n), o), `backoff after ${d.error.message}`);
-          }
+          if (n === 1 || this.#consecutiveFailures % n === 0) this.#pause(now + backoff, `backoff after ${d.error.message}`);
         }
         this.#requeue(b, now);
         return;
@@ -799,20 +800,17 @@ export class BatchWriter {
       case 'split': {
         this.#splits++;
         if (b.lines <= 1) {
-          this.#release(b);
-          this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), new InfluxDBWriteError(
-            `a line of ${b.body.length} bytes is larger than the server accepts (413 Request Entity Too Large): rejected`,
-            { status: 413, serverMessage: d.error.serverMessage, endpoint: 'write', rejectedLines: linesOf(b.body) },
-          ));
+          this.#refusedAlone(b, d.error);
           return;
         }
+        const family = b.family ?? { lines: b.lines, bytes: b.body.length };
         // Later batches are cut below the size the server refused.
         const lower = Math.max(1024, Math.floor(b.body.length / 2));
         if (lower < this.#builder.limit) this.#builder.limit = lower;
         const ranges = splitLines(b.body);
         const mid = ranges[Math.floor(ranges.length / 2)]!.start;
-        const first = this.#child(b, 0, mid, Math.floor(ranges.length / 2), 0);
-        const second = this.#child(b, mid, b.body.length, ranges.length - Math.floor(ranges.length / 2), Math.floor(ranges.length / 2));
+        const first = this.#child(b, 0, mid, Math.floor(ranges.length / 2), 0, family);
+        const second = this.#child(b, mid, b.body.length, ranges.length - Math.floor(ranges.length / 2), Math.floor(ranges.length / 2), family);
         this.#release(b);
         this.#unshift(second);
         this.#unshift(first);
@@ -850,7 +848,7 @@ export class BatchWriter {
           this.#surface(d.error);
         }
         // Probe slowly: a configuration error does not heal by hammering the server.
-        this.#pause(now + o.retryMaxDelayMs, d.why === 'auth' ? 'credentials refused' : d.why === 'database' ? 'database not found' : 'retention policy not found');
+        this.#pause(now + o.retryMaxDelayMs, kPauseReason[d.why]);
         this.#requeue(b, now);
         return;
       }
@@ -864,9 +862,35 @@ export class BatchWriter {
     }
   }
 
-  #child(parent: Batch, start: number, end: number, lines: number, seqOffset: number): Batch {
+  #child(parent: Batch, start: number, end: number, lines: number, seqOffset: number, family: SplitFamily): Batch {
     const body = parent.body.subarray(start, end);
-    return { body, lines, firstSeq: parent.firstSeq + seqOffset, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: parent.lastError, recyclable: false };
+    return { body, lines, firstSeq: parent.firstSeq + seqOffset, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError: parent.lastError, recyclable: false, family };
+  }
+
+  /**
+   * 413 for a single line. A line much larger than the others of its batch is rejected alone and
+   * the splitting goes on; an ordinary one means the server's limit is below any batch: the rest
+   * of the batch is refused at once, unsent (10 lines used to cost 18 requests).
+   */
+  #refusedAlone(b: Batch, cause: InfluxDBWriteError): void {
+    const f = b.family;
+    const ordinary = f !== undefined && b.body.length <= 2 * (f.bytes / f.lines);
+    const rest = ordinary ? this.#queue.filter((q) => q.family === f) : [];
+    const restLines = rest.reduce((n, q) => n + q.lines, 0);
+    const error = new InfluxDBWriteError(
+      `the server refuses even a single line (${b.body.length} bytes) with 413 Request Entity Too Large${ordinary ? `, an ordinary line of its batch: the ${restLines} lines left of that batch are refused with it, unsent` : ': rejected'}. `
+        + 'Raise the server\'s request size limit (influxd: max-body-size in [http], default 25000000 bytes; or that of a proxy in front of it)',
+      { status: 413, serverMessage: cause.serverMessage, endpoint: 'write', rejectedLines: linesOf(b.body) },
+    );
+    if (ordinary) f.refused = error;
+    this.#release(b);
+    // The rest leave the queue before any failure is recorded (recording one settles flush() calls).
+    for (const q of rest) this.#queue.splice(this.#queue.indexOf(q), 1);
+    this.#fail('rejected', b.firstSeq, b.lines, linesOf(b.body), error);
+    for (const q of rest) {
+      this.#release(q);
+      this.#fail('rejected', q.firstSeq, q.lines, linesOf(q.body), error);
+    }
   }
 
   /** A batch (back) at the head of the queue, unless its time is up. */
@@ -1000,13 +1024,7 @@ export class BatchWriter {
   // ================================================================================ outcomes
 
   #report(e: Error): void {
-    const cb = this.#o.onError;
-    if (!cb) return;
-    try {
-      cb(e);
-    } catch (err) {
-      process.emitWarning(`fastinflux: the batch writer's onError callback threw: ${(err as Error)?.message}`);
-    }
+    callUser('onError', this.#o.onError, e);
   }
 
   /** A configuration error: reported at once, and to every flush() waiting (the points stay buffered). */
@@ -1021,14 +1039,7 @@ export class BatchWriter {
     if (outcome === 'rejected') this.#rejected += count;
     else if (outcome === 'expired') this.#expired += count;
     else this.#dropped += count;
-    const cb = this.#o.onRejected;
-    if (cb) {
-      try {
-        cb(lines, error);
-      } catch (err) {
-        process.emitWarning(`fastinflux: the batch writer's onRejected callback threw: ${(err as Error)?.message}`);
-      }
-    }
+    callUser('onRejected', this.#o.onRejected, lines, error);
     this.#failures.push({ firstSeq, outcome, count, lines: lines.length > kMaxLinesPerFailure ? lines.slice(0, kMaxLinesPerFailure) : lines, error });
     this.#settle();
   }
@@ -1087,11 +1098,17 @@ export class BatchWriter {
     return new WriteDeliveryError(`${counts.rejected + counts.expired + counts.dropped} points were not written (${parts.join(', ')})${closeTimedOut ? ' by close()\'s deadline' : ''}: ${first.length > 500 ? `${first.slice(0, 500)}…` : first}`, counts, lines, errors, closeTimedOut);
   }
 
+  /** What the exit warning reads (held here, so that it lives as long as the writer). */
+  readonly #exitView: ExitWatched = {
+    pendingPoints: () => this.#accepted - this.#written - this.#rejected - this.#expired - this.#dropped,
+    waitingWrites: () => this.#intakeBusy,
+  };
+
   #updateExitWatch(): void {
-    const pending = this.#accepted - this.#written - this.#rejected - this.#expired - this.#dropped;
-    if (pending > 0 && !this.#exitRef) this.#exitRef = watchExit(this);
-    else if (pending === 0 && this.#exitRef) {
-      gLive.delete(this.#exitRef);
+    const holds = this.#exitView.pendingPoints() > 0 || this.#intakeBusy > 0;
+    if (holds && !this.#exitRef) this.#exitRef = watchExit(this.#exitView);
+    else if (!holds && this.#exitRef) {
+      unwatchExit(this.#exitRef);
       this.#exitRef = undefined;
     }
   }

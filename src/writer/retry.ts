@@ -3,10 +3,10 @@
  * (reliability.md, "the writer's contract" and the /write table): acknowledge, retry after a
  * delay, split, reject lines, or pause the target and surface the error.
  */
-import { InfluxDBConnectionError, InfluxDBWriteError } from '../errors.js';
+import { InfluxDBConnectionError, InfluxDBResponseError, InfluxDBWriteError, truncateText } from '../errors.js';
 
 export type WriteDecision =
-  /** 2xx, and Enterprise's "hinted handoff queue not empty" (the write will complete). */
+  /** 204, and Enterprise's "hinted handoff queue not empty" (the write will complete). */
   | { kind: 'ack' }
   /** Network error, timeout, 408, 429, 5xx: send again later; `retryAfterMs` when the server said when. */
   | { kind: 'retry'; error: Error; retryAfterMs: number | undefined; failover: boolean }
@@ -16,8 +16,19 @@ export type WriteDecision =
   | { kind: 'refused'; error: InfluxDBWriteError }
   /** Other 4xx: retrying cannot help; every line of the batch is rejected. */
   | { kind: 'rejectAll'; error: InfluxDBWriteError }
-  /** 401/403, 404 database not found, 500 retention policy not found: configuration errors. */
-  | { kind: 'pause'; error: InfluxDBWriteError; why: 'auth' | 'database' | 'retentionPolicy' };
+  /**
+   * Configuration errors: 401/403, 404 database not found, 500 retention policy not found, a
+   * redirect (3xx), and an answer that is not InfluxDB's (a 2xx other than 204: a sign-in page).
+   */
+  | { kind: 'pause'; error: Error; why: PauseWhy };
+
+export type PauseWhy = 'auth' | 'database' | 'retentionPolicy' | 'redirect' | 'answer';
+
+/** stats().pauseReason for each configuration error. */
+export const kPauseReason: Record<PauseWhy, string> = {
+  auth: 'credentials refused', database: 'database not found', retentionPolicy: 'retention policy not found',
+  redirect: 'redirected', answer: 'not an InfluxDB answer',
+};
 
 /**
  * `Retry-After` as milliseconds from `nowMs`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
@@ -42,11 +53,48 @@ export interface WriteAnswer {
   message: string;
 }
 
+/**
+ * A redirect's target for a message, without credentials: no userinfo, and the values of
+ * parameters that can carry them (1.x reads `u` and `p` from the query) masked.
+ */
+export function safeLocation(location: string | string[] | undefined, base: string): string {
+  const loc = (Array.isArray(location) ? location[0] : location)?.trim();
+  if (!loc) return '(no Location header)';
+  let u: URL;
+  try {
+    u = new URL(loc, /^[a-z][a-z0-9+.-]*:\/\//i.test(base) ? base : 'http://invalid.invalid');
+  } catch {
+    return `an unreadable Location of ${loc.length} characters`;
+  }
+  u.username = '';
+  u.password = '';
+  for (const k of [...u.searchParams.keys()]) if (/^(u|p|password|token|access_token|auth|authorization)$/i.test(k)) u.searchParams.set(k, '***');
+  return truncateText(u.toString(), 500);
+}
+
 /** What to do after an answer with this status and message. `endpoint` names the target for errors. */
 export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): WriteDecision {
   const { status, message } = a;
-  if (status >= 200 && status < 300) return { kind: 'ack' };
+  // InfluxDB (1.x, 2.x, 3.x) and VictoriaMetrics answer a good write with 204, and nothing else:
+  // a 200 with a page is a proxy's sign-in or error page, and nothing was stored.
+  if (status === 204) return { kind: 'ack' };
   if (status === 500 && message.includes('hinted handoff queue not empty')) return { kind: 'ack' };
+  if (status >= 200 && status < 300) {
+    const type = a.headers['content-type'] ?? '(no content type)';
+    return {
+      kind: 'pause', why: 'answer',
+      error: new InfluxDBResponseError(`write to ${endpoint} got HTTP ${status} (${String(type)}), not InfluxDB's 204: the points are not counted written, sending is paused. The answer begins ${JSON.stringify(message.slice(0, 200))} (a proxy or sign-in page in front of the server?)`),
+    };
+  }
+  // Not followed: the body and the Authorization header would go to another address.
+  if (status >= 300 && status < 400) {
+    return {
+      kind: 'pause', why: 'redirect',
+      error: new InfluxDBWriteError(`write to ${endpoint} was redirected (HTTP ${status}) to ${safeLocation(a.headers.location, endpoint)}: redirects are not followed; point the client at the server's own URL. Sending is paused, the points are kept`, {
+        status, serverMessage: message, endpoint: 'write',
+      }),
+    };
+  }
   const error = new InfluxDBWriteError(`write to ${endpoint} failed with HTTP ${status}: ${message.length > 4096 ? `${message.slice(0, 4096)}…` : message}`, {
     status, serverMessage: message, endpoint: 'write',
   });
@@ -71,6 +119,8 @@ export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): W
  * rejection) pause the target.
  */
 export function decideFailure(err: unknown): WriteDecision | { kind: 'fatal'; error: Error } {
+  // The transport's verdict that an answer is not InfluxDB's (a 2xx other than 204): nothing stored.
+  if (err instanceof InfluxDBResponseError) return { kind: 'pause', error: err, why: 'answer' };
   if (err instanceof InfluxDBConnectionError) {
     return err.retryable
       ? { kind: 'retry', error: err, retryAfterMs: undefined, failover: true }
@@ -90,6 +140,15 @@ export interface BackoffOptions {
  * recovering together spread out. A floor of a tenth of the initial delay keeps a run of
  * unlucky draws from turning into a hot loop.
  */
+/**
+ * How long to wait before the next attempt: the writer's own backoff, or the server's
+ * `Retry-After` (capped by `maxRetryAfterMs`) when that is longer. `Retry-After: 0` on every 429
+ * once made 17,932 requests in 6 s: the server may lengthen the wait, never shorten it.
+ */
+export function retryWait(retryAfterMs: number | undefined, backoffMs: number, maxRetryAfterMs: number): number {
+  return retryAfterMs === undefined ? backoffMs : Math.max(backoffMs, Math.min(retryAfterMs, maxRetryAfterMs));
+}
+
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
   const cap = Math.min(o.retryMaxDelayMs, o.retryInitialDelayMs * 2 ** Math.min(attempt - 1, 30));
   return Math.max(o.retryInitialDelayMs / 10, random() * cap);

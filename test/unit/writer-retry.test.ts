@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InfluxDBConnectionError } from '../../src/errors.js';
-import { backoffDelay, decideAnswer, decideFailure, parseRetryAfter } from '../../src/writer/retry.js';
+import { InfluxDBConnectionError, InfluxDBResponseError } from '../../src/errors.js';
+import { backoffDelay, decideAnswer, decideFailure, parseRetryAfter, retryWait, safeLocation } from '../../src/writer/retry.js';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 const answer = (status: number, message = '', headers: Record<string, string> = {}) => decideAnswer({ status, message, headers }, 'http://127.0.0.1:8086', now);
@@ -33,10 +33,32 @@ describe('parseRetryAfter', () => {
 });
 
 describe('decideAnswer', () => {
-  it('acknowledges 2xx and the Enterprise hinted-handoff 500', () => {
+  it('acknowledges 204 and the Enterprise hinted-handoff 500', () => {
     expect(answer(204).kind).toBe('ack');
-    expect(answer(200).kind).toBe('ack');
     expect(answer(500, 'write failed: hinted handoff queue not empty').kind).toBe('ack');
+  });
+  it.each([200, 201, 202, 206])('a %i is not InfluxDB\'s answer to a write: pause with the content type and the first bytes', (status) => {
+    const d = answer(status, '<html>Please sign in</html>', { 'content-type': 'text/html' });
+    expect(d).toMatchObject({ kind: 'pause', why: 'answer' });
+    if (d.kind === 'pause') {
+      expect(d.error).toBeInstanceOf(InfluxDBResponseError);
+      expect(d.error.message).toContain(`HTTP ${status} (text/html)`);
+      expect(d.error.message).toContain('<html>Please sign in</html>');
+    }
+  });
+  it.each([301, 302, 307, 308])('a %i redirect pauses, naming the Location without credentials', (status) => {
+    const d = answer(status, `HTTP ${status}`, { location: 'https://admin:s3cret@sso.example.com/login?u=admin&p=s3cret&next=/write' });
+    expect(d).toMatchObject({ kind: 'pause', why: 'redirect' });
+    if (d.kind === 'pause') {
+      expect(d.error.message).toContain('https://sso.example.com/login?u=***&p=***&next=%2Fwrite');
+      expect(d.error.message).not.toContain('s3cret');
+      expect(d.error.message).not.toContain(`HTTP ${status}: HTTP ${status}`);
+    }
+  });
+  it('reads a relative or missing Location', () => {
+    expect(safeLocation('/other/write?db=x', 'http://127.0.0.1:8086')).toBe('http://127.0.0.1:8086/other/write?db=x');
+    expect(safeLocation(undefined, 'http://127.0.0.1:8086')).toBe('(no Location header)');
+    expect(safeLocation('/w?p=pw', 'unix:/tmp/s')).toBe('http://invalid.invalid/w?p=***');
   });
   it.each([408, 429, 500, 502, 503, 504])('retries %i', (status) => {
     const d = answer(status, 'x');
@@ -82,6 +104,20 @@ describe('decideFailure', () => {
     // The transport's verdict on an unreadable answer: sent, may be stored, worth resending.
     const unreadable = new InfluxDBConnectionError('bad header', 'UND_ERR_HTTP_PARSER', true, { requestSent: true, answerUnreadable: true });
     expect(decideFailure(unreadable)).toMatchObject({ kind: 'retry', error: unreadable });
+  });
+  it('pauses on the transport\'s verdict that an answer is not InfluxDB\'s', () => {
+    const e = new InfluxDBResponseError('HTTP 200 (text/html)');
+    expect(decideFailure(e)).toMatchObject({ kind: 'pause', why: 'answer', error: e });
+  });
+});
+
+describe('retryWait', () => {
+  it('Retry-After lengthens the backoff, never shortens it, and is capped by maxRetryAfterMs', () => {
+    expect(retryWait(0, 250, 600_000)).toBe(250);
+    expect(retryWait(undefined, 250, 600_000)).toBe(250);
+    expect(retryWait(5000, 250, 600_000)).toBe(5000);
+    expect(retryWait(5_000_000, 250, 600_000)).toBe(600_000);
+    expect(retryWait(5000, 250, 100)).toBe(250);
   });
 });
 
