@@ -14,7 +14,7 @@ import {
 } from './options.js';
 import { BatchWriter } from './writer/batch-writer.js';
 import { parseExactJson } from './query/exact-json.js';
-import { parseNdjson, splitLineBytes } from './query/ndjson.js';
+import { completeChunkLines, parseChunks } from './query/chunks.js';
 import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
@@ -26,7 +26,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { BlockingChannel } from './blocking/channel.js';
 import { encodeSync } from './encode/input.js';
 import { decodeArrowResult, decodeWriteData, encodeWriteData, type BlockingRequest, type ClientState, type WireArrow } from './blocking/protocol.js';
-import { HttpTransport, parseRejectedLines, readErrorMessage, redactQuery, toConnectionError, type TransportResponse } from './transport/http-transport.js';
+import { HttpTransport, parseRejectedLines, queryNote, readErrorMessage, toConnectionError, type TransportResponse } from './transport/http-transport.js';
 
 /** What `write()` resolves to with `invalidRows: 'skip'`. */
 export interface WriteReport {
@@ -393,7 +393,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     return this.#readWhole(await this.#send(q, o));
   }
 
-  async #send(text: string, o: { db?: string | undefined; rp?: string | undefined; epoch?: Precision | undefined; params?: Record<string, PatternValue> | undefined; chunked?: boolean; chunkSize?: number | undefined }): Promise<TransportResponse> {
+  async #send(text: string, o: { db?: string | undefined; rp?: string | undefined; epoch?: Precision | undefined; params?: Record<string, PatternValue> | undefined; chunked?: boolean; chunkSize?: number | undefined; maxResponseBytes?: number | undefined }): Promise<TransportResponse> {
     const form = new URLSearchParams({ q: text });
     if (o.db !== undefined) form.set('db', o.db);
     if (o.rp !== undefined) form.set('rp', o.rp);
@@ -407,7 +407,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     // POST with a form body: the query text stays out of URLs and access logs.
     const res = await this.#transport.request({
       method: 'POST', endpoint: 'query', body: form.toString(), contentType: 'application/x-www-form-urlencoded',
-      note: redactQuery(text.length > 200 ? `${text.slice(0, 200)}…` : text),
+      maxResponseBytes: o.maxResponseBytes, chunked: o.chunked, note: queryNote(text),
     });
     if (res.statusCode !== 200) {
       const msg = await readErrorMessage(res);
@@ -571,7 +571,7 @@ function paramsToJson(params: Record<string, PatternValue>): string {
 
 async function* streamChunks(res: TransportResponse, describe: string): AsyncIterableIterator<QueryResponse> {
   try {
-    for await (const doc of parseNdjson(res.body)) yield checkQueryResponse(doc, res.statusCode);
+    yield* parseChunks(res.body.lines(), res.statusCode, `chunked query from ${describe}`);
   } catch (err) {
     throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
   } finally {
@@ -583,7 +583,7 @@ async function* streamChunks(res: TransportResponse, describe: string): AsyncIte
 /** Chunked arrow output: each NDJSON line converted straight into record batches. */
 async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): AsyncGenerator<RecordBatch, void, undefined> {
   try {
-    yield* jsonChunksToRecordBatches(splitLineBytes(res.body), lookup, options, res.statusCode);
+    yield* jsonChunksToRecordBatches(completeChunkLines(res.body.lines(), `chunked query from ${describe}`), lookup, options, res.statusCode);
   } catch (err) {
     if (err instanceof SyntaxError) throw new InfluxDBError(`a chunk of the query answer is not valid JSON: ${err.message}`, { cause: err });
     throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);

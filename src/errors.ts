@@ -11,8 +11,9 @@
  * ├─ InfluxDBConnectionError     FI_ERR_CONNECTION       refused, reset, TLS, timeout, unreadable answer: no usable HTTP answer
  * ├─ InfluxDBHttpError           FI_ERR_HTTP             the server answered with an error
  * │  ├─ InfluxDBWriteError       FI_ERR_WRITE            /write refused (400, 404, 413, 5xx …)
- * │  └─ InfluxDBQueryError       FI_ERR_QUERY            /query refused, or an error inside a 200
- * ├─ InfluxDBResponseError       FI_ERR_RESPONSE         the answer could not be understood
+ * │  ├─ InfluxDBQueryError       FI_ERR_QUERY            /query refused, or an error inside a 200
+ * │  └─ InfluxDBRedirectError    FI_ERR_REDIRECT         a 3xx: never followed, a configuration error
+ * ├─ InfluxDBResponseError       FI_ERR_RESPONSE         the answer could not be understood, is not InfluxDB's, too large, truncated
  * ├─ ClientClosedError           FI_ERR_CLOSED           the client was closed
  * │  └─ WriterClosedError        FI_ERR_WRITER_CLOSED    write() on a batch writer that is closing
  * ├─ BufferFullError             FI_ERR_BUFFER_FULL      the writer's buffer stayed full (maxBlockMs, or whenFull: 'error')
@@ -167,8 +168,58 @@ export class InfluxDBQueryError extends InfluxDBHttpError {
   }
 }
 
+/** Why an answer was not understood (InfluxDBResponseError.reason). */
+export type ResponseErrorReason =
+  /** Not an InfluxDB answer: a 2xx other than 204 to a write, a query answer that is not JSON (an SSO or proxy page). */
+  | 'not-influxdb'
+  /** Larger than `maxResponseBytes` (a whole answer, or one line of a chunked answer). */
+  | 'too-large'
+  /** A chunked answer that ended after a chunk marked `partial: true`. */
+  | 'truncated'
+  /** Invalid JSON, or JSON of the wrong shape. */
+  | 'invalid';
+
+export interface ResponseErrorDetails {
+  reason?: ResponseErrorReason;
+  status?: number;
+  contentType?: string;
+  /** The first bytes of the body (at most 200 characters, control bytes escaped). */
+  bodyStart?: string;
+  /** 'too-large': the limit that was crossed (bytes). */
+  limit?: number;
+  cause?: unknown;
+}
+
 export class InfluxDBResponseError extends InfluxDBError {
   override readonly code = 'FI_ERR_RESPONSE';
+  readonly reason: ResponseErrorReason;
+  /** The HTTP status of the answer, when it came from one. */
+  readonly status: number | undefined;
+  readonly contentType: string | undefined;
+  readonly bodyStart: string | undefined;
+  readonly limit: number | undefined;
+  constructor(message: string, details: ResponseErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.reason = details.reason ?? 'invalid';
+    this.status = details.status;
+    this.contentType = details.contentType;
+    this.bodyStart = details.bodyStart;
+    this.limit = details.limit;
+  }
+}
+
+/**
+ * A 3xx answer: redirects are never followed (the Authorization header would travel to the
+ * target). A configuration error: point the client at `location`. Not retryable.
+ */
+export class InfluxDBRedirectError extends InfluxDBHttpError {
+  override readonly code = 'FI_ERR_REDIRECT';
+  /** The Location header, without credentials or query string (undefined when absent). */
+  readonly location: string | undefined;
+  constructor(message: string, details: HttpErrorDetails & { location: string | undefined }) {
+    super(message, details);
+    this.location = details.location;
+  }
 }
 
 export class ClientClosedError extends InfluxDBError {

@@ -49,13 +49,18 @@ export interface ClientOptions {
   rp?: string;
   /** Default write precision. */
   precision?: Precision;
-  /** Request timeout in ms (headers, and each gap while a body streams). 0: none. */
+  /**
+   * Deadline of a request in ms, from its start to the end of its answer (headers and body; a
+   * chunked query: its first chunk, then each next one, not counting the time you hold a chunk). 0: none.
+   */
   timeout?: number;
   headers?: Record<string, string>;
   /** An undici dispatcher to send requests through instead of the client's own pool. */
   dispatcher?: Dispatcher;
   /** Largest request body a write sends; larger inputs are split across requests. */
   maxBodyBytes?: number;
+  /** Largest answer read whole (bytes), and largest line of a chunked answer: beyond it the call fails (default 256 MiB). */
+  maxResponseBytes?: number;
   /** Allow Basic/Token credentials over plain HTTP to a host that is not loopback. */
   allowInsecureAuth?: boolean;
   /** Query output format: `raw` (default), `iterable`, `arrow` (alias `dataframe`). */
@@ -121,6 +126,8 @@ export interface QueryOptions {
   chunked?: boolean;
   /** Points per chunk (server default 10 000). */
   chunkSize?: number;
+  /** This query's bound on its answer (whole, or per chunk when chunked), instead of the client's `maxResponseBytes`. */
+  maxResponseBytes?: number;
   /** Output format of this call (default: the client's `output`). */
   output?: OutputOption;
   /** `iterable` output: applied to every point, `(values, meta) => …` (the seed's iterpoints parser). */
@@ -148,6 +155,7 @@ export interface ResolvedClientOptions {
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
   maxBodyBytes: number;
+  maxResponseBytes: number;
   output: OutputFormat;
   encoder: EncoderChoice;
   workers: number | undefined;
@@ -167,17 +175,19 @@ export const CLIENT_DEFAULTS = {
   timeout: 60_000,
   // Well under influxd's default max-body-size (25 000 000 bytes), so a proxy's smaller limit is less likely to bite.
   maxBodyBytes: 5_000_000,
+  // Serves real result sets read whole, yet a runaway answer (1 GB of a proxy's page) fails at it; chunked: true streams larger ones.
+  maxResponseBytes: 256 * 1024 * 1024,
 };
 
 const kClientKeys = new Set<string>([
   'url', 'host', 'port', 'path', 'ssl', 'tls', 'unixSocket', 'username', 'password', 'token', 'db', 'database',
-  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'allowInsecureAuth', 'output', 'encoder', 'workers', 'mode',
+  'rp', 'precision', 'timeout', 'headers', 'dispatcher', 'maxBodyBytes', 'maxResponseBytes', 'allowInsecureAuth', 'output', 'encoder', 'workers', 'mode',
 ]);
 const kTlsKeys = new Set<string>(['ca', 'cert', 'key', 'servername', 'rejectUnauthorized']);
 const kEncodeKeys = new Set<string>(['measurement', 'precision', 'tags', 'fieldTypes', 'allowNewlinesInStrings', 'nonFinite', 'invalidRows', 'timeColumn', 'tagColumns']);
 const kWriteKeys = new Set<string>([...kEncodeKeys, 'db', 'rp', 'encoder']);
 const kEncodeCallKeys = new Set<string>([...kEncodeKeys, 'encoder']);
-const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'output', 'parser', 'columnTypes']);
+const kQueryKeys = new Set<string>(['db', 'rp', 'epoch', 'params', 'chunked', 'chunkSize', 'maxResponseBytes', 'output', 'parser', 'columnTypes']);
 const kFieldTypes = new Set<string>(['float', 'integer', 'string', 'boolean']);
 const kColumnTypes = new Set<string>([...kFieldTypes, 'tag', 'time']);
 
@@ -191,6 +201,14 @@ function checkKeys(obj: object, allowed: Set<string>, what: string): void {
       fail(`unknown ${what} option "${key}" (known: ${[...allowed].join(', ')})`);
     }
   }
+}
+
+/**
+ * The options' own properties (a copy without prototype): a key that other code put on
+ * `Object.prototype` (`db`, `tags`, `measurement` …) is not an option of every call.
+ */
+function ownOptions(opts: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(Object.create(null) as Record<string, unknown>, opts);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -326,6 +344,7 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
   const precision = opts.precision === undefined ? CLIENT_DEFAULTS.precision : resolvePrecision(opts.precision, 'options.precision');
   const timeout = optInt(opts, 'timeout', 'options', 0, 2 ** 31 - 1) ?? CLIENT_DEFAULTS.timeout;
   const maxBodyBytes = optInt(opts, 'maxBodyBytes', 'options', 1024, 2 ** 31 - 1) ?? CLIENT_DEFAULTS.maxBodyBytes;
+  const maxResponseBytes = optInt(opts, 'maxResponseBytes', 'options', 1024, Number.MAX_SAFE_INTEGER) ?? CLIENT_DEFAULTS.maxResponseBytes;
 
   const headers: Record<string, string> = {};
   if (opts.headers !== undefined) {
@@ -352,7 +371,7 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
 
   return {
     protocol, host, port, basePath: path, origin, unixSocket, tls, authorization,
-    db: db ?? database ?? fromUrl.db, rp, precision, timeout, headers, dispatcher, maxBodyBytes, describe,
+    db: db ?? database ?? fromUrl.db, rp, precision, timeout, headers, dispatcher, maxBodyBytes, maxResponseBytes, describe,
     output: opts.output === undefined ? 'raw' : resolveOutput(opts.output, 'options.output'),
     encoder: optEnum(opts, 'encoder', 'options', kEncoders) ?? 'auto',
     workers: optInt(opts, 'workers', 'options', 1, 256),
@@ -438,16 +457,18 @@ export function resolveEncodeOptions(input: unknown): ResolvedEncodeOptions {
  * `wasm` there means the WebAssembly encoder without the pool; the values are those of write().
  */
 export function resolveEncodeCall(input: unknown): { options: ResolvedEncodeOptions; encoder: EncoderChoice } {
-  const opts = (input ?? {}) as Record<string, unknown>;
-  if (!isPlainObject(opts)) fail(`encode options must be an object (got ${typeName(input)})`);
+  const given = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(given)) fail(`encode options must be an object (got ${typeName(input)})`);
+  const opts = ownOptions(given);
   checkKeys(opts, kEncodeCallKeys, 'encode');
   const encoder = optEnum(opts, 'encoder', 'encode options', kEncoders) ?? 'auto';
   return { options: resolveEncodeParts(opts, 'encode options', 'n'), encoder };
 }
 
 export function resolveWriteOptions(input: WriteOptions | undefined, client: { db: string | undefined; rp: string | undefined; precision: Precision }): ResolvedWriteOptions {
-  const opts = (input ?? {}) as Record<string, unknown>;
-  if (!isPlainObject(opts)) fail(`write options must be an object (got ${typeName(input)})`);
+  const given = (input ?? {}) as Record<string, unknown>;
+  if (!isPlainObject(given)) fail(`write options must be an object (got ${typeName(input)})`);
+  const opts = ownOptions(given);
   checkKeys(opts, kWriteKeys, 'write');
   const db = optString(opts, 'db', 'write options') ?? client.db;
   if (db === undefined || db === '') fail('no database: set db on the client (client.db = "mydb") or pass { db } to write()');
@@ -463,6 +484,8 @@ export interface ResolvedQueryOptions {
   params: Record<string, string | number | bigint | boolean> | undefined;
   chunked: boolean;
   chunkSize: number | undefined;
+  /** undefined: the client's. */
+  maxResponseBytes: number | undefined;
   output: OutputFormat;
   parser: PointParser | undefined;
   columnTypes: Record<string, ColumnType> | undefined;
@@ -488,6 +511,7 @@ export function resolveQueryOptions(input: QueryOptions | undefined, client: { d
   const chunked = optBool(opts, 'chunked', 'query options') ?? false;
   const chunkSize = optInt(opts, 'chunkSize', 'query options', 1, 2 ** 31 - 1);
   if (chunkSize !== undefined && !chunked) fail('query options.chunkSize needs chunked: true');
+  const maxResponseBytes = optInt(opts, 'maxResponseBytes', 'query options', 1024, Number.MAX_SAFE_INTEGER);
   const output = opts.output === undefined ? client.output : resolveOutput(opts.output, 'query options.output');
   const parser = opts.parser as PointParser | undefined;
   if (parser !== undefined && typeof parser !== 'function') fail(`query options.parser must be a function (got ${typeName(parser)})`);
@@ -501,7 +525,7 @@ export function resolveQueryOptions(input: QueryOptions | undefined, client: { d
     if (output !== 'arrow') fail(`query options.columnTypes applies to output 'arrow' (output is '${output}')`);
     columnTypes = opts.columnTypes as Record<string, ColumnType>;
   }
-  return { db, rp, epoch, params, chunked, chunkSize, output, parser, columnTypes };
+  return { db, rp, epoch, params, chunked, chunkSize, maxResponseBytes, output, parser, columnTypes };
 }
 
 // ---- the batch writer ------------------------------------------------------------------------

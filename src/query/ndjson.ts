@@ -12,9 +12,11 @@ const CR = 0x0d;
  * a trailing `\r`). A final line without a trailing `\n` is yielded too. Bytes are kept as bytes
  * until a line is complete, and memory is bounded by the longest line plus one chunk: the body
  * is never concatenated as a whole. A UTF-8 BOM at the very start of the stream is skipped.
+ * With `bound`, a line longer than `bound.maxLineBytes` throws `bound.tooLong()` as soon as it is.
  * A yielded line may be a view into a chunk of the source: use it before asking for the next.
  */
-export async function* splitLineBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* splitLineBytes(source: AsyncIterable<Uint8Array>, bound?: LineBound): AsyncGenerator<Uint8Array> {
+  const maxLine = bound?.maxLineBytes ?? Infinity;
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
   let firstLine = true;
@@ -57,9 +59,12 @@ export async function* splitLineBytes(source: AsyncIterable<Uint8Array>): AsyncG
         if (start < n) {
           pending.push(start === 0 ? chunk : chunk.slice(start));
           pendingLength += n - start;
+          // A line without end must not take the process's memory (a trailing CR is allowed for).
+          if (pendingLength > maxLine + 1) throw bound!.tooLong();
         }
         break;
       }
+      if (pendingLength + (nl - start) > maxLine + 1) throw bound!.tooLong();
       const line = takeLine(chunk.subarray(start, nl));
       if (line.length > 0) yield line;
       start = nl + 1;
@@ -69,6 +74,12 @@ export async function* splitLineBytes(source: AsyncIterable<Uint8Array>): AsyncG
     const line = takeLine(undefined);
     if (line.length > 0) yield line;
   }
+}
+
+/** Longest line taken (bytes, without its `\n`), and the error thrown for a longer one. */
+export interface LineBound {
+  maxLineBytes: number;
+  tooLong: () => Error;
 }
 
 /**
