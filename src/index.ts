@@ -28,7 +28,7 @@ export type { EncodeOptions } from './encode/encode.js';
 export { quoteIdentifier, quoteLiteral, escapeIdentifier, escapeString } from './query/influxql.js';
 export {
   InfluxDBError, InvalidOptionError, InvalidPointError, InvalidQueryError, InfluxDBConnectionError,
-  InfluxDBHttpError, InfluxDBWriteError, InfluxDBQueryError, InfluxDBResponseError, ClientClosedError,
+  InfluxDBHttpError, InfluxDBWriteError, InfluxDBQueryError, InfluxDBRedirectError, InfluxDBResponseError, ClientClosedError,
   WriterClosedError, BufferFullError, DeliveryTimeoutError, PointsDroppedError, WriteDeliveryError,
 } from './errors.js';
-export type { DeliveryCounts } from './errors.js';
+export type { DeliveryCounts, ResponseErrorReason } from './errors.js';
