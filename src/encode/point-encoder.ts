@@ -49,6 +49,21 @@ const kMaxTimeNumber: Record<Precision, number> = {
 const kMaxDateMs = Number(MAX_TIME_NS / 1_000_000n);
 const kMsPerUnit: Partial<Record<Precision, number>> = { s: 1_000, m: 60_000, h: 3_600_000 };
 
+/**
+ * A point's `measurement`, `tags`, `fields` or `time`: its own property, or one its class
+ * defines (a getter), never one found on `Object.prototype` (pollution from elsewhere in the
+ * application would otherwise reach every point). One `Object.hasOwn` for a present property;
+ * the prototype chain is walked only when the point does not own it.
+ */
+export function pointProp(point: object, name: 'measurement' | 'tags' | 'fields' | 'time'): unknown {
+  const v = (point as Record<string, unknown>)[name];
+  if (v === undefined || Object.hasOwn(point, name)) return v;
+  for (let o = Object.getPrototypeOf(point) as object | null; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.hasOwn(o, name)) return o === Object.prototype ? undefined : v;
+  }
+  return v;
+}
+
 class Reject {
   constructor(readonly element: PointElement, readonly key: string | undefined, readonly reason: string) {}
 }
@@ -73,7 +88,9 @@ export function formatFloat(v: number): string {
 export class PointEncoder {
   readonly #precision: Precision;
   readonly #defaultMeasurement: string | undefined;
-  readonly #extraTags: Record<string, string> | undefined;
+  // The extra tags' own entries (a key inherited by the options object is not a tag).
+  readonly #extraKeys: string[] = [];
+  readonly #extraVals: string[] = [];
   readonly #fieldTypes: Record<string, FieldType> | undefined;
   readonly #allowNewlines: boolean;
   readonly #skipNonFinite: boolean;
@@ -89,17 +106,19 @@ export class PointEncoder {
   constructor(options: PointEncoderOptions) {
     this.#precision = options.precision;
     this.#defaultMeasurement = options.measurement;
-    this.#extraTags = options.tags;
     // Null prototype: a field named `constructor` or `toString` must not find Object.prototype's members.
     this.#fieldTypes = options.fieldTypes === undefined ? undefined : Object.assign(Object.create(null) as Record<string, FieldType>, options.fieldTypes);
     this.#allowNewlines = options.allowNewlinesInStrings ?? false;
     this.#skipNonFinite = options.nonFinite === 'skipField';
     this.#skipEmpty = options.invalidRows === 'skip';
-    if (this.#extraTags) {
-      for (const [k, v] of Object.entries(this.#extraTags)) {
+    if (options.tags) {
+      for (const [k, v] of Object.entries(options.tags)) {
         // Validate the extra tags once, up front, rather than blaming every point.
         const bad = this.#checkTagKey(k) ?? (v === '' ? undefined : this.#tryEscape(this.#tagValues, v));
         if (bad !== undefined) throw new InvalidPointError(0, 'tags', k, `extra tag: ${bad}`);
+        if (v === '') continue;
+        this.#extraKeys.push(k);
+        this.#extraVals.push(v);
       }
     }
   }
@@ -141,18 +160,20 @@ export class PointEncoder {
 
   #encode(point: Point): string | undefined {
     if (typeof point !== 'object' || point === null) throw new Reject('point', undefined, `must be an object with fields (got ${point === null ? 'null' : typeof point})`);
-    const m = point.measurement ?? this.#defaultMeasurement;
+    const m = (pointProp(point, 'measurement') as Point['measurement']) ?? this.#defaultMeasurement;
     if (m === undefined) throw new Reject('measurement', undefined, 'missing: give the point a measurement or pass { measurement } to write()');
     if (typeof m !== 'string') throw new Reject('measurement', undefined, `must be a string (got ${typeof m})`);
     let line = this.#name(this.#measurements, m, 'measurement', undefined);
-    line += this.#encodeTags(point.tags);
+    line += this.#encodeTags(pointProp(point, 'tags') as Point['tags']);
 
-    const fields = point.fields;
+    const fields = pointProp(point, 'fields') as Point['fields'];
     if (typeof fields !== 'object' || fields === null) throw new Reject('fields', undefined, 'missing: a point needs at least one field');
     let first = true;
     const seriesKeyChars = line.length;
     let longestFieldKey = '';
     for (const key in fields) {
+      // Own properties only: for…in also yields enumerable keys of the prototype chain.
+      if (!Object.hasOwn(fields, key)) continue;
       const v = fields[key];
       if (v === undefined || v === null) continue;
       const enc = this.#encodeField(key, v);
@@ -174,6 +195,7 @@ export class PointEncoder {
       // influxd counts the longest field key in bytes: measure each written key exactly.
       let keyBytes = 0;
       for (const key in fields) {
+        if (!Object.hasOwn(fields, key)) continue;
         const v = fields[key];
         if (v === undefined || v === null || (this.#skipNonFinite && typeof v === 'number' && !Number.isFinite(v))) continue;
         keyBytes = Math.max(keyBytes, Buffer.byteLength(this.#fieldKeys.get(key)));
@@ -181,17 +203,18 @@ export class PointEncoder {
       const bytes = Buffer.byteLength(line.slice(0, seriesKeyChars)) + keyBytes + 4;
       if (bytes > kMaxKeyBytes) throw new Reject('point', undefined, `series key of ${bytes} bytes (measurement, tags and field key) is over InfluxDB's limit of ${kMaxKeyBytes}`);
     }
-    return `${line} ${this.#encodeTime(point.time)}`;
+    return `${line} ${this.#encodeTime(pointProp(point, 'time') as Point['time'])}`;
   }
 
   #encodeTags(tags: Record<string, TagValue> | undefined): string {
     const keys = this.#tagKeys;
     const vals = this.#tagVals;
     let n = 0;
-    const extra = this.#extraTags;
+    const extraKeys = this.#extraKeys;
     if (tags !== undefined && tags !== null) {
       if (typeof tags !== 'object') throw new Reject('tags', undefined, `must be an object (got ${typeof tags})`);
       for (const k in tags) {
+        if (!Object.hasOwn(tags, k)) continue;
         let v = tags[k];
         if (v === undefined || v === null) continue;
         if (typeof v !== 'string') {
@@ -205,14 +228,12 @@ export class PointEncoder {
         n++;
       }
     }
-    if (extra !== undefined) {
-      for (const k in extra) {
-        const v = extra[k]!;
-        if (v === '' || (tags != null && Object.hasOwn(tags, k) && tags[k] != null && tags[k] !== '')) continue;
-        keys[n] = k;
-        vals[n] = v;
-        n++;
-      }
+    for (let i = 0; i < extraKeys.length; i++) {
+      const k = extraKeys[i]!;
+      if (tags != null && Object.hasOwn(tags, k) && tags[k] != null && tags[k] !== '') continue;
+      keys[n] = k;
+      vals[n] = this.#extraVals[i]!;
+      n++;
     }
     if (n === 0) return '';
     // Insertion sort: tag sets are small, and InfluxDB parses sorted tags fastest.

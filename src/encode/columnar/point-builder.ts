@@ -50,7 +50,7 @@ import { InvalidOptionError, InvalidPointError } from '../../errors.js';
 import type { FieldType, Precision } from '../../options.js';
 import { LineTooLargeError, type EncodedBody } from '../body-builder.js';
 import { checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeTag, reservedKeyReason } from '../escape.js';
-import { MAX_STRING_FIELD_BYTES, PointEncoder, type Point, type PointEncoderOptions } from '../point-encoder.js';
+import { MAX_STRING_FIELD_BYTES, PointEncoder, pointProp, type Point, type PointEncoderOptions } from '../point-encoder.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from '../time.js';
 import { FieldKind, type ColumnarLayout, type FieldColumn, type TagColumn } from './layout.js';
 import { ColumnarBodyWriter, encodeLayout } from './ts-encoder.js';
@@ -522,9 +522,9 @@ export class PointColumnBuilder {
     this.#maxRows = positiveInt(options.maxRows, 65_536, 'maxRows');
     this.#maxStringBytes = positiveInt(options.maxStringBytes, 16 * 1024 * 1024, 'maxStringBytes');
     this.#maxBodyBytes = options.maxBodyBytes === undefined ? 0 : positiveInt(options.maxBodyBytes, 0, 'maxBodyBytes');
-    for (const k in options.tags ?? {}) {
+    for (const [k, v] of Object.entries(options.tags ?? {})) {
       // As the point encoder writes them (a non-string value as its text); checked by its constructor.
-      const value = String(options.tags![k]);
+      const value = String(v);
       if (value === '') continue;
       const col = new TagCol(k, this.#tagKeyBytes(k)!, { value, bytes: this.#tagValueBytes(value)! });
       this.#extraCols.push(col);
@@ -540,7 +540,7 @@ export class PointColumnBuilder {
    */
   add(point: Point, index: number): void {
     if (typeof point !== 'object' || point === null) this.#refuse(point, index);
-    const m = point.measurement ?? this.#defaultMeasurement;
+    const m = (pointProp(point, 'measurement') as Point['measurement']) ?? this.#defaultMeasurement;
     const L = this.#L;
     if (!L.active || L.measurement !== m || L.rowBase + L.rows !== index || L.rows >= this.#maxRows || L.strBytes >= this.#maxStringBytes) {
       if (typeof m !== 'string') this.#refuse(point, index);
@@ -594,13 +594,15 @@ export class PointColumnBuilder {
     const r = L.rows;
     let series = L.baseSeries;
 
-    const tags = point.tags;
+    const tags = pointProp(point, 'tags') as Point['tags'];
     if (tags !== undefined && tags !== null) {
       if (typeof tags !== 'object') return kError;
       const keys = L.lastTagKeys;
       const cols = L.lastTagCols;
       let j = 0;
       for (const k in tags) {
+        // Own properties only: for…in also yields enumerable keys of the prototype chain.
+        if (!Object.hasOwn(tags, k)) continue;
         let v = tags[k];
         if (v === undefined || v === null) continue;
         if (typeof v !== 'string') {
@@ -630,7 +632,7 @@ export class PointColumnBuilder {
       }
     }
 
-    const fields = point.fields;
+    const fields = pointProp(point, 'fields') as Point['fields'];
     if (typeof fields !== 'object' || fields === null) return kError;
     const cols = L.fields;
     const byte = r >> 3;
@@ -641,6 +643,7 @@ export class PointColumnBuilder {
     let bound = 0;
     let strBytes = 0;
     for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
       const v = fields[key];
       if (v === undefined || v === null) continue;
       let col = c < cols.length && cols[c]!.name === key ? cols[c] : L.fieldMap.get(key);
@@ -725,7 +728,7 @@ export class PointColumnBuilder {
 
     // The time, last (the point encoder reads the clock after every other check).
     if (r >= this.#time.length) this.#growTime(r + 1);
-    const t = point.time;
+    const t = pointProp(point, 'time') as Point['time'];
     if (t === undefined || t === null) this.#time[r] = floorDiv(nowNs(), this.#nsPer);
     else if (typeof t === 'number') {
       if (!Number.isSafeInteger(t) || Math.abs(t) > this.#maxTimeNumber) return kError;
@@ -796,8 +799,8 @@ export class PointColumnBuilder {
   #checkLine(L: OpenLayout, point: Point, index: number): void {
     // The point encoder's line; a missing time as the one taken (no second clock read). A given
     // time stays as given: a time in range may floor to one whose multiple is not (1677 in h).
-    const time = point.time ?? this.#time[L.rows]!;
-    const line = this.#ref.encode({ measurement: point.measurement, tags: point.tags, fields: point.fields, time }, index);
+    const time = (pointProp(point, 'time') as Point['time']) ?? this.#time[L.rows]!;
+    const line = this.#ref.encode({ measurement: pointProp(point, 'measurement') as Point['measurement'], tags: pointProp(point, 'tags') as Point['tags'], fields: pointProp(point, 'fields') as Point['fields'], time }, index);
     const bytes = line === undefined ? 0 : Buffer.byteLength(line) + 1;
     if (bytes > this.#maxBodyBytes) {
       this.#rollback(L);
