@@ -3,7 +3,7 @@
  * (reliability.md, "the writer's contract" and the /write table): acknowledge, retry after a
  * delay, split, reject lines, or pause the target and surface the error.
  */
-import { InfluxDBConnectionError, InfluxDBResponseError, InfluxDBWriteError, truncateText } from '../errors.js';
+import { InfluxDBConnectionError, InfluxDBHttpError, InfluxDBResponseError, InfluxDBWriteError, truncateText } from '../errors.js';
 
 export type WriteDecision =
   /** 204, and Enterprise's "hinted handoff queue not empty" (the write will complete). */
@@ -121,6 +121,8 @@ export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): W
 export function decideFailure(err: unknown): WriteDecision | { kind: 'fatal'; error: Error } {
   // The transport's verdict that an answer is not InfluxDB's (a 2xx other than 204): nothing stored.
   if (err instanceof InfluxDBResponseError) return { kind: 'pause', error: err, why: 'answer' };
+  // The transport's redirect error (a 3xx, never followed): a configuration error.
+  if (err instanceof InfluxDBHttpError && err.status >= 300 && err.status < 400) return { kind: 'pause', error: err, why: 'redirect' };
   if (err instanceof InfluxDBConnectionError) {
     return err.retryable
       ? { kind: 'retry', error: err, retryAfterMs: undefined, failover: true }
