@@ -52,7 +52,10 @@ export interface TransportResponse {
 
 /** Most bytes of response headers taken (undici's default is 16 KiB): influxd echoes refused lines in X-Influxdb-Error. */
 export const kMaxHeaderBytes = 4 * 1024 * 1024;
-/** Most bytes of an error answer's body read for its message; the rest is not read. */
+/**
+ * Most bytes of an error answer's body read for its message; the rest is not read. A JSON error
+ * (InfluxDB's own: a 400 echoes the refused lines) may also take twice the request's body.
+ */
 export const kErrorBodyBytes = 64 * 1024;
 /** Characters of a body shown in an error about an answer that is not InfluxDB's. */
 const kBodyStartChars = 200;
@@ -205,8 +208,11 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   readonly #deadline: Deadline;
   readonly #where: string;
   readonly #limit: number;
+  /** Most bytes of this body read as an error message. */
+  readonly errorBytes: number;
 
-  constructor(stream: BodyStream, deadline: Deadline, where: string, limit: number) {
+  constructor(stream: BodyStream, deadline: Deadline, where: string, limit: number, errorBytes = kErrorBodyBytes) {
+    this.errorBytes = errorBytes;
     this.#stream = stream;
     this.#deadline = deadline;
     this.#where = where;
@@ -291,8 +297,11 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     return JSON.parse(await this.text());
   }
 
-  /** At most `max` bytes from the start of the body, then the rest is dropped unread. */
-  async head(max: number): Promise<Buffer> {
+  /**
+   * At most `max` bytes from the start of the body, then the rest is dropped unread. `partial`:
+   * a failure (the deadline) returns the bytes read until then instead of throwing.
+   */
+  async head(max: number, partial = false): Promise<Buffer> {
     const parts: Uint8Array[] = [];
     let n = 0;
     try {
@@ -301,6 +310,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
         n += c.length;
         if (n >= max) break;
       }
+    } catch (err) {
+      if (!partial) throw err;
     } finally {
       this.destroy();
     }
@@ -368,7 +379,7 @@ async function checkAnswer(req: TransportRequest, res: TransportResponse, where:
   else if (endpoint === 'query' && status !== 200) why = `HTTP ${status} to a query, where InfluxDB answers 200 with JSON`;
   else if (endpoint === 'query' && contentType !== undefined && !/json/i.test(contentType)) why = `a query answer in ${contentType}, not JSON`;
   if (why !== undefined) {
-    const bodyStart = printable(await res.body.head(kBodyStartChars * 4).catch(() => Buffer.alloc(0)));
+    const bodyStart = printable(await res.body.head(kBodyStartChars * 4, true));
     const message = `${where}: not an InfluxDB answer: ${why}. The answer (${contentType ?? 'no content type'}) begins ${JSON.stringify(bodyStart)} (a proxy or sign-in page in front of the server?)`;
     throw new InfluxDBResponseError(message, { reason: 'not-influxdb', status, contentType, bodyStart });
   }
@@ -457,7 +468,10 @@ export class HttpTransport {
     if (debug.enabled) {
       debug('%s %s%s -> %d in %sms%s', req.method, o.describe, path, res.statusCode, (performance.now() - started).toFixed(1), req.note ? ` (${req.note})` : '');
     }
-    const response: TransportResponse = { statusCode: res.statusCode, headers: res.headers, body: new ResponseBody(res.body, deadline, req.chunked ? `chunked ${req.endpoint} from ${o.describe}` : where, limit) };
+    const sent = req.body === undefined ? 0 : Buffer.byteLength(req.body);
+    const errorBytes = /json/i.test(headerOf(res.headers, 'content-type') ?? '') ? kErrorBodyBytes + 2 * sent : kErrorBodyBytes;
+    const body = new ResponseBody(res.body, deadline, req.chunked ? `chunked ${req.endpoint} from ${o.describe}` : where, limit, errorBytes);
+    const response: TransportResponse = { statusCode: res.statusCode, headers: res.headers, body };
     await checkAnswer(req, response, where, `${o.origin}${o.basePath}`, limit);
     return response;
   }
@@ -477,7 +491,7 @@ export async function readErrorMessage(res: TransportResponse): Promise<string> 
   let text = '';
   try {
     // Enough for any server message; a proxy's 1 GB error page is not read.
-    text = new TextDecoder().decode(await res.body.head(kErrorBodyBytes));
+    text = new TextDecoder().decode(await res.body.head(res.body.errorBytes));
   } catch {
     // A cut body (or the deadline) still leaves the header to report.
   }

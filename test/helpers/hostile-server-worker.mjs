@@ -2,13 +2,14 @@
 // server on loopback, run in a worker thread so that it keeps answering while the test's main
 // thread is blocked (blocking mode's Atomics.wait, busy loops). Plain JavaScript: a worker thread
 // cannot load TypeScript. Talks to its owner over parentPort:
-//   in:  { op: 'setMode', id, mode, path }  { op: 'reset', id }  { op: 'close', id }
+//   in:  { op: 'setMode', id, mode, path, bodyIncludes }  { op: 'reset', id }  { op: 'close', id }
 //   out: { ev: 'ack', id }  { ev: 'request', req }  { ev: 'closed', n, bytesSent, path }  { ev: 'ready', port }
 import net from 'node:net';
 import { parentPort } from 'node:worker_threads';
 
-/** Modes by pathname ('' is the default). */
+/** Modes by pathname ('' is the default); `matches` (path + body text) are checked first, newest first. */
 let modes = new Map([['', { kind: 'ok' }]]);
+let matches = [];
 let count = 0;
 const sockets = new Set();
 const timers = new Set();
@@ -17,8 +18,9 @@ function post(msg) {
   parentPort.postMessage(msg);
 }
 
-function modeFor(pathname) {
-  return modes.get(pathname) ?? modes.get('') ?? { kind: 'ok' };
+function modeFor(pathname, bodyText) {
+  const m = matches.find((x) => (x.path === '' || x.path === pathname) && bodyText.includes(x.bodyIncludes));
+  return m?.mode ?? modes.get(pathname) ?? modes.get('') ?? { kind: 'ok' };
 }
 
 const server = net.createServer((socket) => {
@@ -62,7 +64,10 @@ const server = net.createServer((socket) => {
     const pathname = (path ?? '').split('?')[0];
     count += 1;
     record = { n: count, method, path, pathname, headers, bodyBytes: body.length, body: body.subarray(0, 65536).toString('utf8') };
-    const mode = modeFor(pathname);
+    // Form bodies (queries) are matched decoded: bodyIncludes 'chunked=true' or 'SHOW FIELD KEYS'.
+    let bodyText = body.toString('utf8');
+    try { bodyText = decodeURIComponent(bodyText.replace(/\+/g, ' ')); } catch { /* not a form */ }
+    const mode = modeFor(pathname, bodyText);
     record.mode = mode.kind;
     post({ ev: 'request', req: record });
     answer(socket, mode, pathname, write);
@@ -192,9 +197,11 @@ function answer(socket, mode, pathname, write) {
 
 parentPort.on('message', (msg) => {
   if (msg.op === 'setMode') {
-    modes.set(msg.path ?? '', msg.mode);
+    if (msg.bodyIncludes) matches.unshift({ path: msg.path ?? '', bodyIncludes: msg.bodyIncludes, mode: msg.mode });
+    else modes.set(msg.path ?? '', msg.mode);
   } else if (msg.op === 'reset') {
     modes = new Map([['', { kind: 'ok' }]]);
+    matches = [];
   } else if (msg.op === 'close') {
     for (const t of timers) clearInterval(t);
     for (const s of sockets) s.destroy();

@@ -10,6 +10,8 @@
  * const srv = await startHostileServer();           // srv.url: 'http://127.0.0.1:<port>'
  * await srv.setMode({ kind: 'trickleBody' });        // every path
  * await srv.setMode({ kind: 'ok' }, '/ping');         // only this pathname (overrides the default)
+ * await srv.setMode({ kind: 'partialChunked' }, '/query', { bodyIncludes: 'chunked=true' }); // only requests whose
+ *                                                    // body (form-decoded) includes this: checked first, newest first
  * const req = await srv.waitForRequest();            // the 1st request seen since start/reset, once its body is in
  * await srv.waitForRequest({ count: 2, path: '/write' });
  * const closed = await srv.waitForClosed(req.n);     // the client closed that connection; bytes the server sent on it
@@ -72,8 +74,11 @@ export interface HostileServer {
   readonly port: number;
   /** Requests seen since start or the last reset(), in order. */
   readonly requests: readonly HostileRequest[];
-  /** Sets the mode for `path` (a pathname such as '/write'), or for every path when omitted. */
-  setMode(mode: HostileMode, path?: string): Promise<void>;
+  /**
+   * Sets the mode for `path` (a pathname such as '/write'), or for every path when omitted; with
+   * `bodyIncludes`, only for requests whose body (form-decoded: `+` as space) includes that text.
+   */
+  setMode(mode: HostileMode, path?: string, match?: { bodyIncludes?: string }): Promise<void>;
   /** Resolves once `count` (1) requests (to `path`, if given) were seen since start/reset; with the last of them. */
   waitForRequest(opts?: { count?: number; path?: string }): Promise<HostileRequest>;
   /** Resolves once the connection of request `n` is closed, with the bytes the server sent on it. */
@@ -132,7 +137,7 @@ export async function startHostileServer(): Promise<HostileServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     get requests() { return requests; },
-    setMode: (mode, path) => send({ op: 'setMode', mode, path: path ?? '' }),
+    setMode: (mode, path, match) => send({ op: 'setMode', mode, path: path ?? '', bodyIncludes: match?.bodyIncludes }),
     waitForRequest: ({ count = 1, path } = {}) => until(() => {
       const matching = path === undefined ? requests : requests.filter((r) => r.pathname === path);
       return matching.length >= count ? matching[count - 1] : undefined;
