@@ -14,7 +14,7 @@ import {
 } from './options.js';
 import { BatchWriter } from './writer/batch-writer.js';
 import { parseExactJson } from './query/exact-json.js';
-import { completeChunkLines, parseChunks } from './query/chunks.js';
+import { completeChunkLines, invalidJson, parseChunks } from './query/chunks.js';
 import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
 import { checkQueryResponse, type QueryResponse } from './query/response.js';
@@ -378,7 +378,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
       try {
         return await jsonToArrowAsync(bytes, lookup, arrowOpts, res.statusCode);
       } catch (err) {
-        if (err instanceof SyntaxError) throw new InfluxDBError(`the query answer is not valid JSON: ${err.message}`, { cause: err });
+        if (err instanceof SyntaxError) throw invalidJson(err);
         throw err;
       }
     }
@@ -427,7 +427,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     try {
       doc = parseExactJson(body);
     } catch (err) {
-      throw new InfluxDBError(`the query answer is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw err instanceof InfluxDBError ? err : invalidJson(err);
     }
     return checkQueryResponse(doc, res.statusCode);
   }
@@ -585,7 +585,7 @@ async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, 
   try {
     yield* jsonChunksToRecordBatches(completeChunkLines(res.body.lines(), `chunked query from ${describe}`), lookup, options, res.statusCode);
   } catch (err) {
-    if (err instanceof SyntaxError) throw new InfluxDBError(`a chunk of the query answer is not valid JSON: ${err.message}`, { cause: err });
+    if (err instanceof SyntaxError) throw invalidJson(err, 'a chunk of the query answer');
     throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
   } finally {
     if (!res.body.destroyed) res.body.destroy();
