@@ -16,7 +16,8 @@
  *   without it (killed by an out-of-memory error, stuck in synchronous code) stops its heartbeat,
  *   and the call throws after `stallTimeoutMs` without one. The caller always gets an answer or
  *   an error, never waits forever. There is no other time limit: the worker's client applies the
- *   client's `timeout` to each request, as in async mode.
+ *   client's `timeout` to each request as a deadline (headers and whole body), as in async mode,
+ *   so a server trickling its answer ends the call with that error, long before a stall.
  * - The worker is started on the first blocking call and unref'd (it never keeps the process
  *   alive); `close()` terminates it.
  * @module

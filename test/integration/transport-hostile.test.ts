@@ -223,6 +223,23 @@ describe('answers that are not what they claim', () => {
   });
 });
 
+describe('answers that are not valid JSON, or no answer at all', () => {
+  for (const [name, , call] of kCalls.filter(([, p]) => p === '/query')) {
+    it(`${name}: truncated JSON is InfluxDBResponseError (invalid); a 204 is not a query answer`, async () => {
+      await srv.reset();
+      await srv.setMode({ kind: 'status', status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"results":[{"statement_id":0,"series":[{"name":"m","col' }, '/query', { bodyIncludes: 'SELECT' });
+      const err = await failure(call(client()));
+      expect(err).toBeInstanceOf(InfluxDBResponseError);
+      expect(err).toMatchObject({ reason: 'invalid' });
+      expect(err.message).toMatch(/not valid JSON/);
+      await srv.setMode({ kind: 'status', status: 204 }, '/query', { bodyIncludes: 'SELECT' });
+      const none = await failure(call(client()));
+      expect(none).toMatchObject({ code: 'FI_ERR_RESPONSE', reason: 'not-influxdb', status: 204 });
+      expect(none.message).toMatch(/HTTP 204 to a query, where InfluxDB answers 200 with JSON/);
+    });
+  }
+});
+
 describe('a chunked answer ending with partial: true is truncated', () => {
   for (const [name, , call] of kCalls.filter(([n]) => n.startsWith('chunked'))) {
     it(name, async () => {
