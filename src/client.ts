@@ -3,7 +3,7 @@
  * Thin: options live in options.ts, encoding in encode/, HTTP in transport/, parsing in query/.
  */
 import { inspect } from 'node:util';
-import { InfluxDBError, InfluxDBQueryError, InfluxDBWriteError, ClientClosedError, InvalidOptionError, InvalidQueryError, truncateText } from './errors.js';
+import { InfluxDBError, InfluxDBConnectionError, InfluxDBQueryError, InfluxDBRedirectError, InfluxDBWriteError, ClientClosedError, InvalidOptionError, InvalidQueryError, truncateText } from './errors.js';
 import { encodeForWrite } from './encode/route.js';
 import { EncoderPool } from './pool/encoder-pool.js';
 import type { WriteData } from './encode/input.js';
@@ -111,6 +111,8 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   #pool: EncoderPool | undefined;
   readonly #writers = new Set<BatchWriter>();
   #closed = false;
+  // The promise of the one closing, which every close() returns.
+  #closing: Promise<void> | undefined;
   #mode: ClientMode;
   // Blocking mode: the worker thread that runs the calls, started on the first one.
   #blocking: BlockingChannel | undefined;
@@ -289,18 +291,26 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     const w = resolveWriteOptions(options, this);
     const { bodies, lines: total, skippedRows } = await encodeForWrite(data, w, w.encoder ?? this.#encoder, this.#opts.maxBodyBytes, this.#getPool);
     let written = 0;
-    for (const b of bodies) {
-      this.#checkOpen();
-      const res = await this.#transport.request({
-        method: 'POST', endpoint: 'write', query: { db: w.db, rp: w.rp, precision: w.precision },
-        body: b.body, contentType: 'text/plain; charset=utf-8', note: `${b.lines} lines, ${b.body.length} bytes`,
-      });
-      if (res.statusCode === 204 || res.statusCode === 200) {
-        await res.body.dump();
-        written += b.lines;
-        continue;
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      let failure: unknown;
+      try {
+        this.#checkOpen();
+        const res = await this.#transport.request({
+          method: 'POST', endpoint: 'write', query: { db: w.db, rp: w.rp, precision: w.precision },
+          body: b.body, contentType: 'text/plain; charset=utf-8', note: `${b.lines} lines, ${b.body.length} bytes`,
+        });
+        if (res.statusCode === 204 || res.statusCode === 200) {
+          // The answer acknowledges the lines: a failure to drain its (empty) body changes nothing.
+          written += b.lines;
+          await res.body.dump().catch(() => {});
+          continue;
+        }
+        failure = await writeError(res, b.lines, written, total);
+      } catch (err) {
+        failure = err;
       }
-      throw await writeError(res, b.lines, written, total);
+      throw withWriteProgress(failure, { request: i, requests: bodies.length, bodyLines: b.lines, written, total });
     }
     return w.invalidRows === 'skip' ? { written, skipped: skippedRows.length, skippedRows } : true;
   }
@@ -464,8 +474,9 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
    * inject a statement.
    */
   setQueryPattern(name: string, pattern: string): PatternMethod<O, M> {
-    if (typeof name !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new InvalidOptionError(`query pattern name must be a JavaScript identifier (got ${JSON.stringify(name)})`);
-    if (name in this && !this.#patterns.has(name)) throw new InvalidOptionError(`query pattern name "${name}" would hide a client method`);
+    if (typeof name !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new InvalidOptionError(`query pattern name must be a JavaScript identifier (got ${typeof name === 'string' ? JSON.stringify(name) : typeName(name)})`);
+    const refused = patternNameRefusal(this, name, this.#patterns.has(name));
+    if (refused !== undefined) throw new InvalidOptionError(`query pattern name "${name}" is refused: ${refused}`);
     const compiled = compilePattern(pattern);
     this.#patterns.set(name, compiled);
     const method: PatternMethod<O, M> = (...args) => this.queryPattern(name, ...args);
@@ -525,17 +536,26 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
    * blocking mode) with `ClientClosedError`. A promise in both modes, for cleanup code that does
    * not know the mode; the client is closed and the blocking worker told to end before it returns,
    * so synchronous code need not await it (batch writers, if any, are closed when it settles).
+   * Every call returns the same promise: a second close() (a signal handler and the main path)
+   * settles when closing is done, writers flushed, pool and worker ended, never before.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     // Before the first await: synchronously, as close() is called.
     const blocking = this.#blocking?.close();
-    // Writers first: their buffered points go out on this client's connection.
-    // A writer closed by its owner already reported its outcome there.
-    const writers = await Promise.allSettled([...this.#writers].filter((w) => !w.closed).map((w) => w.close()));
+    // Writers first: their buffered points go out on this client's connection. A writer its
+    // owner is closing is waited for too (its close() returns the same promise), but its
+    // outcome was reported to the owner: only the writers closed here report through this one.
+    const writers = [...this.#writers];
+    const byOwner = writers.map((w) => w.closed);
+    const settled = await Promise.allSettled(writers.map((w) => w.close()));
     await Promise.all([this.#transport.close(), this.#pool?.close(), blocking]);
-    const failed = writers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = settled.find((r, i): r is PromiseRejectedResult => r.status === 'rejected' && !byOwner[i]);
     if (failed) throw failed.reason;
   }
 
@@ -554,6 +574,31 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   toJSON(): Record<string, unknown> {
     return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, output: this.#output, mode: this.#mode, auth: this.#opts.authorization ? 'set' : 'none' };
   }
+}
+
+/** Promise methods: a client with one of them as a pattern would be taken for a promise. */
+const kPromiseProtocol = new Set(['then', 'catch', 'finally']);
+
+/**
+ * Why `name` cannot be a query pattern of `client`, or undefined. A pattern becomes an own
+ * property of the client, so it must shadow none of its members (its class's methods and
+ * accessors, Object.prototype's: `constructor`, `toString`, `__proto__` …) and must not make
+ * the client a thenable (`then`: `await client`, or an async function returning the client,
+ * would never settle). A pattern already registered (a built-in one) may be replaced.
+ */
+function patternNameRefusal(client: object, name: string, registered: boolean): string | undefined {
+  if (kPromiseProtocol.has(name)) {
+    return `a client with a "${name}" method would look like a promise (a thenable): awaiting it, or returning it from an async function, would never settle`;
+  }
+  if (registered) return undefined;
+  for (let o: object | null = client; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(o, name);
+    if (d === undefined) continue;
+    const kind = d.get !== undefined || d.set !== undefined ? 'property' : typeof d.value === 'function' ? 'method' : 'property';
+    const owner = o === Object.prototype ? 'inherited from Object.prototype' : o === client ? 'of this client' : "of the client's class";
+    return `it would hide the client's own ${kind} "${name}" (${owner}); choose another name`;
+  }
+  return undefined;
 }
 
 function queryText(q: string | string[]): string {
@@ -590,6 +635,34 @@ async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, 
   } finally {
     if (!res.body.destroyed) res.body.destroy();
   }
+}
+
+/**
+ * The one place `client.write()` finishes its errors: whatever failed (an HTTP error, a reset, a
+ * deadline, an answer not understood, the client closed between requests), the error says how far
+ * the write got. An InfluxDBWriteError counts itself (the server answered for the failed request).
+ * Otherwise the failed request's lines are unknown when it was sent (`requestSent`, true unless
+ * nothing can have reached the server), else not written; the lines after it were never sent.
+ */
+function withWriteProgress(err: unknown, p: { request: number; requests: number; bodyLines: number; written: number; total: number }): unknown {
+  if (!(err instanceof InfluxDBError) || err instanceof InfluxDBWriteError) return err;
+  // A closed client refuses before sending; so does a redirect's server (it stores nothing).
+  const sent = err instanceof InfluxDBConnectionError ? err.requestSent
+    : !(err instanceof ClientClosedError || err instanceof InfluxDBRedirectError);
+  const unknown = sent ? p.bodyLines : 0;
+  err.linesWritten = p.written;
+  err.linesUnknown = unknown;
+  err.linesNotWritten = p.total - p.written - unknown;
+  if (p.requests > 1 || unknown > 0) {
+    const parts = [`${p.written} of ${p.total} lines written`];
+    if (p.requests > 1) parts[0] += ` (${p.request} of ${p.requests} requests acknowledged)`;
+    if (unknown > 0) parts.push(`the ${unknown} lines of ${p.requests > 1 ? `request ${p.request + 1}` : 'the request'} may or may not be stored (sent, no usable answer)`);
+    const never = p.total - p.written - p.bodyLines;
+    if (!sent) parts.push(`the ${p.bodyLines} lines of ${p.requests > 1 ? `request ${p.request + 1}` : 'the request'} were not stored`);
+    if (never > 0) parts.push(`${never} lines were never sent`);
+    err.message += ` [write: ${parts.join('; ')}]`;
+  }
+  return err;
 }
 
 async function writeError(res: TransportResponse, bodyLines: number, writtenBefore: number, total: number): Promise<InfluxDBWriteError> {

@@ -35,6 +35,16 @@ export function truncateText(text: string, max = kMaxMessageChars): string {
 
 export class InfluxDBError extends Error {
   readonly code: string = 'FI_ERR';
+  /**
+   * Set on the error a `client.write()` rejects with, whatever its class (a connection error, an
+   * answer not understood …): how far the write got. Its requests go out in order; `linesWritten`
+   * counts the lines the server acknowledged, `linesNotWritten` those known not to be stored
+   * (never sent, or refused), `linesUnknown` those of a request that was sent but got no usable
+   * answer (they may or may not be stored). The three add up to the write's lines.
+   */
+  declare linesWritten?: number;
+  declare linesNotWritten?: number;
+  declare linesUnknown?: number;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -141,20 +151,24 @@ export interface WriteErrorDetails extends HttpErrorDetails {
   linesWritten?: number;
   /** Lines of this write that were not stored: the failed request's lines and those never sent. */
   linesNotWritten?: number;
+  /** Lines that may or may not be stored (0: the server answered for every line sent). */
+  linesUnknown?: number;
 }
 
 export class InfluxDBWriteError extends InfluxDBHttpError {
   override readonly code: string = 'FI_ERR_WRITE';
   readonly rejectedLines: string[];
   readonly partial: boolean;
-  readonly linesWritten: number;
-  readonly linesNotWritten: number;
+  declare readonly linesWritten: number;
+  declare readonly linesNotWritten: number;
+  declare readonly linesUnknown: number;
   constructor(message: string, details: WriteErrorDetails) {
     super(message, details);
     this.rejectedLines = details.rejectedLines ?? [];
     this.partial = details.partial ?? false;
     this.linesWritten = details.linesWritten ?? 0;
     this.linesNotWritten = details.linesNotWritten ?? 0;
+    this.linesUnknown = details.linesUnknown ?? 0;
   }
 }
 
