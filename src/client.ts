@@ -596,7 +596,7 @@ function patternNameRefusal(client: object, name: string, registered: boolean): 
     if (d === undefined) continue;
     const kind = d.get !== undefined || d.set !== undefined ? 'property' : typeof d.value === 'function' ? 'method' : 'property';
     const owner = o === Object.prototype ? 'inherited from Object.prototype' : o === client ? 'of this client' : "of the client's class";
-    return `it would hide the client's own ${kind} "${name}" (${owner}); choose another name`;
+    return `it would hide a client ${kind} ("${name}", ${owner}); choose another name`;
   }
   return undefined;
 }
