@@ -3,7 +3,8 @@
  * (reliability.md, "the writer's contract" and the /write table): acknowledge, retry after a
  * delay, split, reject lines, or pause the target and surface the error.
  */
-import { InfluxDBConnectionError, InfluxDBHttpError, InfluxDBResponseError, InfluxDBWriteError, truncateText } from '../errors.js';
+import { InfluxDBConnectionError, InfluxDBHttpError, InfluxDBResponseError, InfluxDBWriteError } from '../errors.js';
+import { safeLocation } from '../transport/http-transport.js';
 
 export type WriteDecision =
   /** 204, and Enterprise's "hinted handoff queue not empty" (the write will complete). */
@@ -53,25 +54,6 @@ export interface WriteAnswer {
   message: string;
 }
 
-/**
- * A redirect's target for a message, without credentials: no userinfo, and the values of
- * parameters that can carry them (1.x reads `u` and `p` from the query) masked.
- */
-export function safeLocation(location: string | string[] | undefined, base: string): string {
-  const loc = (Array.isArray(location) ? location[0] : location)?.trim();
-  if (!loc) return '(no Location header)';
-  let u: URL;
-  try {
-    u = new URL(loc, /^[a-z][a-z0-9+.-]*:\/\//i.test(base) ? base : 'http://invalid.invalid');
-  } catch {
-    return `an unreadable Location of ${loc.length} characters`;
-  }
-  u.username = '';
-  u.password = '';
-  for (const k of [...u.searchParams.keys()]) if (/^(u|p|password|token|access_token|auth|authorization)$/i.test(k)) u.searchParams.set(k, '***');
-  return truncateText(u.toString(), 500);
-}
-
 /** What to do after an answer with this status and message. `endpoint` names the target for errors. */
 export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): WriteDecision {
   const { status, message } = a;
@@ -86,11 +68,13 @@ export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): W
       error: new InfluxDBResponseError(`write to ${endpoint} got HTTP ${status} (${String(type)}), not InfluxDB's 204: the points are not counted written, sending is paused. The answer begins ${JSON.stringify(message.slice(0, 200))} (a proxy or sign-in page in front of the server?)`),
     };
   }
+  // The transport refuses these first (InfluxDBRedirectError, InfluxDBResponseError, read by
+  // decideFailure); the statuses are decided here too, so that no path can count them written.
   // Not followed: the body and the Authorization header would go to another address.
   if (status >= 300 && status < 400) {
     return {
       kind: 'pause', why: 'redirect',
-      error: new InfluxDBWriteError(`write to ${endpoint} was redirected (HTTP ${status}) to ${safeLocation(a.headers.location, endpoint)}: redirects are not followed; point the client at the server's own URL. Sending is paused, the points are kept`, {
+      error: new InfluxDBWriteError(`write to ${endpoint} was redirected (HTTP ${status}) to ${safeLocation(Array.isArray(a.headers.location) ? a.headers.location[0] : a.headers.location, endpoint) ?? 'no Location'}: redirects are not followed; point the client at the server's own URL. Sending is paused, the points are kept`, {
         status, serverMessage: message, endpoint: 'write',
       }),
     };
