@@ -342,4 +342,17 @@ describe('debug logs', () => {
     expect(note.length).toBeLessThanOrEqual(201);
     expect(queryNote("SET PASSWORD FOR \"a\" = 'p@ss'")).toBe("SET PASSWORD FOR \"a\" = '***'");
   });
+
+  it('NODE_DEBUG=fastinflux: a long CREATE USER is logged without its password (built package, child process)', async () => {
+    await srv.reset();
+    const script = `
+import { InfluxDBClient } from 'fastinflux';
+const c = new InfluxDBClient({ url: process.env.URL });
+await c.query(\`CREATE USER "\${'x'.repeat(150)}" WITH PASSWORD 'TopSecretPassword123' \${'-- '.repeat(50)}\`);
+await c.close();
+`;
+    const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), env: { ...process.env, NODE_DEBUG: 'fastinflux', URL: srv.url } });
+    expect(stderr).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/query -> 200 .*CREATE USER "x+" WITH PASSWORD '\*\*\*'/);
+    expect(stderr).not.toMatch(/TopSecret/);
+  });
 });
