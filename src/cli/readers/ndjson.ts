@@ -44,6 +44,11 @@ function kindOf(v: JsonValue): FieldType | 'nested' | undefined {
 
 class Reject extends Error {}
 
+/** The --field-types type of a key: its own entry only (a field named `constructor` is not typed `Object`). */
+function declaredType(o: ReaderOptions, k: string): FieldType | undefined {
+  return Object.hasOwn(o.fieldTypes, k) ? o.fieldTypes[k] : undefined;
+}
+
 export function openNdjsonReader(o: ReaderOptions): InputReader {
   const source = openByteSource(o.path, o.gzip, 'NDJSON');
   // Field types by measurement and key, fixed by the first values seen (or --field-types).
@@ -69,7 +74,8 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
       throw new Reject(`not valid JSON: ${(e as Error).message}`);
     }
     if (!isObj(v)) throw new Reject(`a line must hold a JSON object (got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v})`);
-    const tags: Record<string, TagValue> = {};
+    // Without a prototype: a key "__proto__" (an own key of the parsed JSON) is a tag or field like any other.
+    const tags = Object.create(null) as Record<string, TagValue>;
     const tag = (k: string, x: JsonValue): void => {
       if (x === null) return;
       if (typeof x === 'object') throw new Reject(`tag ${JSON.stringify(k)}: a tag value must be a string, number or boolean`);
@@ -87,7 +93,7 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
       return { line, text, measurement: typeof m === 'string' ? m : undefined, time: v.time ?? undefined, tags, fields: v.fields };
     }
     // A flat record.
-    const fields: Obj = {};
+    const fields = Object.create(null) as Obj;
     let time: JsonValue | undefined;
     for (const [k, x] of Object.entries(v)) {
       if (k === timeKey) time = x ?? undefined;
@@ -100,7 +106,7 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
   const toPoint = (r: Raw, defaultMeasurement: string | undefined): Point => {
     const measurement = r.measurement ?? defaultMeasurement;
     if (measurement === undefined) throw new Reject('no measurement: give the point one, or pass --measurement');
-    const fields: Record<string, FieldValue> = {};
+    const fields = Object.create(null) as Record<string, FieldValue>;
     for (const [k, x] of Object.entries(r.fields)) {
       if (x === null) continue;
       const want = types.get(`${measurement}\0${k}`);
@@ -115,7 +121,7 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
       } else if (want === 'integer' && got === 'float' && Number.isSafeInteger(x)) {
         fields[k] = BigInt(x as number);
       } else {
-        throw new Reject(`field ${JSON.stringify(k)}: ${clip(JSON.stringify(typeof x === 'bigint' ? Number(x) : x), 60)} is ${got === 'integer' ? 'an integer' : `a ${got}`}, but the field is ${want === 'integer' ? 'an integer' : `a ${want}`}${o.fieldTypes[k] ? '' : ' (typed from its first values; --field-types sets it)'}`);
+        throw new Reject(`field ${JSON.stringify(k)}: ${clip(JSON.stringify(typeof x === 'bigint' ? Number(x) : x), 60)} is ${got === 'integer' ? 'an integer' : `a ${got}`}, but the field is ${want === 'integer' ? 'an integer' : `a ${want}`}${declaredType(o, k) ? '' : ' (typed from its first values; --field-types sets it)'}`);
       }
     }
     const p: Point = { measurement, fields };
@@ -155,8 +161,8 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
             const got = kindOf(x);
             if (got === undefined || got === 'nested') continue;
             const before = seen.get(key);
-            if (before === undefined) seen.set(key, o.fieldTypes[k] ?? got);
-            else if (before === 'integer' && got === 'float' && o.fieldTypes[k] === undefined) seen.set(key, 'float');
+            if (before === undefined) seen.set(key, declaredType(o, k) ?? got);
+            else if (before === 'integer' && got === 'float' && declaredType(o, k) === undefined) seen.set(key, 'float');
           }
         }
         for (const [k, t] of seen) types.set(k, t);
