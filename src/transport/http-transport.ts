@@ -361,7 +361,8 @@ export function safeLocation(location: string | undefined, base: string): string
  * client read the errors' fields): a redirect (never followed: Authorization would travel), a
  * 2xx other than 204 to a write (InfluxDB 1.x/2.x/3.x and VictoriaMetrics answer 204: a 200 is a
  * proxy's page, and the points would be counted written), a 2xx query answer other than a 200
- * in JSON, and a whole answer whose Content-Length is above maxResponseBytes.
+ * in JSON, an HTML page as a ping's answer, and a whole answer whose Content-Length is above
+ * maxResponseBytes.
  */
 async function checkAnswer(req: TransportRequest, res: TransportResponse, where: string, base: string, limit: number): Promise<void> {
   const status = res.statusCode;
@@ -378,6 +379,8 @@ async function checkAnswer(req: TransportRequest, res: TransportResponse, where:
   if (/(?:^|\/)write$/.test(endpoint) && status !== 204) why = `HTTP ${status} to a write, where InfluxDB answers 204: the points are not known to be written`;
   else if (endpoint === 'query' && status !== 200) why = `HTTP ${status} to a query, where InfluxDB answers 200 with JSON`;
   else if (endpoint === 'query' && contentType !== undefined && !/json/i.test(contentType)) why = `a query answer in ${contentType}, not JSON`;
+  // influxd's ping has no body (verbose: JSON): a page is a proxy's, and the server behind it unknown.
+  else if (endpoint === 'ping' && contentType !== undefined && /html/i.test(contentType)) why = `a ping answered with ${contentType}`;
   if (why !== undefined) {
     const bodyStart = printable(await res.body.head(kBodyStartChars * 4, true));
     const message = `${where}: not an InfluxDB answer: ${why}. The answer (${contentType ?? 'no content type'}) begins ${JSON.stringify(bodyStart)} (a proxy or sign-in page in front of the server?)`;

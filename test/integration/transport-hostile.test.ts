@@ -161,6 +161,13 @@ describe('answers that are not what they claim', () => {
     expect(err.message).not.toMatch(/hunter2/);
   });
 
+  it('ping: a 200 HTML page is refused (no InfluxDB behind it is known)', async () => {
+    await srv.reset();
+    await srv.setMode({ kind: 'html' }, '/ping');
+    const err = await failure(client().ping());
+    expect(err).toMatchObject({ code: 'FI_ERR_RESPONSE', reason: 'not-influxdb', status: 200, contentType: 'text/html; charset=utf-8' });
+  });
+
   it('query: a 200 that is not JSON is refused, in every output', async () => {
     await srv.reset();
     await srv.setMode({ kind: 'html' }, '/query');
