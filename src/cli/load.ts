@@ -268,7 +268,8 @@ export async function runLoad(args: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('load needs at least one FILE (or - for standard input) (see fastinflux load --help)');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be given once');
   const str = (k: string): string | undefined => v[k] as string | undefined;
-  const fieldTypes: Record<string, FieldType> = {};
+  // No prototype: a column named "constructor" or "toString" is a name like any other.
+  const fieldTypes: Record<string, FieldType> = Object.create(null) as Record<string, FieldType>;
   for (const item of splitList(str('field-types'))) {
     const m = /^(.+?)=(integer|int|float|double|boolean|bool|string)$/i.exec(item);
     if (!m) throw new UsageError(`--field-types takes NAME=TYPE pairs, TYPE one of integer, float, boolean, string (got ${JSON.stringify(item)})`);

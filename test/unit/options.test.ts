@@ -473,7 +473,7 @@ describe('resolveQueryOptions', () => {
   });
 
   it('rejects unknown option names', () => {
-    expectOptionError(query({ precision: 'n' }), /unknown query option "precision" \(known: db, rp, epoch, params, chunked, chunkSize, output, parser, columnTypes\)/);
+    expectOptionError(query({ precision: 'n' }), /unknown query option "precision" \(known: db, rp, epoch, params, chunked, chunkSize, maxResponseBytes, output, parser, columnTypes\)/);
   });
 
   it('rejects wrong types', () => {
