@@ -559,7 +559,10 @@ let rssFiles = 0;
 const isChild = (c: Cell): boolean => c.rssMB !== undefined || c.api === 'blocking query' || c.api === 'blocking write';
 
 function apiSpec(c: Cell, url: string, capMs: number): Record<string, unknown> {
-  const base: Record<string, unknown> = { url, db: DB, capMs, client: { timeout: TIMEOUT, ...(c.rssMB !== undefined ? { maxResponseBytes: MAX_RESPONSE } : {}) } };
+  // Memory rows: reading MAX_RESPONSE bytes from a server that makes them on the fly may take
+  // more than 2 s on a loaded machine; time is not their point.
+  const client = c.rssMB !== undefined ? { timeout: 20_000, maxResponseBytes: MAX_RESPONSE } : { timeout: TIMEOUT };
+  const base: Record<string, unknown> = { url, db: DB, capMs, client };
   if (c.api.startsWith('query')) Object.assign(base, { api: 'query' }, c.spec);
   else if (c.api === 'client.write') Object.assign(base, { api: 'write' }, c.spec);
   else if (c.api === 'writer') Object.assign(base, { api: 'writer', writer: WRITER }, c.spec);
