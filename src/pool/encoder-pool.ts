@@ -20,12 +20,15 @@
  * tasks, so that the workers finish together. Small layouts (batches of an Arrow stream) share
  * tasks; each task's bodies are packed across its layouts.
  *
- * Failures: a task whose worker dies (exit, uncaught exception) is run once more on a new worker
- * (piscina replaces dead workers); if that one dies too, the encode rejects with
- * `EncoderWorkerError`. Any other exception inside the worker (not a refused row) is
- * deterministic: it rejects at once with `EncoderWorkerError`, not retried. `close()` waits for
- * the encodes under way, then stops every thread; later calls reject with
- * `EncoderPoolClosedError` (code `FI_ERR_CLOSED`).
+ * Failures: a task whose worker dies (exit, uncaught exception) is run once more on a new worker;
+ * if that one dies too, the encode rejects with `EncoderWorkerError`. piscina starts a worker
+ * only when a task is submitted or a worker frees up, so when the last worker dies with tasks
+ * still queued (dying on a last attempt, or while starting), the pool starts one itself, or fails
+ * those tasks if that one cannot start either (see `#unstrand`): no encode, and so no `close()`,
+ * waits forever. Any other exception inside the worker (not a refused row) is deterministic: it
+ * rejects at once with `EncoderWorkerError`, not retried. `close()` waits for the encodes under
+ * way, then stops every thread; later calls reject with `EncoderPoolClosedError` (code
+ * `FI_ERR_CLOSED`).
  * @module
  */
 import { availableParallelism } from 'node:os';
@@ -149,6 +152,8 @@ export class EncoderPool {
   /** The error of a worker that could not start, since the last task that worked. */
   #startError: unknown;
   #closing: Promise<void> | undefined;
+  /** Set by `close()` when it destroys the piscina pool: no worker is started after that. */
+  #destroyed = false;
   readonly #inflight = new Set<Promise<unknown>>();
   /** Shared buffers of finished encodes, for the next ones (see `LayoutPacker`). */
   readonly #spare = new SpareBuffers();
@@ -292,6 +297,7 @@ export class EncoderPool {
       while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
       this.#spare.clear();
       const p = this.#piscina ?? (this.#ready === undefined ? undefined : await this.#ready.catch(() => undefined));
+      this.#destroyed = true;
       if (p !== undefined) await p.destroy();
     })();
     return this.#closing;
@@ -349,7 +355,36 @@ export class EncoderPool {
         void p.destroy();
       }
     });
+    // Workers that became ready, and their count when `#unstrand` last started one.
+    const watch = { ready: 0, kickedAt: -1 };
+    p.on('workerCreate', () => {
+      watch.ready++;
+    });
+    // Every way a worker goes (exit, error, termination) passes here. Checked once the dead
+    // worker's tasks have been rejected and their retries submitted (microtasks before this).
+    p.on('workerDestroy', () => {
+      setImmediate(() => this.#unstrand(p, watch));
+    });
     return p;
+  }
+
+  /**
+   * Tasks queued with no worker left would wait forever: piscina starts a worker only when a task
+   * is submitted (or a worker frees up), and the last ones died (on their tasks' last attempt, or
+   * while starting, with no task). Starts one by submitting a no-op task; if the one started that
+   * way died too before it was ready, fails the queued tasks instead (`destroy`: each is run once
+   * more, or reported with `#startError`), as for a worker module that cannot be loaded.
+   */
+  #unstrand(p: Piscina, watch: { ready: number; kickedAt: number }): void {
+    if (this.#destroyed || p.threads.length > 0 || p.queueSize === 0) return;
+    if (watch.kickedAt === watch.ready) {
+      this.#startError ??= new Error('a worker exited before it was ready');
+      void p.destroy();
+      return;
+    }
+    watch.kickedAt = watch.ready;
+    // Its outcome does not matter (a test's worker file may have no 'ping'): only the worker it starts.
+    p.run(null, { name: 'ping' }).catch(() => undefined);
   }
 
   /** @internal A shared buffer of at least `bytes` bytes for an encode's layout. */

@@ -38,10 +38,12 @@ async function loadKernel(data: EncoderWorkerData): Promise<EncodeFn> {
   return (layout, writer, options) => encoder.encodeLayout(layout, writer, options);
 }
 
+const testHooks = process.env.FASTINFLUX_POOL_TEST === '1';
+// Test-only: a worker that exits while starting, before it is ready (and so with no task).
+if (testHooks && process.env.FASTINFLUX_POOL_TEST_START === 'exit') process.exit(1);
 const data = (workerData ?? { kernel: 'ts' }) as EncoderWorkerData;
 /** Instantiated once per worker, when the module loads (piscina awaits it before the first task). */
 const kernelEncode = await loadKernel(data);
-const testHooks = process.env.FASTINFLUX_POOL_TEST === '1';
 /** Line bytes per row of this worker's last task (0: none yet): sizes the next task's first buffer. */
 let bytesPerRow = 0;
 
@@ -116,4 +118,9 @@ export default function encodeTask(task: EncodeTask): unknown {
     const err = e instanceof Error ? e : new Error(String(e));
     return { ok: false, kind: 'failure', name: err.name, message: err.message, stack: err.stack } satisfies EncodeTaskResult;
   }
+}
+
+/** A no-op task: the pool submits one to make piscina start a worker (see `EncoderPool`'s `#unstrand`). */
+export function ping(): null {
+  return null;
 }

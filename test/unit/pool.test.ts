@@ -426,6 +426,38 @@ describe('failures and close()', () => {
     expectSame(expected, await pooled(pool.encodeLayout(layout, { maxBodyBytes: 1_000_000 })), 1_000_000);
   });
 
+  it('the last worker dies on a task\'s last attempt while another task is queued: a new worker runs it, no hang', async () => {
+    // One worker, two tasks, every attempt exits: 0 dies, 1 dies (0's retry queued behind 1's),
+    // 0's retry dies, then 1's retry is queued with no worker left (piscina starts none by itself).
+    const pool = makePool({ size: 1, maxRowsPerTask: 25_000 });
+    const err = await pool.encodeLayout(layout, { maxBodyBytes: 1_000_000, crashForTest: 'exit' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EncoderWorkerError);
+    expect((err as Error).message).toBe('encoder worker exited (code 1) while encoding rows 0-24999, twice (the task was run on a new worker after the first failure)');
+    expectSame(expected, await pooled(pool.encodeLayout(layout, { maxBodyBytes: 1_000_000 })), 1_000_000);
+    await pool.close();
+    expect(pool.threads).toBe(0);
+  });
+
+  it('workers that exit while starting (before they are ready, with no task): a clear error, no hang; close() resolves', async () => {
+    const pool = new EncoderPool({ size: 2, maxRowsPerTask: 10_000 }, { env: { ...kTestEnv, FASTINFLUX_POOL_TEST_START: 'exit' } });
+    pools.push(pool);
+    for (let k = 0; k < 2; k++) {
+      const err = await pool.encodeLayout(layout, { maxBodyBytes: 1_000_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EncoderWorkerError);
+      expect((err as Error).message).toMatch(/^encoder worker could not start \(a worker exited before it was ready\) while encoding rows 0-/);
+    }
+    await pool.close();
+    expect(pool.threads).toBe(0);
+  });
+
+  it('close() while tasks are dying and being retried: the encode settles, then close() resolves', async () => {
+    const pool = makePool({ size: 1, maxRowsPerTask: 10_000 });
+    const running = pool.encodeLayout(layout, { maxBodyBytes: 1_000_000, crashForTest: 'exit' }).catch((e: unknown) => e);
+    await pool.close();
+    expect(await running).toBeInstanceOf(EncoderWorkerError);
+    expect(pool.threads).toBe(0);
+  });
+
   it('the crash hooks are ignored unless the workers run with FASTINFLUX_POOL_TEST=1', async () => {
     const pool = new EncoderPool({ size: 1 }, { env: { ...kTestEnv, FASTINFLUX_POOL_TEST: '0' } });
     pools.push(pool);
