@@ -10,11 +10,13 @@ import type * as A from 'apache-arrow';
 import { encode } from '../encode/encode.js';
 import type { Point } from '../encode/point-encoder.js';
 import {
-  BufferFullError, DeliveryTimeoutError, InfluxDBConnectionError, InfluxDBHttpError, InvalidOptionError,
+  BufferFullError, DeliveryTimeoutError, InfluxDBHttpError, InvalidOptionError,
   InvalidPointError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
 } from '../errors.js';
 import type { FieldType, Precision } from '../options.js';
 import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
+// Errors the writer reports that no waiting can fix stop the load: the writer's own verdict.
+import { stopsSending } from '../writer/retry.js';
 import { CLIENT_DEFAULTS } from '../options.js';
 import {
   connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision, parseSize, redact, splitList,
@@ -193,15 +195,6 @@ function optionNames(msg: string): string {
 
 function oneLine(s: string): string {
   return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-/** Errors the writer reports that no waiting can fix: stop the load. */
-function isFatal(e: Error): boolean {
-  if (e instanceof InfluxDBHttpError) {
-    return e.isAuthError || e.status === 404 || (e.status === 500 && /retention policy not found/i.test(e.serverMessage));
-  }
-  if (e instanceof InfluxDBConnectionError) return !e.retryable;
-  return false;
 }
 
 type RowText = (i: number) => string | undefined;
@@ -474,7 +467,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       ...(s.workers > 0 ? { encoder: 'wasm' as const } : {}),
       onRejected: (lines, error) => dead.lines(lines, error),
       onError: (e) => {
-        if (isFatal(e)) {
+        if (stopsSending(e)) {
           if (!fatal) {
             fatal = e;
             // Stop now: pending writes are refused, what is buffered is given back as expired.

@@ -115,6 +115,19 @@ export function decideFailure(err: unknown): WriteDecision | { kind: 'fatal'; er
   return { kind: 'fatal', error: err instanceof Error ? err : new Error(String(err)) };
 }
 
+/**
+ * True when the writer stops sending on this error (it pauses the target, or the failure is not
+ * retryable) instead of retrying it or refusing lines: a configuration error to fix, such as
+ * refused credentials, a missing database, a redirect or a sign-in page. Read from the same
+ * decisions the writer takes, so that `fastinflux load` stops on exactly what pauses the writer.
+ */
+export function stopsSending(err: Error): boolean {
+  const d = err instanceof InfluxDBHttpError && !(err.status >= 300 && err.status < 400)
+    ? decideAnswer({ status: err.status, headers: {}, message: err.serverMessage }, err.endpoint, Date.now())
+    : decideFailure(err);
+  return d.kind === 'pause' || d.kind === 'fatal';
+}
+
 export interface BackoffOptions {
   retryInitialDelayMs: number;
   retryMaxDelayMs: number;
