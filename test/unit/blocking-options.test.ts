@@ -54,7 +54,7 @@ describe('options.mode', () => {
 
   it('is a known option name', () => {
     expectOptionError(() => resolveClientOptions({ mdoe: 'blocking' } as ClientOptions),
-      'unknown client option "mdoe" (known: url, host, port, path, ssl, tls, unixSocket, username, password, token, db, database, rp, precision, timeout, headers, dispatcher, maxBodyBytes, allowInsecureAuth, output, encoder, workers, mode)');
+      'unknown client option "mdoe" (known: url, host, port, path, ssl, tls, unixSocket, username, password, token, db, database, rp, precision, timeout, headers, dispatcher, maxBodyBytes, maxResponseBytes, allowInsecureAuth, output, encoder, workers, mode)');
   });
 
   it('cannot be blocking with a dispatcher (it cannot be passed to the worker thread)', async () => {
