@@ -512,7 +512,6 @@ const rows: Row[] = [
           if (o.result === 'resolved') expect(o.sample).toMatch(/\(10000 digits\)$/);
           else expect(o.error!.message).toMatch(/int64|integer|range|digits|exact/i);
         },
-        notYetFixed: 'src/query/output (JSON straight into Arrow columns): an integer beyond int64 in a column typed from its values becomes Float64 Infinity, silently',
       }, (api) => api === 'query arrow' || api === 'query arrow chunked'),
     ],
   },
@@ -827,7 +826,9 @@ for (const [ri, row] of rows.entries()) {
   });
 }
 
-describe.concurrent('not yet fixed (issue 11)', () => {
+// Only while some cell waits for its fix (an empty describe fails the file).
+const notYetFixed = rows.some((row) => row.cells.some((c) => c.notYetFixed));
+if (notYetFixed) describe.concurrent('not yet fixed (issue 11)', () => {
   for (const [ri, row] of rows.entries()) {
     for (const [ci, c] of row.cells.entries()) {
       if (!c.notYetFixed) continue;

@@ -24,6 +24,7 @@ import {
   Uint64, Utf8, Vector, makeData, makeVector, type DataType,
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
+import { InfluxDBResponseError } from '../../errors.js';
 import type { Epoch } from '../../options.js';
 import type { QueryResponse, Series } from '../response.js';
 import { seriesLabel } from './iterable.js';
@@ -270,6 +271,9 @@ export function buildBool(col: Column, n: number): Data | undefined {
 }
 
 /** What the numbers of a column say about its type (the number part of `inferKind`). */
+/** 10^21: Go's JSON encoder writes a float64 at or above it with an exponent, never in plain digits. */
+const kNotInfluxd = 10n ** 21n;
+
 export class NumberStats {
   fractional = false;
   bigints = 0;
@@ -288,6 +292,17 @@ export class NumberStats {
   }
 
   bigint(v: bigint): void {
+    // InfluxDB writes int64 and uint64 fields, and floats below 1e21 in plain digits (Go's 'f'
+    // format; above, an exponent): an integer literal of 1e21 or more is no value it stores, and
+    // no Arrow type holds it exactly (Float64 would make it Infinity or round it). Say so.
+    if (v >= kNotInfluxd || v <= -kNotInfluxd) {
+      const digits = (v < 0n ? -v : v).toString().length;
+      throw new InfluxDBResponseError(
+        `the answer holds an integer of ${digits} digits, beyond what InfluxDB stores (int64, uint64, or a float written in plain digits below 1e21): ` +
+          "no Arrow column holds it exactly; output: 'raw' reads it as a bigint",
+        { reason: 'invalid' },
+      );
+    }
     this.bigints++;
     if (v > kInt64Max || v < kInt64Min) this.beyondInt64 = true;
     if (v > kUint64Max) this.beyondUint64 = true;
@@ -313,7 +328,8 @@ export class NumberStats {
  *   Int64 when any is a bigint (beyond 2^53: an integer the server wrote exactly) or the column
  *   is named `count` / `count_*` (COUNT is always an integer), else Float64 (JSON writes a float
  *   `2.0` as `2`, so integral numbers prove nothing); integers beyond int64 become Uint64
- *   (Float64 when some are negative or beyond 2^64);
+ *   (Float64 when some are negative or beyond 2^64: floats InfluxDB wrote in plain digits); an
+ *   integer of 1e21 or more is no value InfluxDB stores: InfluxDBResponseError (NumberStats);
  * - a mix of kinds: Utf8 of `String(value)`.
  */
 export function inferKind(col: Column, n: number, name: string): Kind {
