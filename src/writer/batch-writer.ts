@@ -11,7 +11,7 @@
  */
 import { gzip } from 'node:zlib';
 import {
-  BufferFullError, DeliveryTimeoutError, InfluxDBWriteError, InvalidOptionError, InvalidPointError,
+  BufferFullError, DeliveryTimeoutError, InfluxDBConnectionError, InfluxDBWriteError, InvalidOptionError, InvalidPointError,
   PointsDroppedError, WriteDeliveryError, WriterClosedError,
 } from '../errors.js';
 import { BodyBuilder, LineTooLargeError, type EncodedBody } from '../encode/body-builder.js';
@@ -714,7 +714,12 @@ export class BatchWriter {
   #expire(b: Batch, why?: string): void {
     this.#release(b);
     const cause = b.lastError;
-    const msg = why ?? `${b.lines} points not written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts${cause ? `; last error: ${cause.message}` : ''}`;
+    // Expired means not confirmed: when the last attempt reached the server (a timeout, a reset
+    // after sending), it may have stored the points; resending them later stores the same points.
+    const maybeStored = cause instanceof InfluxDBConnectionError && cause.requestSent;
+    const msg = why ?? `${b.lines} points not confirmed written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts` +
+      `${maybeStored ? ' (the last request was sent, so the server may have stored them: expired means not confirmed, not "not stored")' : ''}` +
+      `${cause ? `; last error: ${cause.message}` : ''}`;
     this.#fail('expired', b.firstSeq, b.lines, linesOf(b.body), new DeliveryTimeoutError(msg, cause ? { cause } : undefined));
   }
 
