@@ -89,7 +89,8 @@ export function decideAnswer(a: WriteAnswer, endpoint: string, nowMs: number): W
   if (status === 404) return { kind: 'pause', error, why: 'database' };
   if (status === 413) return { kind: 'split', error };
   if (status === 500 && /retention policy not found/i.test(message)) return { kind: 'pause', error, why: 'retentionPolicy' };
-  if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
+  // Which statuses are worth another try is the error's own verdict (InfluxDBHttpError.retryable).
+  if (error.retryable) {
     return { kind: 'retry', error, retryAfterMs: parseRetryAfter(a.headers['retry-after'], nowMs), failover: status >= 500 };
   }
   return { kind: 'rejectAll', error };
