@@ -5,55 +5,16 @@
  * what it knows: the request was sent, the server may have stored it, the answer was unreadable;
  * and tell that apart from a request that certainly never left (connection refused).
  */
-import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { InfluxDBClient, InfluxDBConnectionError, type WriterStats } from '../../src/index.js';
-import { startFaultProxy, type FaultAction, type FaultProxy } from '../helpers/fault-proxy.js';
-import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { InfluxDBConnectionError, type WriterStats } from '../../src/index.js';
+import type { FaultAction } from '../helpers/fault-proxy.js';
+import { freePort, lines, proxiedWrites } from '../helpers/proxied-writes.js';
 
-const url = sharedInfluxUrl();
-const proxies: FaultProxy[] = [];
-const clients: InfluxDBClient[] = [];
-
-async function proxy(): Promise<FaultProxy> {
-  const p = await startFaultProxy({ target: url });
-  proxies.push(p);
-  return p;
-}
-function clientFor(base: string, db: string): InfluxDBClient {
-  const c = new InfluxDBClient({ url: base, db });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-
-async function newDb(prefix: string): Promise<string> {
-  const db = uniqueDb(prefix);
-  await rawQuery(url, `CREATE DATABASE "${db}"`);
-  return db;
-}
-/** Points stored, asked of the server directly (not through the proxy). */
-async function count(db: string): Promise<number> {
-  const r = await rawQuery(url, 'SELECT count(v) FROM m', { db });
-  return Number(r.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-}
-const lines = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `m,k=a v=${i + from}i ${i + from + 1}`).join('\n');
+const { url, proxy, clientFor, newDb, count } = proxiedWrites();
 async function rejection(p: Promise<unknown>): Promise<InfluxDBConnectionError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(InfluxDBConnectionError);
   return err as InfluxDBConnectionError;
-}
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const kSpoiled: { name: string; action: FaultAction; reason: string; detail: RegExp }[] = [

@@ -4,57 +4,15 @@
  * real influxd variants give real 401/403 and 413 answers.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BufferFullError, DeliveryTimeoutError, InfluxDBClient, InfluxDBWriteError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
-  type WriterStats,
+  BufferFullError, DeliveryTimeoutError, InfluxDBWriteError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
 } from '../../src/index.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { rawQuery, sharedInfluxUrl, startVariant, uniqueDb, type LocalInfluxd } from '../helpers/server.js';
+import { addsUp, freePort, lines, proxiedWrites } from '../helpers/proxied-writes.js';
+import { rawQuery, startVariant, uniqueDb, type LocalInfluxd } from '../helpers/server.js';
 
-const url = sharedInfluxUrl();
-const proxies: FaultProxy[] = [];
-const clients: InfluxDBClient[] = [];
-
-async function proxy(port?: number): Promise<FaultProxy> {
-  const p = await startFaultProxy({ target: url, ...(port ? { port } : {}) });
-  proxies.push(p);
-  return p;
-}
-function clientFor(base: string, db: string): InfluxDBClient {
-  const c = new InfluxDBClient({ url: base, db });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-
-async function newDb(prefix: string, base = url): Promise<string> {
-  const db = uniqueDb(prefix);
-  await rawQuery(base, `CREATE DATABASE "${db}"`);
-  return db;
-}
-async function count(db: string, base = url): Promise<number> {
-  const r = await rawQuery(base, 'SELECT count(v) FROM m', { db });
-  return Number(r.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-}
-const lines = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `m,k=a v=${i + from}i ${i + from + 1}`).join('\n');
-function addsUp(s: WriterStats): void {
-  expect(s.accepted).toBe(s.written + s.rejected + s.expired + s.dropped + s.pending);
-}
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const { url, proxy, clientFor, newDb, count } = proxiedWrites();
 const fast = { retryInitialDelayMs: 20, retryMaxDelayMs: 200 };
 
 describe('fault matrix', () => {
@@ -379,8 +337,7 @@ describe('401/403 against a real server with auth', () => {
     ['403 no write permission', 'reader', 'pw-reader', 403],
   ])('%s: surfaced at once, sending paused, points kept until they expire', async (_name, username, password, status) => {
     const errors: Error[] = [];
-    const c = new InfluxDBClient({ url: server.url, username, password, db: 'authw' });
-    clients.push(c);
+    const c = clientFor(server.url, 'authw', { username, password });
     const w = c.writer({ ...fast, retryMaxDelayMs: 60_000, deliveryTimeoutMs: 3000, requestTimeoutMs: 1000, flushIntervalMs: 100, onError: (e) => errors.push(e) });
     await w.write(lines(4));
     const err = await w.flush().catch((e: unknown) => e);

@@ -9,46 +9,17 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  BufferFullError, DeliveryTimeoutError, InfluxDBClient, WriteDeliveryError, type WriterStats,
+  BufferFullError, DeliveryTimeoutError, WriteDeliveryError,
 } from '../../src/index.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
-import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { addsUp, lines, proxiedWrites } from '../helpers/proxied-writes.js';
+import { uniqueDb } from '../helpers/server.js';
 
-const url = sharedInfluxUrl();
-const proxies: FaultProxy[] = [];
+const { url, proxy, clientFor, newDb, count: stored } = proxiedWrites();
 const hostiles: HostileServer[] = [];
-const clients: InfluxDBClient[] = [];
-
-async function proxy(): Promise<FaultProxy> {
-  const p = await startFaultProxy({ target: url });
-  proxies.push(p);
-  return p;
-}
-function clientFor(base: string, db: string): InfluxDBClient {
-  const c = new InfluxDBClient({ url: base, db });
-  clients.push(c);
-  return c;
-}
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
   await Promise.all(hostiles.splice(0).map((h) => h.close()));
 });
-
-async function newDb(prefix: string): Promise<string> {
-  const db = uniqueDb(prefix);
-  await rawQuery(url, `CREATE DATABASE "${db}"`);
-  return db;
-}
-async function stored(db: string): Promise<number> {
-  const r = await rawQuery(url, 'SELECT count(v) FROM m', { db });
-  return Number(r.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-}
-const lines = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `m,k=a v=${i + from}i ${i + from + 1}`).join('\n');
-function addsUp(s: WriterStats): void {
-  expect(s.accepted).toBe(s.written + s.rejected + s.expired + s.dropped + s.pending);
-}
 /** A promise and the function that settles it: for waiting on callbacks. */
 function signal<T = void>(): { promise: Promise<T>; fire: (v: T) => void } {
   let fire!: (v: T) => void;
