@@ -24,7 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -794,6 +794,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const b of background.values()) await b.srv.close();
+  rmSync(tmp, { recursive: true, force: true });
   writeReport();
   console.log(`hostile table: ${reportPath}`);
 });
