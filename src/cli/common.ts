@@ -16,6 +16,7 @@ export const connectionOptions = {
   rp: { type: 'string' },
   username: { type: 'string', short: 'u' },
   password: { type: 'string', short: 'p' },
+  timeout: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -28,6 +29,8 @@ export const connectionHelp = `Connection:
   -u, --username NAME    user name (default: $INFLUX_USERNAME)
   -p, --password PASS    password (default: $INFLUX_PASSWORD; prefer the variable: arguments
                          are visible to other users in the process list)
+  --timeout SEC          how long one request may take, its whole answer included
+                         (default: 60; 0: no limit)
   --debug                stack traces on errors, and every retry's reason
   -h, --help             this help`;
 
@@ -56,7 +59,7 @@ export interface Connection {
   debug: boolean;
 }
 
-type ConnValues = { url?: string; db?: string; rp?: string; username?: string; password?: string; debug?: boolean };
+type ConnValues = { url?: string; db?: string; rp?: string; username?: string; password?: string; timeout?: string; debug?: boolean };
 
 /** The client options of the connection flags and environment variables. */
 export function connectionClientOptions(v: ConnValues, extra: ClientOptions = {}): { options: ClientOptions; server: string } {
@@ -81,6 +84,8 @@ export function connectionClientOptions(v: ConnValues, extra: ClientOptions = {}
   const db = v.db ?? (process.env.INFLUX_DB || undefined);
   if (db !== undefined) options.db = db;
   if (v.rp !== undefined) options.rp = v.rp;
+  const timeout = parseSeconds(v.timeout, '--timeout');
+  if (timeout !== undefined) options.timeout = timeout;
   let server: string;
   try {
     server = resolveClientOptions(options).describe;
@@ -113,6 +118,17 @@ export function parse<T extends ParseArgsConfig['options']>(args: string[], opti
     }
     throw new UsageError(`${redact(msg)} (see fastinflux ${command} --help)`);
   }
+}
+
+/**
+ * Seconds on the command line (as curl's --max-time), milliseconds in the options: `0` stays 0
+ * (no limit), anything else at least 1 ms. Undefined when the flag is absent.
+ */
+export function parseSeconds(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`${flag} takes seconds, such as 10 or 0.5 (got ${JSON.stringify(v)})`);
+  const ms = Number(v) * 1000;
+  return ms === 0 ? 0 : Math.max(1, Math.round(ms));
 }
 
 export function parsePrecision(v: string | undefined, what: string): Precision | undefined {

@@ -19,7 +19,7 @@ import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
 import { stopsSending } from '../writer/retry.js';
 import { CLIENT_DEFAULTS } from '../options.js';
 import {
-  connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision, parseSize, redact, splitList,
+  connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision, parseSeconds, parseSize, redact, splitList,
   type Connection,
 } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
@@ -38,6 +38,7 @@ const loadOptions = {
   precision: { type: 'string' },
   'batch-size': { type: 'string' },
   'buffer-size': { type: 'string' },
+  'delivery-timeout': { type: 'string' },
   workers: { type: 'string' },
   gzip: { type: 'boolean' },
   'dead-letter': { type: 'string' },
@@ -77,6 +78,8 @@ Writing:
   --create-db            create the database first
   --batch-size N         points per request (default 5000)
   --buffer-size SIZE     the writer's memory bound, e.g. 64M (default) or 256k
+  --delivery-timeout SEC how long a point may wait to be written, retries included, before
+                         it counts as expired (default 120)
   --workers N            encode on N worker threads (default 0: the calling thread)
   --gzip                 compress requests
   --dead-letter FILE     write the points that were not written to FILE, each group after a
@@ -245,6 +248,8 @@ interface LoadSettings {
   batchSize: number;
   bufferBytes: number;
   batchBytes: number;
+  /** The writer's deliveryTimeoutMs, when given. */
+  deliveryTimeoutMs: number | undefined;
   workers: number;
   gzip: boolean;
   json: boolean;
@@ -281,6 +286,7 @@ export async function runLoad(args: string[]): Promise<number> {
     batchSize: parsePositiveInt(str('batch-size'), '--batch-size', 1, 1_000_000) ?? 5000,
     bufferBytes,
     batchBytes: Math.max(1024, Math.min(CLIENT_DEFAULTS.maxBodyBytes, Math.floor(bufferBytes / 4))),
+    deliveryTimeoutMs: parseSeconds(str('delivery-timeout'), '--delivery-timeout'),
     workers: parsePositiveInt(str('workers'), '--workers', 0, 64) ?? 0,
     gzip: v.gzip === true,
     json: v.json === true,
@@ -464,6 +470,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
     writer = conn.client.writer({
       db: conn.db, rp: conn.rp, ...encodeOptions,
       batchSize: s.batchSize, batchBytes: s.batchBytes, maxBufferBytes: s.bufferBytes, gzip: s.gzip, invalidRows: 'skip',
+      ...(s.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: s.deliveryTimeoutMs }),
       ...(s.workers > 0 ? { encoder: 'wasm' as const } : {}),
       onRejected: (lines, error) => dead.lines(lines, error),
       onError: (e) => {

@@ -15,9 +15,10 @@
  *
  * Cells left out, and why: chunked queries in blocking mode (refused, InvalidOptionError); /query
  * rows for the writer and client.write (they never query); 413 on /query; `fastinflux load` where
- * the outcome only comes at the writer's 120 s delivery timeout (429, a reset every time, trickling
- * headers: the writer's own cells show it in 6 s) — `load` against a trickling body is kept, in the
- * background, as the one proof that the CLI's writer never stalls.
+ * the outcome only comes at the writer's delivery timeout (429, a reset every time, trickling
+ * headers: the writer's own cells show it) — `load` against a trickling body is kept, with
+ * `--timeout 2 --delivery-timeout 6`, as the proof that the CLI's writer never stalls. (`background`
+ * cells start when the file starts: for a cell that must wait out a long default.)
  *
  * The run writes the table of cases and outcomes (mode, API, expected, got, time, RSS) as
  * markdown to os.tmpdir()/fastinflux-hostile-table.md, and prints its path.
@@ -218,13 +219,13 @@ const rows: Row[] = [
         expect: { result: 'rejected', error: { code: expect.stringMatching(/^FI_ERR_(CONNECTION|RESPONSE)$/) } },
       },
       {
-        api: 'cli query', modes: [['/query', { kind: 'trickleBody' }]], withinMs: 100_000, background: true,
-        outcome: 'exit 1 with "timed out" on stderr once the default 60 s timeout passes',
+        api: 'cli query', modes: [['/query', { kind: 'trickleBody' }]], withinMs: 30_000, spec: { cliArgs: ['--timeout', '2'] },
+        outcome: 'exit 1 with "timed out" on stderr once --timeout 2 passes',
         expect: { exit: 1, stderr: re(/timed out|deadline/i) },
       },
       {
-        api: 'cli load', modes: [['/write', { kind: 'trickleBody' }]], withinMs: 200_000, background: true,
-        outcome: 'requests end at the writer\'s 30 s request timeout and are retried; the 10 points expired at the 120 s delivery timeout: exit 3, summary expired 10',
+        api: 'cli load', modes: [['/write', { kind: 'trickleBody' }]], withinMs: 40_000, spec: { cliArgs: ['--timeout', '2', '--delivery-timeout', '6'] },
+        outcome: 'requests end at --timeout (2 s) and are retried; the 10 points expired at --delivery-timeout (6 s): exit 3, summary expired 10',
         expect: { exit: 3, summary: { written: 0, expired: 10 } },
       },
     ],
@@ -253,8 +254,8 @@ const rows: Row[] = [
       { api: 'blocking query', modes: [['/query', { kind: 'trickleHeaders' }]], withinMs: 15_000, outcome: 'throws InfluxDBConnectionError "timed out"', expect: timedOut },
       { api: 'blocking write', modes: [['/write', { kind: 'trickleHeaders' }]], withinMs: 15_000, outcome: 'throws InfluxDBConnectionError "timed out"', expect: timedOut },
       {
-        api: 'cli query', modes: [['/query', { kind: 'trickleHeaders' }]], withinMs: 100_000, background: true,
-        outcome: 'exit 1, "timed out", after the default 60 s timeout',
+        api: 'cli query', modes: [['/query', { kind: 'trickleHeaders' }]], withinMs: 30_000, spec: { cliArgs: ['--timeout', '2'] },
+        outcome: 'exit 1, "timed out", once --timeout 2 passes',
         expect: { exit: 1, stderr: re(/timed out|deadline/i) },
       },
     ],
@@ -595,7 +596,8 @@ async function runInChild(spec: Record<string, unknown>, capMs: number): Promise
 
 function startCli(c: Cell, url: string, capMs: number): () => Promise<Outcome> {
   const rssOut = join(tmp, `rss-${++rssFiles}.txt`);
-  const args = c.api === 'cli load' ? loadArgs : ['query', 'SELECT * FROM m', '--db', DB, ...((c.spec?.cliArgs as string[] | undefined) ?? [])];
+  const extra = (c.spec?.cliArgs as string[] | undefined) ?? [];
+  const args = c.api === 'cli load' ? [...loadArgs, ...extra] : ['query', 'SELECT * FROM m', '--db', DB, ...extra];
   const started = performance.now();
   const { done } = spawnCli(url, args, {
     input: c.api === 'cli load' ? lineProtocol(10) : '',
