@@ -133,6 +133,9 @@ interface RoomWaiter {
 /** From this many point objects in a slice, columns + WebAssembly beat the point encoder. */
 const kColumnarMinPoints = 256;
 
+/** `1 point`, `2 points`: counts in messages. */
+const pts = (n: number): string => `${n} point${n === 1 ? '' : 's'}`;
+
 function isPointObject(x: unknown): boolean {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && !isArrowTable(x) && !isArrowRecordBatch(x) && !Array.isArray(x);
 }
@@ -601,7 +604,7 @@ export class BatchWriter {
       report.dropped += lines;
       const all: string[] = [];
       for (const b of bodies) for (const l of linesOf(b.body)) all.push(l);
-      this.#fail('dropped', seq, lines, all, new PointsDroppedError(`${lines} points dropped: the writer's buffer is full (whenFull: 'dropNewest', maxBufferBytes ${this.#o.maxBufferBytes})`));
+      this.#fail('dropped', seq, lines, all, new PointsDroppedError(`${pts(lines)} dropped: the writer's buffer is full (whenFull: 'dropNewest', maxBufferBytes ${this.#o.maxBufferBytes})`));
       return;
     }
     this.#acceptBodies(bodies, lines);
@@ -663,7 +666,7 @@ export class BatchWriter {
     while (!this.#hasRoom() && this.#queue.length > 0) {
       const b = this.#queue.shift()!;
       this.#release(b);
-      this.#fail('dropped', b.firstSeq, b.lines, linesOf(b.body), new PointsDroppedError(`${b.lines} points dropped to make room for newer ones (whenFull: 'dropOldest', maxBufferBytes ${this.#o.maxBufferBytes})`));
+      this.#fail('dropped', b.firstSeq, b.lines, linesOf(b.body), new PointsDroppedError(`${pts(b.lines)} dropped to make room for newer ones (whenFull: 'dropOldest', maxBufferBytes ${this.#o.maxBufferBytes})`));
     }
     this.#settle();
   }
@@ -717,7 +720,7 @@ export class BatchWriter {
     // Expired means not confirmed: when the last attempt reached the server (a timeout, a reset
     // after sending), it may have stored the points; resending them later stores the same points.
     const maybeStored = cause instanceof InfluxDBConnectionError && cause.requestSent;
-    const msg = why ?? `${b.lines} points not confirmed written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts` +
+    const msg = why ?? `${pts(b.lines)} not confirmed written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts` +
       `${maybeStored ? ' (the last request was sent, so the server may have stored them: expired means not confirmed, not "not stored")' : ''}` +
       `${cause ? `; last error: ${cause.message}` : ''}`;
     this.#fail('expired', b.firstSeq, b.lines, linesOf(b.body), new DeliveryTimeoutError(msg, cause ? { cause } : undefined));
@@ -779,7 +782,7 @@ export class BatchWriter {
       return;
     }
     if (this.#abandoning) {
-      this.#expire(b, `${b.lines} points not written before close()'s timeout${d.error ? `; last error: ${d.error.message}` : ''}`);
+      this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${d.error ? `; last error: ${d.error.message}` : ''}`);
       return;
     }
     // Another piece of its split batch showed the server refuses even a single line.
@@ -1107,7 +1110,7 @@ export class BatchWriter {
     }
     const parts = (['rejected', 'expired', 'dropped'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
     const first = errors[0]!.message;
-    return new WriteDeliveryError(`${counts.rejected + counts.expired + counts.dropped} points were not written (${parts.join(', ')})${closeTimedOut ? ' by close()\'s deadline' : ''}: ${first.length > 500 ? `${first.slice(0, 500)}…` : first}`, counts, lines, errors, closeTimedOut);
+    return new WriteDeliveryError(`${pts(counts.rejected + counts.expired + counts.dropped)} not written (${parts.join(', ')})${closeTimedOut ? ' by close()\'s deadline' : ''}: ${first.length > 500 ? `${first.slice(0, 500)}…` : first}`, counts, lines, errors, closeTimedOut);
   }
 
   /** What the exit warning reads (held here, so that it lives as long as the writer). */
@@ -1193,7 +1196,7 @@ export class BatchWriter {
     this.#rejectRoomWaiters();
     const before = this.#expired;
     this.#seal();
-    for (const b of this.#queue.splice(0)) this.#expire(b, `${b.lines} points not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
+    for (const b of this.#queue.splice(0)) this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
     if (this.#inFlight.size + this.#analyzing.size > 0) {
       const done = new Promise<void>((resolve) => {
         const check = (): void => {
