@@ -229,11 +229,11 @@ function optBool(obj: Record<string, unknown>, key: string, what: string): boole
   return v;
 }
 
-function optInt(obj: Record<string, unknown>, key: string, what: string, min: number, max: number): number | undefined {
+function optInt(obj: Record<string, unknown>, key: string, what: string, min: number, max: number, orElse = ''): number | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(`${what}.${key} must be an integer from ${min} to ${max} (got ${typeName(v)} ${safeShow(v)})`);
+    fail(`${what}.${key} must be an integer from ${min} to ${max}${orElse ? ` ${orElse}` : ''} (got ${typeName(v)} ${safeShow(v)})`);
   }
   return v;
 }
@@ -543,8 +543,13 @@ export interface WriterOptions extends WriteOptions {
   flushIntervalMs?: number;
   /** Random extra delay up to this, added to each interval, so that many writers do not flush in step (default 0). */
   flushJitterMs?: number;
-  /** Requests in flight at once (default 1: retries then cannot reorder last-write-wins updates). */
-  maxInFlight?: number;
+  /**
+   * Requests in flight at once. 'auto' (the default) finds the concurrency that gives the most
+   * throughput and backs off when the server slows down, up to 8 per server; a number fixes it.
+   * Either way points are sent in per-series lanes, one request out per lane, so that retries
+   * never reorder last-write-wins updates of a series.
+   */
+  maxInFlight?: number | 'auto';
   /** Compress bodies (`Content-Encoding: gzip`) on libuv's thread pool; a number is the zlib level (default false). */
   gzip?: boolean | number;
   /** Memory bound, in bytes: points being batched, batches waiting, in flight and retried (default 64 MiB, or room for max(4, maxInFlight + 2) batches of a given batchBytes). */
@@ -575,6 +580,12 @@ export interface WriterOptions extends WriteOptions {
   bucket?: string;
   /** More servers, tried in turn when the current one fails with a connection error or 5xx: URLs or client options. */
   failover?: ReadonlyArray<string | ClientOptions>;
+  /**
+   * More servers written to at once with the client's own (a cluster's front doors: InfluxDB
+   * Enterprise data nodes, VictoriaMetrics vminsert nodes): batches go to each in proportion to how
+   * fast it acknowledges them; one that fails is left out while it is down, then probed and taken back.
+   */
+  spread?: ReadonlyArray<string | ClientOptions>;
   /** Points the server refused, or that expired or were dropped, with the reason: the dead letter. */
   onRejected?: (lines: string[], error: Error) => void;
   /** Errors worth knowing at once: auth and configuration errors, and each retry's cause. */
@@ -587,7 +598,10 @@ export interface ResolvedWriterOptions {
   batchBytes: number;
   flushIntervalMs: number;
   flushJitterMs: number;
+  /** The most requests in flight, and the number of per-series lanes (1: no splitting by series). */
   maxInFlight: number;
+  /** 'auto': the limit adapts between 1 and maxInFlight per server. */
+  adaptive: boolean;
   /** zlib level, or 0 for no compression. */
   gzipLevel: number;
   maxBufferBytes: number;
@@ -604,17 +618,21 @@ export interface ResolvedWriterOptions {
   org: string | undefined;
   bucket: string | undefined;
   failover: ResolvedClientOptions[];
+  spread: ResolvedClientOptions[];
   onRejected: ((lines: string[], error: Error) => void) | undefined;
   onError: ((error: Error) => void) | undefined;
   /** `close()`'s timeout when the call gives none. */
   closeTimeoutMs: number;
 }
 
+/** Lanes (and most requests in flight) per server under maxInFlight 'auto'. */
+export const kAutoInFlightPerServer = 8;
+
 export const WRITER_DEFAULTS = {
   batchSize: 5000,
   flushIntervalMs: 1000,
   flushJitterMs: 0,
-  maxInFlight: 1,
+  maxInFlight: 1 as number | 'auto',
   maxBufferBytes: 64 * 1024 * 1024,
   whenFull: 'block' as WhenFull,
   maxBlockMs: 60_000,
@@ -630,7 +648,7 @@ export const WRITER_DEFAULTS = {
 const kWriterOwnKeys = [
   'batchSize', 'batchBytes', 'flushIntervalMs', 'flushJitterMs', 'maxInFlight', 'gzip', 'maxBufferBytes', 'whenFull',
   'maxBlockMs', 'maxWaitingWrites', 'deliveryTimeoutMs', 'requestTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'maxRetryAfterMs',
-  'createDatabase', 'api', 'org', 'bucket', 'failover', 'onRejected', 'onError',
+  'createDatabase', 'api', 'org', 'bucket', 'failover', 'spread', 'onRejected', 'onError',
 ];
 const kWriterKeys = new Set<string>([...kWriteKeys, ...kWriterOwnKeys]);
 const kMaxMs = 2 ** 31 - 1;
@@ -692,8 +710,23 @@ export function resolveWriterOptions(input: WriterOptions | undefined, client: W
     else gzipLevel = optInt(opts, 'gzip', what, 1, 9) ?? 0;
   }
 
+  // ---- more servers (their number sets the lanes under 'auto') --------------------------------
+  const servers = (key: 'failover' | 'spread'): ResolvedClientOptions[] => {
+    const list = opts[key];
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) fail(`writer options.${key} must be an array of URLs or client options (got ${typeName(list)})`);
+    return list.map((f: unknown, i: number) => {
+      if (typeof f !== 'string' && !isPlainObject(f)) fail(`writer options.${key}[${i}] must be a URL or client options (got ${typeName(f)})`);
+      return resolveClientOptions(f as string | ClientOptions);
+    });
+  };
+  const failover = servers('failover');
+  const spread = servers('spread');
+
   // ---- sizes ------------------------------------------------------------------------------
-  const maxInFlight = optInt(opts, 'maxInFlight', what, 1, 64) ?? D.maxInFlight;
+  const inFlightGiven = opts.maxInFlight ?? D.maxInFlight;
+  const adaptive = inFlightGiven === 'auto';
+  const maxInFlight = adaptive ? Math.min(64, kAutoInFlightPerServer * (1 + spread.length)) : optInt({ maxInFlight: inFlightGiven }, 'maxInFlight', what, 1, 64, "or 'auto'")!;
   // The buffer must hold the batch being filled, one per request in flight and one queued behind
   // them (so that sending never waits on intake), and at least 4 (room for retries to pile up):
   // a derived batch takes at most that share of the buffer, and a derived buffer holds that many batches.
@@ -787,22 +820,14 @@ export function resolveWriterOptions(input: WriterOptions | undefined, client: W
   if (api === 'v2' && createDatabase) fail(`${what}.createDatabase applies to api: 'v1'; api is 'v2'${picked} (a v2 bucket is created with the server's own tools)`);
   // InfluxDB 2.x's v1-compatible name: "db/rp" resolves through a DBRP mapping.
   const bucket = bucketGiven ?? (api === 'v2' ? (write.rp ? `${write.db}/${write.rp}` : write.db) : undefined);
-  let failover: ResolvedClientOptions[] = [];
-  if (opts.failover !== undefined) {
-    if (!Array.isArray(opts.failover)) fail(`writer options.failover must be an array of URLs or client options (got ${typeName(opts.failover)})`);
-    failover = opts.failover.map((f: unknown, i: number) => {
-      if (typeof f !== 'string' && !isPlainObject(f)) fail(`writer options.failover[${i}] must be a URL or client options (got ${typeName(f)})`);
-      return resolveClientOptions(f as string | ClientOptions);
-    });
-  }
   const fn = (key: string): ((...a: never[]) => unknown) | undefined => {
     const v = opts[key];
     if (v !== undefined && typeof v !== 'function') fail(`writer options.${key} must be a function (got ${typeName(v)})`);
     return v as ((...a: never[]) => unknown) | undefined;
   };
   return {
-    write, batchSize, batchBytes, flushIntervalMs, flushJitterMs, maxInFlight, gzipLevel, maxBufferBytes, whenFull, maxBlockMs, maxWaitingWrites,
-    deliveryTimeoutMs, requestTimeoutMs, retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs, createDatabase, api, org, bucket, failover,
+    write, batchSize, batchBytes, flushIntervalMs, flushJitterMs, maxInFlight, adaptive, gzipLevel, maxBufferBytes, whenFull, maxBlockMs, maxWaitingWrites,
+    deliveryTimeoutMs, requestTimeoutMs, retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs, createDatabase, api, org, bucket, failover, spread,
     onRejected: fn('onRejected') as ResolvedWriterOptions['onRejected'],
     onError: fn('onError') as ResolvedWriterOptions['onError'],
     // A point accepted just before close() still gets its whole delivery budget.
