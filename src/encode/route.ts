@@ -3,7 +3,8 @@
  * WebAssembly encoder in the calling thread, or the WebAssembly encoder on the worker pool; for
  * `encode()`, which must stay in the calling thread, the same decision without the pool
  * (`encodeInThread`). `auto` keeps small writes in the calling thread, where a round trip to a
- * worker costs more than it saves, and sends large ones to the pool.
+ * worker costs more than it saves, and sends large ones to the pool. The batch writer, which
+ * encodes slice by slice with encoders it keeps, asks `writerRoute` per slice.
  */
 import type { EncoderChoice, ResolvedEncodeOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
@@ -12,7 +13,7 @@ import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, typ
 import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
 import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
 import { PointColumnBuilder, pointsToLayouts, type PointLayout } from './columnar/point-builder.js';
-import { encodeAny, encodeSync, type EncodedInput } from './input.js';
+import { encodeAny, encodeSync, isAsyncIterable, isIterable, type EncodedInput } from './input.js';
 import type { Point } from './point-encoder.js';
 
 /**
@@ -101,6 +102,48 @@ function arrowRows(data: unknown): number | undefined {
 
 function isPointObject(x: unknown): boolean {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && !isArrowTable(x) && !isArrowRecordBatch(x);
+}
+
+/**
+ * From this many point objects in one slice of the batch writer, building them into columns for
+ * the WebAssembly encoder beats the point encoder (a fifth of its CPU).
+ */
+export const WRITER_COLUMNAR_MIN_POINTS = 256;
+
+/** Under `auto`, an array long enough that the writer may build it into columns (before looking at its items). */
+export function writerMayBuildColumns(data: unknown, choice: EncoderChoice): boolean {
+  return choice === 'auto' && Array.isArray(data) && data.length >= WRITER_COLUMNAR_MIN_POINTS;
+}
+
+/**
+ * Encoded synchronously by the TypeScript encoders in the calling thread: line protocol, a point,
+ * or an array of at most `maxItems` that does not start with Arrow data. Not Arrow input, not
+ * another iterable (those are sliced or handed to `encodeForWrite`).
+ */
+export function isSmallSyncInput(data: unknown, maxItems: number): boolean {
+  if (typeof data === 'string' || data instanceof Uint8Array) return true;
+  if (typeof data !== 'object' || data === null) return true; // refused by the encoder with a clear error
+  if (Array.isArray(data)) return data.length <= maxItems && !(data.length > 0 && (isArrowTable(data[0]) || isArrowRecordBatch(data[0])));
+  return !isArrowInput(data) && !isIterable(data) && !isAsyncIterable(data);
+}
+
+/**
+ * How the batch writer encodes one slice (at most batchSize rows or points):
+ * - `points`: point objects built into columns by the writer's own builder and encoded by
+ *   WebAssembly in this thread (its escape caches serve every slice);
+ * - `here`: the TypeScript encoders, synchronously, into the writer's scratch body;
+ * - `arrow`: an Arrow slice under `auto`, by WebAssembly in this thread (a slice is far below the
+ *   pool's break-even) with the writer's own layout builder, whose dictionary cache serves every slice;
+ * - `write`: `encodeForWrite`, where `routeOf` decides (the pool, for `wasm`).
+ */
+export type WriterRoute = 'points' | 'here' | 'arrow' | 'write';
+
+export function writerRoute(part: unknown, choice: EncoderChoice): WriterRoute {
+  // A point is never an array (routeOf's test lets arrays through, to be refused by the encoder).
+  if (writerMayBuildColumns(part, choice) && (part as unknown[]).every((x) => !Array.isArray(x) && isPointObject(x))) return 'points';
+  if (choice !== 'wasm' && isSmallSyncInput(part, Infinity) && !isArrowInput(part)) return 'here';
+  if (choice === 'auto' && (isArrowRecordBatch(part) || isArrowTable(part))) return 'arrow';
+  return 'write';
 }
 
 /** Where an input is encoded: the TypeScript encoders or the WebAssembly one here, or the pool. */

@@ -1,0 +1,80 @@
+/**
+ * A batch: one request body of line protocol on its way from the buffer to the server, with
+ * what the writer needs to account for it (its points' sequence numbers, its age, the memory it
+ * holds, its attempts). The one definition of it, and of the pieces a server's answer cuts from it.
+ */
+import type { EncodedBody } from '../encode/body-builder.js';
+import { splitLines } from '../encode/line-protocol/scan.js';
+
+export interface Batch {
+  body: Buffer;
+  lines: number;
+  /** Sequence number of the first point (points are numbered in acceptance order). */
+  firstSeq: number;
+  /** When its first point was accepted (ms since the epoch): the delivery deadline counts from it. */
+  acceptedAt: number;
+  attempts: number;
+  gz: Buffer | undefined;
+  /** Bytes charged to the buffer for it. */
+  mem: number;
+  lastError: Error | undefined;
+  /** The body owns its whole backing store and nothing else points into it: reusable once acknowledged. */
+  recyclable: boolean;
+  /** How many 400 answers led to this batch (lines resent after an answer that did not name them all). */
+  rounds?: number;
+  /** The batch a 413 split this one from (shared by all its pieces). */
+  family?: SplitFamily;
+}
+
+export interface SplitFamily {
+  lines: number;
+  bytes: number;
+  /** Set once the server refused an ordinary line of it alone: the other pieces are refused unsent. */
+  refused?: Error;
+}
+
+/**
+ * What the flusher asks of the buffer that its batches are charged to. The buffer implements it;
+ * the flusher knows it by this interface alone.
+ */
+export interface BatchAccount {
+  /** More memory held for batches (a gzip copy kept for retries, resent pieces). */
+  charge(bytes: number): void;
+  /** A batch leaves the writer: its memory is given back. */
+  release(b: Batch): void;
+  /** An acknowledged batch, whose body's memory may serve a later slice. */
+  recycle(b: Batch): void;
+  /** The server refused a body this large (413): later batches are cut at most this large. */
+  lowerBatchBytes(bytes: number): void;
+  /** A request ended: writers waiting for room may go on. */
+  roomFreed(): void;
+}
+
+/** A body's memory: its backing store when it owns one (what the process really holds). */
+function memOf(body: Buffer): number {
+  return body.byteLength >= 4096 && body.buffer.byteLength < 2 * body.byteLength + 65_536 ? body.buffer.byteLength : body.byteLength;
+}
+
+/** A batch the buffer cut, its points numbered from `firstSeq`. */
+export function newBatch(b: EncodedBody, firstSeq: number, acceptedAt: number): Batch {
+  return {
+    body: b.body, lines: b.lines, firstSeq, acceptedAt, attempts: 0, gz: undefined, mem: memOf(b.body), lastError: undefined,
+    recyclable: b.body.byteOffset === 0 && b.body.byteLength >= 65_536 && b.body.buffer.byteLength <= 2 * b.body.byteLength + 65_536,
+  };
+}
+
+/**
+ * A piece of `parent` sent on its own: a half after a 413 (with its `family`), or the lines
+ * resent after a 400 (with its `rounds`). Never recyclable: it points into its parent's body, or is a copy.
+ */
+export function pieceOf(
+  parent: Batch, body: Buffer, lines: number, firstSeq: number, lastError: Error | undefined,
+  lineage: { family: SplitFamily } | { rounds: number },
+): Batch {
+  return { body, lines, firstSeq, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError, recyclable: false, ...lineage };
+}
+
+/** The lines of a body as strings (for the dead letter). */
+export function linesOf(body: Buffer): string[] {
+  return splitLines(body).map((r) => body.toString('utf8', r.start, r.end));
+}

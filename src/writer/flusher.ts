@@ -1,0 +1,372 @@
+/**
+ * The flusher: batches cut by the buffer wait in its queue and go out, at most maxInFlight at a
+ * time, to the active target. Owns the queue, the requests in flight, the answers' handling
+ * (acknowledge, retry with backoff and failover, split on 413, the 400 analysis, pause on a
+ * configuration error), the delivery deadline of every batch it holds, and close()'s abandonment.
+ *
+ * Which batch goes next, and where, is decided in `#next` alone.
+ */
+import { gzip } from 'node:zlib';
+import { DeliveryTimeoutError, InfluxDBConnectionError, type InfluxDBWriteError } from '../errors.js';
+import type { ResolvedWriterOptions } from '../options.js';
+import type { HttpTransport } from '../transport/http-transport.js';
+import { halves, refusal, refusedAlone } from './answers.js';
+import { linesOf, type Batch, type BatchAccount } from './batch.js';
+import { exchange, type ExchangeDecision } from './exchange.js';
+import { pts, type Ledger, type PendingSource } from './ledger.js';
+import type { RejectionContext } from './rejections.js';
+import { backoffDelay, kPauseReason, retryWait } from './retry.js';
+import { ServerInfo } from './server-info.js';
+import { makeTargets, type WriteTarget } from './targets.js';
+
+function gzipAsync(body: Buffer, level: number): Promise<Buffer> {
+  // zlib's async API runs on libuv's thread pool: compression stays off the main thread.
+  return new Promise((resolve, reject) => gzip(body, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+export class Flusher implements PendingSource {
+  readonly #o: ResolvedWriterOptions;
+  readonly #ledger: Ledger;
+  readonly #account: BatchAccount;
+  readonly #targets: WriteTarget[];
+  #active = 0;
+  readonly #server: ServerInfo;
+  readonly #queue: Batch[] = [];
+  readonly #inFlight = new Set<Batch>();
+  #inFlightBytes = 0;
+  /** Batches refused (400) whose analysis waits for the retention policy's durations. */
+  readonly #analyzing = new Set<Batch>();
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #wakeAt = Infinity;
+  #pausedUntil = 0;
+  #pauseReason: string | undefined;
+  #consecutiveFailures = 0;
+  readonly #abort = new AbortController();
+  #abandoning = false;
+
+  constructor(options: ResolvedWriterOptions, transport: HttpTransport, ledger: Ledger, account: BatchAccount) {
+    this.#o = options;
+    this.#ledger = ledger;
+    this.#account = account;
+    this.#targets = makeTargets(transport, options);
+    this.#server = new ServerInfo(options, () => this.#targets[this.#active]!, this.#abort.signal);
+  }
+
+  /** A batch cut by the buffer (already charged to it), at the end of the queue. */
+  push(b: Batch): void {
+    this.#queue.push(b);
+  }
+
+  /** Requests in flight now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** close()'s deadline passed: what comes back is expired, what comes in is refused. */
+  get abandoning(): boolean {
+    return this.#abandoning;
+  }
+
+  lowestPendingSeq(): number {
+    let min = Infinity;
+    for (const b of this.#queue) if (b.firstSeq < min) min = b.firstSeq;
+    for (const b of this.#inFlight) if (b.firstSeq < min) min = b.firstSeq;
+    for (const b of this.#analyzing) if (b.firstSeq < min) min = b.firstSeq;
+    return min;
+  }
+
+  /** dropOldest: the oldest batch not in flight, taken out of the queue (its memory still charged). */
+  takeOldest(): Batch | undefined {
+    return this.#queue.shift();
+  }
+
+  describeTargets(): string {
+    return this.#targets.map((t) => t.describe).join(', ');
+  }
+
+  stats() {
+    return {
+      queuedBatches: this.#queue.length, inFlight: this.#inFlight.size, inFlightBytes: this.#inFlightBytes,
+      pausedUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : undefined,
+      pauseReason: this.#pausedUntil > Date.now() ? this.#pauseReason : undefined,
+      target: this.#targets[this.#active]!.describe,
+    };
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  /** Expires what is due, sends what may go now, and arms the timer for what comes next. */
+  pump(): void {
+    const now = Date.now();
+    this.#expireDue(now);
+    for (let next = this.#next(now); next; next = this.#next(now)) {
+      this.#inFlight.add(next.batch);
+      this.#inFlightBytes += next.batch.body.length;
+      void this.#send(next.batch, next.target);
+    }
+    // Queued batches expire even while sending is paused; with nothing queued, no timer keeps the process alive.
+    const head = this.#queue[0];
+    if (head) this.#wake(head.acceptedAt + this.#o.deliveryTimeoutMs);
+    else if (this.#wakeTimer) {
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Infinity;
+    }
+    this.#ledger.settle();
+  }
+
+  /** The batch to send now and its target, taken off the queue; undefined when none may go (the limit, an empty queue, a pause). */
+  #next(now: number): { batch: Batch; target: WriteTarget } | undefined {
+    if (this.#inFlight.size >= this.#o.maxInFlight || this.#queue.length === 0) return undefined;
+    if (now < this.#pausedUntil) {
+      this.#wake(this.#pausedUntil);
+      return undefined;
+    }
+    return { batch: this.#queue.shift()!, target: this.#targets[this.#active]! };
+  }
+
+  #wake(at: number): void {
+    if (at >= this.#wakeAt && this.#wakeTimer) return;
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Infinity;
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  stopTimer(): void {
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
+  }
+
+  async #send(b: Batch, t: WriteTarget): Promise<void> {
+    const o = this.#o;
+    b.attempts++;
+    let decision: ExchangeDecision;
+    const started = performance.now();
+    try {
+      let body = b.body;
+      let headers: Record<string, string> | undefined;
+      if (o.gzipLevel > 0) {
+        if (!b.gz) {
+          b.gz = await gzipAsync(b.body, o.gzipLevel);
+          // The compressed copy is kept for retries: it counts against the buffer.
+          b.mem += b.gz.length;
+          this.#account.charge(b.gz.length);
+        }
+        body = b.gz;
+        headers = { 'content-encoding': 'gzip' };
+      }
+      this.#ledger.requestSent(body.length);
+      decision = await exchange(t, {
+        body, headers, timeoutMs: o.requestTimeoutMs, closeSignal: this.#abort.signal,
+        note: `batch of ${b.lines} lines, ${body.length} bytes, attempt ${b.attempts}`,
+      });
+    } catch (err) {
+      // gzip failed: nothing was sent.
+      decision = { kind: 'fatal', error: err instanceof Error ? err : new Error(String(err)) };
+    }
+    this.#ledger.answered(performance.now() - started);
+    this.#inFlight.delete(b);
+    this.#inFlightBytes -= b.body.length;
+    try {
+      await this.#handle(b, decision);
+    } finally {
+      this.pump();
+      this.#account.roomFreed();
+    }
+  }
+
+  // ---- answers -------------------------------------------------------------------------------
+
+  async #handle(b: Batch, d: ExchangeDecision): Promise<void> {
+    const o = this.#o;
+    const now = Date.now();
+    if (d.kind === 'ack') {
+      this.#ledger.wrote(b.lines);
+      this.#consecutiveFailures = 0;
+      this.#ledger.healthy();
+      this.#account.release(b);
+      this.#account.recycle(b);
+      return;
+    }
+    if (this.#abandoning) {
+      this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${d.error ? `; last error: ${d.error.message}` : ''}`);
+      return;
+    }
+    // Another piece of its split batch showed the server refuses even a single line.
+    if (b.family?.refused) {
+      this.#reject(b, b.family.refused);
+      return;
+    }
+    switch (d.kind) {
+      case 'retry': {
+        b.lastError = d.error;
+        this.#ledger.retried();
+        this.#ledger.report(d.error);
+        const n = this.#targets.length;
+        this.#consecutiveFailures++;
+        const backoff = backoffDelay(Math.ceil(this.#consecutiveFailures / n), o);
+        if (d.retryAfterMs !== undefined) {
+          // The server may lengthen the wait, never shorten it (Retry-After: 0 made a hot loop).
+          this.#pause(now + retryWait(d.retryAfterMs, backoff, o.maxRetryAfterMs), `Retry-After from ${this.#targets[this.#active]!.describe}`);
+        } else {
+          if (d.failover && n > 1) this.#active = (this.#active + 1) % n;
+          // Every target failed once in this round: back off before the next round.
+          if (n === 1 || this.#consecutiveFailures % n === 0) this.#pause(now + backoff, `backoff after ${d.error.message}`);
+        }
+        this.#requeue(b, now);
+        return;
+      }
+      case 'split': {
+        this.#ledger.split();
+        if (b.lines <= 1) {
+          this.#tooLargeAlone(b, d.error);
+          return;
+        }
+        // Later batches are cut below the size the server refused.
+        this.#account.lowerBatchBytes(Math.max(1024, Math.floor(b.body.length / 2)));
+        const [first, second] = halves(b);
+        this.#account.release(b);
+        this.#unshift(second);
+        this.#unshift(first);
+        return;
+      }
+      case 'refused': {
+        // The analysis needs the retention policy's durations (fetched once): meanwhile the
+        // batch is neither queued nor in flight, and must still count as pending.
+        this.#analyzing.add(b);
+        let context: RejectionContext;
+        try {
+          context = await this.#server.rejectionContext();
+        } finally {
+          this.#analyzing.delete(b);
+        }
+        const v = refusal(b, d.error, context);
+        this.#account.release(b);
+        this.#ledger.wrote(v.written);
+        // The resends are queued before any failure is recorded: recording one settles flush()
+        // calls, which must still see these lines pending.
+        for (const r of [...v.resend].reverse()) this.#unshift(r);
+        for (const r of v.rejected) this.#ledger.fail('rejected', b.firstSeq, r.count, r.lines, r.error);
+        return;
+      }
+      case 'rejectAll':
+        this.#reject(b, d.error);
+        return;
+      case 'pause': {
+        b.lastError = d.error;
+        if (d.why === 'database' && o.createDatabase && o.api === 'v1') {
+          try {
+            await this.#server.createDatabase();
+            this.#requeue(b, now);
+            return;
+          } catch (e) {
+            b.lastError = e as Error;
+            this.#ledger.surface(e as Error);
+          }
+        } else {
+          this.#ledger.surface(d.error);
+        }
+        // Probe slowly: a configuration error does not heal by hammering the server.
+        this.#pause(now + o.retryMaxDelayMs, kPauseReason[d.why]);
+        this.#requeue(b, now);
+        return;
+      }
+      case 'fatal': {
+        b.lastError = d.error;
+        this.#ledger.surface(d.error);
+        this.#pause(now + o.retryMaxDelayMs, d.error.message);
+        this.#requeue(b, now);
+        return;
+      }
+    }
+  }
+
+  /** 413 for one line: rejected, with the rest of its batch when the line is an ordinary one. */
+  #tooLargeAlone(b: Batch, cause: InfluxDBWriteError): void {
+    const { error, ordinary, rest } = refusedAlone(b, cause, this.#queue);
+    if (ordinary) b.family!.refused = error;
+    for (const q of rest) this.#queue.splice(this.#queue.indexOf(q), 1);
+    // Settled once, after all: a flush() waiting for these points reports them together.
+    this.#reject(b, error, false);
+    for (const q of rest) this.#reject(q, error, false);
+    this.#ledger.settle();
+  }
+
+  /** Every line of `b` rejected (`settle: false` as for Ledger.fail). */
+  #reject(b: Batch, error: Error, settle = true): void {
+    this.#account.release(b);
+    this.#ledger.fail('rejected', b.firstSeq, b.lines, linesOf(b.body), error, settle);
+  }
+
+  /** A batch (back) at the head of the queue, unless its time is up. */
+  #requeue(b: Batch, now: number): void {
+    if (b.acceptedAt + this.#o.deliveryTimeoutMs <= now) {
+      this.#expire(b);
+      return;
+    }
+    this.#queue.unshift(b);
+  }
+
+  /** A new piece of a batch at the head of the queue, charged to the buffer. */
+  #unshift(b: Batch): void {
+    this.#account.charge(b.mem);
+    this.#queue.unshift(b);
+  }
+
+  #pause(until: number, reason: string): void {
+    if (until > this.#pausedUntil) {
+      this.#pausedUntil = until;
+      this.#pauseReason = reason;
+    }
+  }
+
+  // ---- expiry --------------------------------------------------------------------------------
+
+  #expireDue(now: number): void {
+    const limit = this.#o.deliveryTimeoutMs;
+    while (this.#queue.length > 0 && this.#queue[0]!.acceptedAt + limit <= now) this.#expire(this.#queue.shift()!);
+  }
+
+  #expire(b: Batch, why?: string): void {
+    this.#account.release(b);
+    const cause = b.lastError;
+    // Expired means not confirmed: when the last attempt reached the server (a timeout, a reset
+    // after sending), it may have stored the points; resending them later stores the same points.
+    const maybeStored = cause instanceof InfluxDBConnectionError && cause.requestSent;
+    const msg = why ?? `${pts(b.lines)} not confirmed written within deliveryTimeoutMs (${this.#o.deliveryTimeoutMs} ms) after ${b.attempts} attempts` +
+      `${maybeStored ? ' (the last request was sent, so the server may have stored them: expired means not confirmed, not "not stored")' : ''}` +
+      `${cause ? `; last error: ${cause.message}` : ''}`;
+    this.#ledger.fail('expired', b.firstSeq, b.lines, linesOf(b.body), new DeliveryTimeoutError(msg, cause ? { cause } : undefined));
+  }
+
+  /**
+   * close()'s deadline: everything queued is given up, as expired; requests in flight are
+   * aborted and what they bring back is expired too (#handle sees `abandoning`).
+   */
+  async abandon(): Promise<void> {
+    this.#abandoning = true;
+    for (const b of this.#queue.splice(0)) this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
+    if (this.#inFlight.size + this.#analyzing.size > 0) {
+      const done = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (this.#inFlight.size + this.#analyzing.size === 0) resolve();
+          else setTimeout(check, 5);
+        };
+        check();
+      });
+      this.#abort.abort();
+      await done;
+    }
+    // Writes still being taken in are refused (their promise rejects): nothing of them was accepted after this.
+    for (const b of this.#queue.splice(0)) this.#expire(b);
+  }
+
+  /** Closes the transports the writer made (failover targets); the client's own is the client's. */
+  async closeTransports(): Promise<void> {
+    await Promise.all(this.#targets.filter((t) => t.owned).map((t) => t.transport.close()));
+  }
+}
