@@ -52,7 +52,8 @@ import { LineTooLargeError, type EncodedBody } from '../body-builder.js';
 import { checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeTag, reservedKeyReason } from '../escape.js';
 import { MAX_STRING_FIELD_BYTES, PointEncoder, pointProp, type Point, type PointEncoderOptions } from '../point-encoder.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from '../time.js';
-import { FieldKind, type ColumnarLayout, type FieldColumn, type TagColumn } from './layout.js';
+import type { ColumnarLayout, FieldColumn, TagColumn } from './layout.js';
+import { FieldCol, TagCol, bounded, bytesOf, capFor, copyBytes, kBool, kFloat, kInt64, kMinColumnRows, kNoBytes, kString, kUtf8, type FieldInfo, type Kind } from './point-columns.js';
 import { ColumnarBodyWriter, encodeLayout } from './ts-encoder.js';
 
 export interface PointBuilderOptions extends PointEncoderOptions {
@@ -72,14 +73,6 @@ export interface PointLayout extends ColumnarLayout {
   /** Index of the point of row 0 (pass it as the encoder's `rowBase`). */
   readonly rowBase: number;
 }
-
-// ---- constants -------------------------------------------------------------------------------
-
-const kFloat = FieldKind.FLOAT;
-const kInt64 = FieldKind.INT64;
-const kBool = FieldKind.BOOL;
-const kString = FieldKind.STRING;
-type Kind = typeof kFloat | typeof kInt64 | typeof kBool | typeof kString;
 
 /** What `#row` found. */
 const kOk = 0;
@@ -108,12 +101,6 @@ const kMaxTimeNumber: Record<Precision, number> = {
 const kMaxDateMs = Number(MAX_TIME_NS / 1_000_000n);
 const kMsPerUnit: Partial<Record<Precision, number>> = { s: 1_000, m: 60_000, h: 3_600_000 };
 
-const kUtf8 = new TextEncoder();
-const kNoBytes = new Uint8Array(0);
-const kNoInts = new Int32Array(0);
-const kNoFloats = new Float64Array(0);
-const kNoBigInts = new BigInt64Array(0);
-const kNoBuffer = Buffer.alloc(0);
 const kNoReasons: ReadonlyMap<number, string> = new Map();
 
 /** Floor division of two safe integers, exact (as the point encoder's). */
@@ -124,314 +111,6 @@ function floorDivNumber(a: number, b: number): number {
   return q;
 }
 
-/** Scratch bytes for string values (never handed out: a layout gets a copy). */
-function ownBuffer(bytes: number): Buffer {
-  return Buffer.allocUnsafeSlow(bytes);
-}
-
-// ---- columns under construction --------------------------------------------------------------
-//
-// Scratch columns belong to the builder, not to a layout: a column of a key (and, for fields, a
-// kind) is reused by every layout that has that key, so that a layout costs no allocation but its
-// own copy (one ArrayBuffer, exactly its size, made when it closes). A column's arrays cover rows
-// 0 .. cap - 1 and grow when a row beyond is written (a key that comes late, or rarely, costs
-// little); rows beyond `cap` have no value. Closing a layout copies its rows out and zeroes what it
-// used; a column that its last layout filled sparsely lets its arrays go.
-
-/** Fewest rows a column's arrays are made for. */
-const kMinColumnRows = 8;
-
-interface FieldInfo {
-  /** The key, checked and escaped, UTF-8. */
-  readonly key: Uint8Array;
-  readonly declared: FieldType | undefined;
-}
-
-/** Whole 8-byte words for `n` bytes (every array of a layout's buffer starts 8-byte aligned). */
-function a8(n: number): number {
-  return (n + 7) & ~7;
-}
-
-/** Copies `n` bytes of `src` to `dst` at `at` (a loop for a few bytes: cheaper than a view). */
-function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, n: number): void {
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
-  } else dst.set(n === src.length ? src : src.subarray(0, n), at);
-}
-
-/** Rows `cap` rounded up to a power of two, at least `kMinColumnRows`. */
-function capFor(rows: number): number {
-  let cap = kMinColumnRows;
-  while (cap < rows) cap *= 2;
-  return cap;
-}
-
-function bytesOf(a: Float64Array | BigInt64Array | Int32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-class FieldCol {
-  readonly name: string;
-  readonly key: Uint8Array;
-  readonly declared: FieldType | undefined;
-  readonly kind: Kind;
-  /** Rows the arrays cover. */
-  cap = 0;
-  /** Rows with a value in the open layout. */
-  count = 0;
-  /** The row last written (for a rollback). */
-  last = -1;
-  /** Number of the layout that used it last. */
-  used = -1;
-  valid: Uint8Array = kNoBytes;
-  f64: Float64Array = kNoFloats;
-  i64: BigInt64Array = kNoBigInts;
-  /** Int32 words of `i64`. */
-  w32: Int32Array = kNoInts;
-  /** The values as bytes (FLOAT, INT64). */
-  vbytes: Uint8Array = kNoBytes;
-  bits: Uint8Array = kNoBytes;
-  /** STRING: `offs[0 .. upto]` are set; `bytes[0 .. len)` are used. */
-  offs: Int32Array = kNoInts;
-  obytes: Uint8Array = kNoBytes;
-  bytes: Buffer = kNoBuffer;
-  len = 0;
-  upto = 0;
-
-  constructor(name: string, info: FieldInfo, kind: Kind) {
-    this.name = name;
-    this.key = info.key;
-    this.declared = info.declared;
-    this.kind = kind;
-  }
-
-  /** Makes the arrays cover `rows` rows (keeping the rows written); returns the rows added. */
-  grow(rows: number): number {
-    const cap = capFor(rows);
-    const old = this.cap;
-    if (cap <= old) return 0;
-    const valid = new Uint8Array(cap >> 3);
-    valid.set(this.valid);
-    this.valid = valid;
-    switch (this.kind) {
-      case kFloat: {
-        const f64 = new Float64Array(cap);
-        f64.set(this.f64);
-        this.f64 = f64;
-        this.vbytes = bytesOf(f64);
-        break;
-      }
-      case kInt64: {
-        const i64 = new BigInt64Array(cap);
-        i64.set(this.i64);
-        this.i64 = i64;
-        this.w32 = new Int32Array(i64.buffer);
-        this.vbytes = bytesOf(i64);
-        break;
-      }
-      case kBool: {
-        const bits = new Uint8Array(cap >> 3);
-        bits.set(this.bits);
-        this.bits = bits;
-        break;
-      }
-      default: {
-        const offs = new Int32Array(cap + 1);
-        offs.set(this.offs);
-        this.offs = offs;
-        this.obytes = bytesOf(offs);
-        if (this.bytes.length === 0) this.bytes = ownBuffer(Math.max(256, cap * 4));
-      }
-    }
-    this.cap = cap;
-    return cap - old;
-  }
-
-  /** Room for `n` more string bytes. */
-  reserveBytes(n: number): Buffer {
-    const need = this.len + n;
-    if (need <= this.bytes.length) return this.bytes;
-    if (need > 0x7fff_ffff) throw new RangeError('point builder: over 2 GB of string values in one layout');
-    const next = ownBuffer(Math.min(0x7fff_ffff, Math.max(need, this.bytes.length * 2)));
-    this.bytes.copy(next, 0, 0, this.len);
-    this.bytes = next;
-    return next;
-  }
-
-  /** Bytes of its copy for a layout of `rows` rows. */
-  size(rows: number): number {
-    const nb = (rows + 7) >> 3;
-    const validity = this.count === rows ? 0 : a8(nb);
-    switch (this.kind) {
-      case kFloat:
-      case kInt64:
-        return validity + rows * 8;
-      case kBool:
-        return validity + a8(nb);
-      default:
-        return validity + a8((rows + 1) * 4) + a8(this.len);
-    }
-  }
-
-  /** Copies rows `0 .. rows - 1` into `buf` from byte `at` (zeroed). */
-  copy(buf: ArrayBuffer, u8: Uint8Array, at: number, rows: number): FieldColumn {
-    const nb = (rows + 7) >> 3;
-    const covered = Math.min(rows, this.cap);
-    const coveredBytes = (covered + 7) >> 3;
-    let validity: Uint8Array | null = null;
-    if (this.count !== rows) {
-      copyBytes(u8, at, this.valid, coveredBytes);
-      validity = new Uint8Array(buf, at, nb);
-      at += a8(nb);
-    }
-    // Object literals, not a spread of a common part: a spread takes microseconds.
-    const { name, key } = this;
-    switch (this.kind) {
-      case kFloat:
-        copyBytes(u8, at, this.vbytes, covered * 8);
-        return { name, key, keyInvalid: 0, validity, kind: kFloat, values: new Float64Array(buf, at, rows) };
-      case kInt64:
-        copyBytes(u8, at, this.vbytes, covered * 8);
-        return { name, key, keyInvalid: 0, validity, kind: kInt64, values: new BigInt64Array(buf, at, rows) };
-      case kBool:
-        copyBytes(u8, at, this.bits, coveredBytes);
-        return { name, key, keyInvalid: 0, validity, kind: kBool, values: new Uint8Array(buf, at, nb) };
-      default: {
-        const upto = this.upto;
-        copyBytes(u8, at, this.obytes, (upto + 1) * 4);
-        const offsets = new Int32Array(buf, at, rows + 1);
-        for (let u = upto + 1; u <= rows; u++) offsets[u] = this.len;
-        at += a8((rows + 1) * 4);
-        copyBytes(u8, at, this.bytes, this.len);
-        return { name, key, keyInvalid: 0, validity, kind: kString, offsets, values: new Uint8Array(buf, at, this.len) };
-      }
-    }
-  }
-
-  /** Ready for the next layout; lets the arrays go when the last one filled them sparsely. */
-  reset(rows: number): void {
-    if (this.count > 0) this.valid.fill(0, 0, (Math.min(rows, this.cap) + 7) >> 3);
-    if (this.cap > 64 && this.count * 8 < this.cap) this.release();
-    this.count = 0;
-    this.last = -1;
-    this.len = 0;
-    this.upto = 0;
-  }
-
-  release(): void {
-    this.cap = 0;
-    this.valid = kNoBytes;
-    this.f64 = kNoFloats;
-    this.i64 = kNoBigInts;
-    this.w32 = kNoInts;
-    this.vbytes = kNoBytes;
-    this.bits = kNoBytes;
-    this.offs = kNoInts;
-    this.obytes = kNoBytes;
-    this.bytes = kNoBuffer;
-  }
-}
-
-class TagCol {
-  readonly name: string;
-  readonly key: Uint8Array;
-  /** Bytes of `,key=`. */
-  readonly prefix: number;
-  /** Value → dictionary entry; entry 0 is the empty one (no value), entry 1 the extra tag's value if any. */
-  readonly dict = new Map<string, number>();
-  readonly entries: Uint8Array[] = [kNoBytes];
-  readonly entryBytes: number[] = [0];
-  dictBytes = 0;
-  cap = 0;
-  indices: Int32Array = kNoInts;
-  ibytes: Uint8Array = kNoBytes;
-  /** Rows with a value of their own (an index other than 0) in the open layout. */
-  own = 0;
-  used = -1;
-  /** The extra tag's entry (1), or -1. */
-  readonly fallback: number = -1;
-  /** Bytes the fallback adds to a series key (`,key=value`), 0 without one. */
-  readonly fallbackBytes: number = 0;
-  readonly #fallbackValue: string | undefined;
-
-  constructor(name: string, key: Uint8Array, fallback?: { value: string; bytes: Uint8Array }) {
-    this.name = name;
-    this.key = key;
-    this.prefix = key.length + 2;
-    this.#fallbackValue = fallback?.value;
-    if (fallback !== undefined) {
-      this.fallback = this.add(fallback.value, fallback.bytes);
-      this.fallbackBytes = this.prefix + fallback.bytes.length;
-    }
-  }
-
-  add(value: string, bytes: Uint8Array): number {
-    const e = this.entries.length;
-    this.entries.push(bytes);
-    this.entryBytes.push(bytes.length);
-    this.dictBytes += bytes.length;
-    this.dict.set(value, e);
-    return e;
-  }
-
-  grow(rows: number): number {
-    const cap = capFor(rows);
-    const old = this.cap;
-    if (cap <= old) return 0;
-    const indices = new Int32Array(cap);
-    indices.set(this.indices);
-    this.indices = indices;
-    this.ibytes = bytesOf(indices);
-    this.cap = cap;
-    return cap - old;
-  }
-
-  size(rows: number): number {
-    return (this.own > 0 ? a8(rows * 4) : 0) + a8(this.dictBytes) + a8((this.entries.length + 1) * 4);
-  }
-
-  copy(buf: ArrayBuffer, u8: Uint8Array, at: number, rows: number): TagColumn {
-    let indices: Int32Array | null = null;
-    if (this.own > 0) {
-      copyBytes(u8, at, this.ibytes, Math.min(rows, this.cap) * 4);
-      indices = new Int32Array(buf, at, rows);
-      at += a8(rows * 4);
-    }
-    const n = this.entries.length;
-    const dictData = new Uint8Array(buf, at, this.dictBytes);
-    let o = 0;
-    for (let e = 1; e < n; e++) {
-      copyBytes(dictData, o, this.entries[e]!, this.entryBytes[e]!);
-      o += this.entryBytes[e]!;
-    }
-    at += a8(this.dictBytes);
-    const dictOffsets = new Int32Array(buf, at, n + 1);
-    o = 0;
-    for (let e = 0; e < n; e++) {
-      o += this.entryBytes[e]!;
-      dictOffsets[e + 1] = o;
-    }
-    return { name: this.name, key: this.key, keyInvalid: 0, indices, validity: null, dictData, dictOffsets, dictInvalid: null, fallback: this.fallback };
-  }
-
-  reset(rows: number): void {
-    if (this.own > 0) this.indices.fill(0, 0, Math.min(rows, this.cap));
-    if (this.cap > 64 && this.own * 8 < this.cap) {
-      this.cap = 0;
-      this.indices = kNoInts;
-      this.ibytes = kNoBytes;
-    }
-    this.own = 0;
-    const keep = this.fallback >= 0 ? 2 : 1;
-    if (this.entries.length > keep) {
-      this.dict.clear();
-      if (this.#fallbackValue !== undefined) this.dict.set(this.#fallbackValue, this.fallback);
-      this.entries.length = keep;
-      this.entryBytes.length = keep;
-      this.dictBytes = keep === 2 ? this.entryBytes[1]! : 0;
-    }
-  }
-}
 
 /** The layout being filled (one instance per builder, reset for each layout). */
 class OpenLayout {
@@ -489,7 +168,6 @@ export class PointColumnBuilder {
   readonly #measurements = new Map<string, Uint8Array | null>();
   readonly #tagKeys = new Map<string, Uint8Array | null>();
   readonly #fieldKeys = new Map<string, FieldInfo | null>();
-  readonly #tagValues = new Map<string, Uint8Array | null>();
   // Scratch columns, by key (fields: by kind, then key); the extra tags' columns.
   readonly #tagScratch = new Map<string, TagCol>();
   readonly #fieldScratch: Map<string, FieldCol>[] = [];
@@ -526,7 +204,7 @@ export class PointColumnBuilder {
       // As the point encoder writes them (a non-string value as its text); checked by its constructor.
       const value = String(v);
       if (value === '') continue;
-      const col = new TagCol(k, this.#tagKeyBytes(k)!, { value, bytes: this.#tagValueBytes(value)! });
+      const col = new TagCol(k, this.#tagKeyBytes(k)!, { value, bytes: kUtf8.encode(escapeTag(value)) });
       this.#extraCols.push(col);
       this.#tagScratch.set(k, col);
     }
@@ -602,7 +280,9 @@ export class PointColumnBuilder {
       let j = 0;
       for (const k in tags) {
         // Own properties only: for…in also yields enumerable keys of the prototype chain.
-        if (!Object.hasOwn(tags, k)) continue;
+        // (`hasOwnProperty.call`, not `Object.hasOwn`: V8 drops the check for keys of the object's own
+        // enumeration cache, which these are but for keys of a prototype.)
+        if (!Object.prototype.hasOwnProperty.call(tags, k)) continue;
         let v = tags[k];
         if (v === undefined || v === null) continue;
         if (typeof v !== 'string') {
@@ -619,12 +299,8 @@ export class PointColumnBuilder {
           cols[j] = col;
         }
         j++;
-        let e = col.dict.get(v);
-        if (e === undefined) {
-          const bytes = this.#tagValueBytes(v);
-          if (bytes === null) return kError;
-          e = col.add(v, bytes);
-        }
+        const e = col.entry(v);
+        if (e < 0) return kError;
         if (r >= col.cap && !this.#room(L, col.grow(r + 1))) return kConflict;
         col.indices[r] = e;
         col.own++;
@@ -643,7 +319,7 @@ export class PointColumnBuilder {
     let bound = 0;
     let strBytes = 0;
     for (const key in fields) {
-      if (!Object.hasOwn(fields, key)) continue;
+      if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
       const v = fields[key];
       if (v === undefined || v === null) continue;
       let col = c < cols.length && cols[c]!.name === key ? cols[c] : L.fieldMap.get(key);
@@ -1029,20 +705,6 @@ export class PointColumnBuilder {
     return b;
   }
 
-  #tagValueBytes(v: string): Uint8Array | null {
-    let b = this.#tagValues.get(v);
-    if (b === undefined) {
-      b = checkTagName(v) === undefined ? kUtf8.encode(escapeTag(v)) : null;
-      bounded(this.#tagValues, 50_000).set(v, b);
-    }
-    return b;
-  }
-}
-
-/** The map, emptied first when it holds `limit` entries (as `EscapeCache`). */
-function bounded<K, V>(map: Map<K, V>, limit: number): Map<K, V> {
-  if (map.size >= limit) map.clear();
-  return map;
 }
 
 function positiveInt(v: number | undefined, dflt: number, name: string): number {
