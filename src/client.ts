@@ -26,7 +26,8 @@ import type { RecordBatch } from 'apache-arrow';
 import { BlockingChannel } from './blocking/channel.js';
 import { encodeSync } from './encode/input.js';
 import { decodeArrowResult, decodeWriteData, encodeWriteData, type BlockingRequest, type ClientState, type WireArrow } from './blocking/protocol.js';
-import { HttpTransport, parseRejectedLines, queryNote, readErrorMessage, toConnectionError, type TransportResponse } from './transport/http-transport.js';
+import { HttpTransport, queryNote, readErrorMessage, toConnectionError, type TransportResponse } from './transport/http-transport.js';
+import { parseRefusal } from './transport/refusal.js';
 
 /** What `write()` resolves to with `invalidRows: 'skip'`. */
 export interface WriteReport {
@@ -668,13 +669,14 @@ function withWriteProgress(err: unknown, p: { request: number; requests: number;
 async function writeError(res: TransportResponse, bodyLines: number, writtenBefore: number, total: number): Promise<InfluxDBWriteError> {
   const status = res.statusCode;
   const msg = await readErrorMessage(res);
-  const rejectedLines = status === 400 ? parseRejectedLines(msg) : [];
-  const partial = status === 400 && msg.startsWith('partial write');
+  // A 400 is read by the one parser of influxd's refusals (transport/refusal.ts).
+  const refusal = status === 400 ? parseRefusal(msg) : undefined;
+  const rejectedLines = refusal?.lines ?? [];
+  const partial = refusal?.partial ?? false;
   let storedOfBody = 0;
   if (partial) {
     // "dropped=N" counts points refused after parsing; unparsable lines are named, not counted.
-    const dropped = /dropped=(\d+)/.exec(msg);
-    const refused = rejectedLines.length + (dropped ? Number(dropped[1]) : 0);
+    const refused = rejectedLines.length + (refusal!.dropped ?? 0);
     storedOfBody = Math.max(0, bodyLines - refused);
   }
   const linesWritten = writtenBefore + storedOfBody;

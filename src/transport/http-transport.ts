@@ -9,7 +9,7 @@
  *   write, a query answer that is not JSON;
  * - bounds: `maxResponseBytes` per whole answer or per line of a chunked one, error bodies read
  *   up to kErrorBodyBytes, response headers up to kMaxHeaderBytes.
- * It knows nothing of points or results.
+ * What a 400 says is refusal.ts's. It knows nothing of points or results.
  *
  * Credentials travel only in the Authorization header: never in the URL, never in a log line.
  */
@@ -17,6 +17,10 @@ import { debuglog } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { InfluxDBConnectionError, InfluxDBError, InfluxDBRedirectError, InfluxDBResponseError, truncateText } from '../errors.js';
 import type { ResolvedClientOptions } from '../options.js';
+import { jsonErrorMessage } from './refusal.js';
+
+/** What a 400 says is refusal.ts's to read (the lines it names: `parseRejectedLines`). */
+export { parseRejectedLines } from './refusal.js';
 import { splitLineBytes } from '../query/ndjson.js';
 
 const debug = debuglog('fastinflux');
@@ -498,26 +502,10 @@ export async function readErrorMessage(res: TransportResponse): Promise<string> 
   } catch {
     // A cut body (or the deadline) still leaves the header to report.
   }
+  const fromJson = jsonErrorMessage(text);
+  if (fromJson !== undefined) return fromJson;
   const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(trimmed) as { error?: unknown; message?: unknown };
-      if (typeof parsed.error === 'string') return parsed.error;
-      if (typeof parsed.message === 'string') return parsed.message;
-    } catch {
-      // Not JSON after all (a proxy's page): fall through.
-    }
-  }
   const header = res.headers['x-influxdb-error'];
   if (typeof header === 'string' && header) return header;
   return trimmed ? truncateText(trimmed) : `HTTP ${res.statusCode}`;
-}
-
-/** The lines named in "unable to parse '<line>': <reason>" messages (several are joined by newlines). */
-export function parseRejectedLines(message: string): string[] {
-  const out: string[] = [];
-  const re = /unable to parse '((?:[^']|'(?!: ))*)': /g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(message)) !== null) out.push(m[1]!);
-  return out;
 }

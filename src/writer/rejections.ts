@@ -6,8 +6,8 @@
  * the encode layer's line-protocol scanner and parser (encode/line-protocol/), the same that
  * checks raw line protocol before it is sent.
  *
- * Message forms (the `error` text of the JSON body, as measured on influxd 1.6.7) and how they
- * are read:
+ * Message forms (the `error` text of the JSON body, as measured on influxd 1.6.7; the text is
+ * read by transport/refusal.ts, the one parser of 400 answers) and what they mean for the batch:
  *
  * | server text | kind | refused lines | rest |
  * |---|---|---|---|
@@ -50,12 +50,17 @@
  *   whole shard groups (as seen in the batch), the ones with the oldest newest point.
  */
 import type { Precision } from '../options.js';
+import {
+  conflictReason, errorText, parseErrorItems, parseRefusal, RETENTION_REASON, timeFieldReason, timeTagReason,
+  type FieldConflict, type RefusalKind,
+} from '../transport/refusal.js';
 import { cutLines, type LineRange, type Lines } from '../encode/line-protocol/scan.js';
 import {
   goString, precisionSpec, readPoint, type LineFieldType, type ParsedLine,
 } from '../encode/line-protocol/parse.js';
 
 export type { LineRange } from '../encode/line-protocol/scan.js';
+export { errorText } from '../transport/refusal.js';
 
 export interface RejectedLine extends LineRange {
   /** The server's reason for this line (its own words where it gave them). */
@@ -64,15 +69,7 @@ export interface RejectedLine extends LineRange {
   source: 'server' | 'inferred';
 }
 
-export type RejectionKind =
-  | 'unparsable'
-  | 'partial'
-  | 'typeConflict'
-  | 'typeConflictNothingStored'
-  | 'beyondRetention'
-  | 'timeKey'
-  | 'limit'
-  | 'other';
+export type RejectionKind = RefusalKind;
 
 export interface RejectionAnalysis {
   kind: RejectionKind;
@@ -116,36 +113,6 @@ export interface RejectionContext {
 }
 
 
-// =============================================================================== messages
-
-/** The error text of a `/write` answer: the `error` of a JSON body, or the text as given. */
-export function errorText(answer: string): string {
-  const t = answer.trimStart();
-  if (t.startsWith('{')) {
-    try {
-      const j = JSON.parse(t) as { error?: unknown };
-      if (typeof j.error === 'string') return j.error;
-    } catch {
-      // not JSON after all
-    }
-  }
-  return answer.endsWith('\n') ? answer.slice(0, -1) : answer;
-}
-
-const PARSE_PREFIX = "unable to parse '";
-const PARTIAL_PREFIX = 'partial write: ';
-
-function conflictReason(field: string, m: string, type: string, existing: string): string {
-  return `field type conflict: input field "${field}" on measurement "${m}" is type ${type}, already exists as type ${existing}`;
-}
-function timeTagReason(m: string): string {
-  return `invalid tag key: input tag "time" on measurement "${m}" is invalid`;
-}
-function timeFieldReason(m: string): string {
-  return `invalid field name: input field "time" on measurement "${m}" is invalid`;
-}
-const RETENTION_REASON = 'points beyond retention policy';
-
 // =============================================================================== the analysis
 
 const DAY_MS = 86400000;
@@ -176,9 +143,6 @@ function validate(idx: number[], lines: (ParsedLine | undefined)[]): { drops: Ma
   return { drops };
 }
 
-const CONFLICT_RE = /^field type conflict: input field "([\s\S]*)" is type (\w+), already exists as type (\w+)$/;
-const DROPPED_RE = / dropped=(\d+)$/;
-
 /** Matches the `unable to parse '<line>': <reason>` items of a message to the body's lines. */
 function matchParseErrors(
   text: string, body: Uint8Array, lines: Lines,
@@ -201,7 +165,7 @@ function matchParseErrors(
   };
   const find = (cand: string): number => {
     const bytes = enc.encode(cand);
-    for (const k of byLen.get(bytes.length) ?? []) if (!matched.has(k) && equalBytes(bytes, k)) return k;
+    for (const k of byLen.get(bytes.length) ?? []) if (!taken.has(k) && equalBytes(bytes, k)) return k;
     if (cand.includes('\ufffd')) {
       // The server replaced invalid UTF-8, one U+FFFD per byte: compare with the lines that have some.
       if (!sanitized) {
@@ -215,41 +179,19 @@ function matchParseErrors(
           }
         }
       }
-      for (const [k, s] of sanitized) if (!matched.has(k) && s === cand) return k;
+      for (const [k, s] of sanitized) if (!taken.has(k) && s === cand) return k;
     }
     return -1;
   };
-  let complete = true;
-  let pos = 0;
-  while (pos < text.length) {
-    if (!text.startsWith(PARSE_PREFIX, pos)) {
-      complete = false;
-      break;
-    }
-    const from = pos + PARSE_PREFIX.length;
-    let found = -1;
-    let reasonAt = -1;
-    for (let e = text.indexOf("': ", from); e >= 0; e = text.indexOf("': ", e + 1)) {
-      const k = find(text.slice(from, e));
-      if (k >= 0) {
-        found = k;
-        reasonAt = e + 3;
-        break;
-      }
-    }
-    if (found < 0) {
-      complete = false;
-      // Skip to the next item (reasons are one line; the header copy has spaces for newlines).
-      const next = text.indexOf('\n' + PARSE_PREFIX, from);
-      if (next < 0) break;
-      pos = next + 1;
-      continue;
-    }
-    let next = text.indexOf('\n' + PARSE_PREFIX, reasonAt);
-    if (next < 0) next = text.length;
-    matched.set(found, text.slice(reasonAt, next));
-    pos = next + 1;
-  }
+  // A line matched is not matched again: identical refused lines are named one by one.
+  const taken = new Set<number>();
+  const { items, complete } = parseErrorItems(text, (line) => {
+    const k = find(line);
+    if (k < 0) return undefined;
+    taken.add(k);
+    return k;
+  });
+  for (const item of items) matched.set(item.at, item.reason);
   return { matched, complete };
 }
 
@@ -258,7 +200,8 @@ function matchParseErrors(
  * table at the top of this file. `message` is the response body (JSON or not) or the error text.
  */
 export function analyzeRejection(message: string, body: Uint8Array, context: RejectionContext = {}): RejectionAnalysis {
-  const text = errorText(message);
+  const refusal = parseRefusal(errorText(message));
+  const { text, reason, dropped } = refusal;
   const lines = cutLines(body);
   const n = lines.start.length;
   const range = (k: number): LineRange => ({ start: lines.start[k]!, end: lines.end[k]! });
@@ -300,7 +243,7 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   };
 
   // ---- unable to parse: nothing parsed, nothing stored.
-  if (text.startsWith(PARSE_PREFIX)) {
+  if (refusal.kind === 'unparsable') {
     const { matched } = matchParseErrors(text, body, lines);
     for (const [k, r] of matched) reject(k, r, 'server');
     if (rejected.size < n) {
@@ -311,7 +254,7 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   }
 
   // ---- the field type conflict of a new shard: nothing of that shard stored.
-  if (text.startsWith('field type conflict')) {
+  if (refusal.kind === 'typeConflictNothingStored') {
     const { lines: ps, errors } = parseAll();
     for (const [k, r] of errors) reject(k, r, 'inferred');
     const ok = okIndices(ps);
@@ -325,17 +268,13 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
     return finish('typeConflictNothingStored', true, 0);
   }
 
-  if (!text.startsWith(PARTIAL_PREFIX)) {
+  if (!refusal.partial) {
     for (let k = 0; k < n; k++) reject(k, text, 'server');
     return finish('other', false, 0);
   }
 
   // ---- partial write: <reason> dropped=N
-  const dm = DROPPED_RE.exec(text);
-  const dropped = dm ? Number(dm[1]) : undefined;
-  const reason = text.slice(PARTIAL_PREFIX.length, dm ? dm.index : text.length);
-
-  if (reason.startsWith(PARSE_PREFIX)) {
+  if (refusal.kind === 'partial') {
     // Everything that parsed was stored; the lines quoted were not.
     const { matched, complete } = matchParseErrors(reason, body, lines);
     for (const [k, r] of matched) reject(k, r, 'server');
@@ -352,7 +291,7 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   for (const [k, r] of errors) reject(k, r, 'inferred');
   const ok = okIndices(ps);
 
-  if (reason === RETENTION_REASON) {
+  if (refusal.kind === 'beyondRetention') {
     // No shard refused anything: only the points beyond retention are missing.
     const found = retentionDrops(ok, ps, context, N);
     if (found) {
@@ -388,7 +327,7 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
         sure++;
       }
     }
-    const fact = kind === 'typeConflict' ? conflictFact(reason, ps, ok) : undefined;
+    const fact = kind === 'typeConflict' ? conflictFact(refusal.conflict, ps, ok) : undefined;
     // The group the answer is about: the only one, or the only one with the input the message
     // names (that field in that type).
     let reported = groups.length === 1 ? 0 : -1;
@@ -417,11 +356,7 @@ export function analyzeRejection(message: string, body: Uint8Array, context: Rej
   // A shard error: replay every shard group's write; the message is one group's.
   beyondRetentionByClock(ok, ps, context, reject);
   const groups = [...shardGroups(ok.filter((k) => !rejected.has(k)), ps, context).values()];
-  let kind: RejectionKind = 'other';
-  if (reason.startsWith('field type conflict: ')) kind = 'typeConflict';
-  else if (reason.startsWith('invalid tag key: input tag "time"') || reason.startsWith('invalid field name: input field "time"')) kind = 'timeKey';
-  else if (reason.startsWith('max-values-per-tag limit exceeded') || reason.startsWith('max-series-per-database limit exceeded')) kind = 'limit';
-  const maxSeries = reason.startsWith('max-series-per-database limit exceeded');
+  const { kind, maxSeries } = refusal;
   if (kind === 'typeConflict' || kind === 'timeKey') return finishShardDrops(kind);
   // Limits and other shard errors: max-series refuses one group whole (the one of that size);
   // otherwise the points are counted, not named (beyond the sure drops).
@@ -541,24 +476,14 @@ function retentionDrops(idx: number[], ps: (ParsedLine | undefined)[], context: 
   return answer;
 }
 
-/** The (measurement, field, existing type) a type conflict message names. */
+/** The (measurement, field, existing type) a type conflict message names: the split the batch has in that input type. */
 function conflictFact(
-  reason: string, ps: (ParsedLine | undefined)[], ok: number[],
+  conflict: FieldConflict | undefined, ps: (ParsedLine | undefined)[], ok: number[],
 ): { m: string; f: string; type: string; existing: LineFieldType } | undefined {
-  const re = CONFLICT_RE.exec(reason);
-  if (!re) return undefined;
-  const middle = re[1]!; // <field>" on measurement "<measurement>
-  const sep = '" on measurement "';
-  const splits: { m: string; f: string }[] = [];
-  for (let at = middle.indexOf(sep); at >= 0; at = middle.indexOf(sep, at + 1)) {
-    splits.push({ f: middle.slice(0, at), m: middle.slice(at + sep.length) });
-  }
-  if (splits.length === 0) return undefined;
-  const existing = re[3] as LineFieldType;
-  const type = re[2]!;
-  // Prefer the split that names a field the batch has with that input type.
-  const seen = (s: { m: string; f: string }) =>
-    ok.some((k) => ps[k]!.measurement === s.m && ps[k]!.fields.some((f) => f.key === s.f && f.type === type));
-  const s = splits.find(seen) ?? splits[0]!;
-  return { m: s.m, f: s.f, type, existing };
+  if (!conflict) return undefined;
+  const { type } = conflict;
+  const seen = (s: { field: string; measurement: string }) =>
+    ok.some((k) => ps[k]!.measurement === s.measurement && ps[k]!.fields.some((f) => f.key === s.field && f.type === type));
+  const s = conflict.splits.find(seen) ?? conflict.splits[0]!;
+  return { m: s.measurement, f: s.field, type, existing: conflict.existing as LineFieldType };
 }
