@@ -49,6 +49,17 @@ describe('TagCol', () => {
     expect(dictOf(col)).toEqual(['', 'eu', 'ap', 'us']);
   });
 
+  it('a dictionary no larger than its layout is kept for the next one', () => {
+    const col = new TagCol('host', kUtf8.encode('host'));
+    expect([col.entry('a'), col.entry('b'), col.entry('c')]).toEqual([1, 2, 3]);
+    col.reset(3);
+    expect([col.entry('c'), col.entry('d')]).toEqual([3, 4]);
+    expect(dictOf(col)).toEqual(['', 'a', 'b', 'c', 'd']);
+    col.reset(2);
+    expect([col.entry('d'), col.entry('a')]).toEqual([1, 2]);
+    expect(dictOf(col)).toEqual(['', 'd', 'a']);
+  });
+
   it('forgets its values after many, at a layout\'s end, keeping the extra tag', () => {
     const col = new TagCol('dc', kUtf8.encode('dc'), { value: 'eu', bytes: kUtf8.encode('eu') });
     for (let layout = 0; layout < 4; layout++) {

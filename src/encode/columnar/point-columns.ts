@@ -239,6 +239,8 @@ export class FieldCol {
 
 /** Values a tag column remembers (their ids and escaped bytes) before it starts over, at a layout's end. */
 const kMaxTagValues = 50_000;
+/** Bytes of a dictionary kept from one layout to the next, at most. */
+const kMaxKeptDictBytes = 1 << 20;
 /** Slots of a tag column's cache of recent values, at least and at most (powers of two). */
 const kMinCacheSlots = 64;
 const kMaxCacheSlots = 16_384;
@@ -279,6 +281,9 @@ export class TagCol {
   readonly #entryIds: number[] = [-1];
   /** Bytes of each dictionary entry. */
   readonly entryBytes: number[] = [0];
+  /** The dictionary as the layout gets it: the entries' bytes one after the other, and where each ends. */
+  #dictData: Uint8Array = new Uint8Array(64);
+  #dictEnds: Int32Array = new Int32Array(16);
   dictBytes = 0;
   cap = 0;
   indices: Int32Array = kNoInts;
@@ -353,10 +358,24 @@ export class TagCol {
 
   #addEntry(id: number): number {
     const e = this.#entryIds.length;
-    const n = this.#valueBytes[id]!.length;
+    const bytes = this.#valueBytes[id]!;
+    const n = bytes.length;
+    const at = this.dictBytes;
+    if (at + n > this.#dictData.length) {
+      const data = new Uint8Array(Math.max(at + n, this.#dictData.length * 2));
+      data.set(this.#dictData.subarray(0, at));
+      this.#dictData = data;
+    }
+    copyBytes(this.#dictData, at, bytes, n);
+    if (e + 1 >= this.#dictEnds.length) {
+      const ends = new Int32Array(this.#dictEnds.length * 2);
+      ends.set(this.#dictEnds);
+      this.#dictEnds = ends;
+    }
+    this.#dictEnds[e + 1] = at + n;
     this.#entryIds.push(id);
     this.entryBytes.push(n);
-    this.dictBytes += n;
+    this.dictBytes = at + n;
     this.#entryOf[id] = e;
     return e;
   }
@@ -384,23 +403,12 @@ export class TagCol {
       indices = new Int32Array(buf, at, rows);
       at += a8(rows * 4);
     }
-    const ids = this.#entryIds;
-    const valueBytes = this.#valueBytes;
-    const entryBytes = this.entryBytes;
-    const n = ids.length;
+    const n = this.#entryIds.length;
+    copyBytes(u8, at, this.#dictData, this.dictBytes);
     const dictData = new Uint8Array(buf, at, this.dictBytes);
-    let o = 0;
-    for (let e = 1; e < n; e++) {
-      copyBytes(dictData, o, valueBytes[ids[e]!]!, entryBytes[e]!);
-      o += entryBytes[e]!;
-    }
     at += a8(this.dictBytes);
+    copyBytes(u8, at, new Uint8Array(this.#dictEnds.buffer, 0, (n + 1) * 4), (n + 1) * 4);
     const dictOffsets = new Int32Array(buf, at, n + 1);
-    o = 0;
-    for (let e = 0; e < n; e++) {
-      o += entryBytes[e]!;
-      dictOffsets[e + 1] = o;
-    }
     return { name: this.name, key: this.key, keyInvalid: 0, indices, validity: null, dictData, dictOffsets, dictInvalid: null, fallback: this.fallback };
   }
 
@@ -412,9 +420,11 @@ export class TagCol {
       this.ibytes = kNoBytes;
     }
     this.own = 0;
+    // A dictionary no larger than the layout it served serves the next one too (its values come
+    // again, most of them): unused entries cost their bytes in the copy, not a lookup per row.
     const keep = this.fallback >= 0 ? 2 : 1;
     const ids = this.#entryIds;
-    if (ids.length > keep) {
+    if (ids.length > keep && (ids.length > rows + keep || this.dictBytes > kMaxKeptDictBytes || this.#valueBytes.length > kMaxTagValues)) {
       for (let e = keep; e < ids.length; e++) this.#entryOf[ids[e]!] = 0;
       ids.length = keep;
       this.entryBytes.length = keep;
