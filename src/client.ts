@@ -27,6 +27,7 @@ import { BlockingChannel } from './blocking/channel.js';
 import { encodeSync } from './encode/input.js';
 import { decodeArrowResult, decodeWriteData, encodeWriteData, type BlockingRequest, type ClientState, type WireArrow } from './blocking/protocol.js';
 import { HttpTransport, queryNote, readErrorMessage, toConnectionError, type TransportResponse } from './transport/http-transport.js';
+import { parseRetryAfter } from './transport/classify.js';
 import { parseRefusal } from './transport/refusal.js';
 
 /** What `write()` resolves to with `invalidRows: 'skip'`. */
@@ -686,5 +687,7 @@ async function writeError(res: TransportResponse, bodyLines: number, writtenBefo
   // The message is cut (a 400 echoes whole lines); serverMessage and rejectedLines keep everything.
   return new InfluxDBWriteError(`write failed with HTTP ${status}: ${truncateText(msg)}${hint}`, {
     status, serverMessage: msg, endpoint: 'write', rejectedLines, partial, linesWritten, linesNotWritten: total - linesWritten,
+    // The error's verdict (err.decision, transport/classify.ts) carries the server's Retry-After.
+    retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
   });
 }

@@ -24,7 +24,14 @@
  *
  * No message, `toString()` or enumerable property ever holds a password or a token: the client
  * never puts credentials in URLs, and server messages do not echo the Authorization header.
+ *
+ * A failed request's error carries the verdict on it, `err.decision` (retry, split, refused,
+ * pause, fatal …): computed from the error's fields by transport/classify.ts, the one retry
+ * classifier, and read by the batch writer, client.write() and `fastinflux load`.
  */
+import { classify, retryableStatus, type Decision } from './transport/classify.js';
+
+export type { Decision, PauseWhy } from './transport/classify.js';
 
 /** Longest server message kept in an error's `message` (a 400 echoes whole lines). */
 const kMaxMessageChars = 4096;
@@ -48,6 +55,13 @@ export class InfluxDBError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+  }
+  /**
+   * What to do after the failed request this error reports (transport/classify.ts decides):
+   * undefined for errors that are not about a request (bad input, a closed client …).
+   */
+  get decision(): Decision | undefined {
+    return undefined;
   }
 }
 
@@ -110,6 +124,10 @@ export class InfluxDBConnectionError extends InfluxDBError {
     this.requestSent = options?.requestSent ?? true;
     this.answerUnreadable = options?.answerUnreadable ?? false;
   }
+  /** `retry` (failing over) when retryable, else `fatal`. */
+  override get decision(): Decision {
+    return classify({ kind: 'connection', retryable: this.retryable });
+  }
 }
 
 export interface HttpErrorDetails {
@@ -118,6 +136,8 @@ export interface HttpErrorDetails {
   serverMessage: string;
   /** 'write', 'query' or 'ping'. */
   endpoint: string;
+  /** The answer's `Retry-After`, as milliseconds from when it came (see classify.ts's parseRetryAfter). */
+  retryAfterMs?: number | undefined;
 }
 
 export class InfluxDBHttpError extends InfluxDBError {
@@ -125,20 +145,27 @@ export class InfluxDBHttpError extends InfluxDBError {
   readonly status: number;
   readonly serverMessage: string;
   readonly endpoint: string;
+  /** The server's `Retry-After` (ms), when it sent one and the error's maker read it. */
+  declare readonly retryAfterMs: number | undefined;
   constructor(message: string, details: HttpErrorDetails, options?: { cause?: unknown }) {
     super(message, options);
     this.status = details.status;
     this.serverMessage = details.serverMessage;
     this.endpoint = details.endpoint;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
   /** 401 (bad or missing credentials) or 403 (no permission). */
   get isAuthError(): boolean {
-    return this.status === 401 || this.status === 403;
+    const d = this.decision;
+    return d.kind === 'pause' && d.why === 'auth';
   }
-  /** Retrying the same request may succeed: 408, 429, 5xx (except 501). */
+  /** Retrying the same request may succeed: 408, 429, 5xx (except 501 and 505). */
   get retryable(): boolean {
-    const s = this.status;
-    return s === 408 || s === 429 || (s >= 500 && s !== 501 && s !== 505);
+    return retryableStatus(this.status);
+  }
+  /** From the status and the server's message (a 3xx: `pause`, `redirect`). */
+  override get decision(): Decision {
+    return classify({ kind: 'answer', status: this.status, message: this.serverMessage, retryAfterMs: this.retryAfterMs });
   }
 }
 
@@ -219,6 +246,10 @@ export class InfluxDBResponseError extends InfluxDBError {
     this.contentType = details.contentType;
     this.bodyStart = details.bodyStart;
     this.limit = details.limit;
+  }
+  /** An answer not understood (a proxy's page, too large): `pause`, `answer`. */
+  override get decision(): Decision {
+    return classify({ kind: 'notInfluxDB' });
   }
 }
 

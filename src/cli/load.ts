@@ -15,7 +15,8 @@ import {
 } from '../errors.js';
 import type { FieldType, Precision } from '../options.js';
 import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
-// Errors the writer reports that no waiting can fix stop the load: the writer's own verdict.
+// Errors the writer reports that no waiting can fix stop the load: the error's own verdict
+// (err.decision, from transport/classify.ts), the one the writer acts on.
 import { stopsSending } from '../writer/retry.js';
 import { CLIENT_DEFAULTS } from '../options.js';
 import {
@@ -348,6 +349,7 @@ export async function runLoad(args: string[]): Promise<number> {
         const r = await conn.client.query('SHOW DATABASES', { output: 'raw' });
         names = (r.results[0]?.series?.[0]?.values ?? []).map((x) => String(x[0]));
       } catch (e) {
+        // isAuthError is the error's verdict (decision: pause, auth), as the writer reads it.
         if (e instanceof InfluxDBHttpError && e.isAuthError) throw new CliError(`${conn.server} refused the credentials: ${errorLine(e)}`);
       }
       if (names && !conn.authenticated && !names.includes(conn.db!)) throw new CliError(`database ${JSON.stringify(conn.db)} does not exist on ${conn.server} (--create-db creates it)`);

@@ -9,7 +9,8 @@
  *   write, a query answer that is not JSON;
  * - bounds: `maxResponseBytes` per whole answer or per line of a chunked one, error bodies read
  *   up to kErrorBodyBytes, response headers up to kMaxHeaderBytes.
- * What a 400 says is refusal.ts's. It knows nothing of points or results.
+ * Whether a failure is worth retrying is classify.ts's (the errors carry its verdict); what a
+ * 400 says is refusal.ts's. It knows nothing of points or results.
  *
  * Credentials travel only in the Authorization header: never in the URL, never in a log line.
  */
@@ -17,6 +18,7 @@ import { debuglog } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { InfluxDBConnectionError, InfluxDBError, InfluxDBRedirectError, InfluxDBResponseError, truncateText } from '../errors.js';
 import type { ResolvedClientOptions } from '../options.js';
+import { classifyFailure, type Phase } from './classify.js';
 import { jsonErrorMessage } from './refusal.js';
 
 /** What a 400 says is refusal.ts's to read (the lines it names: `parseRejectedLines`). */
@@ -64,41 +66,6 @@ export const kErrorBodyBytes = 64 * 1024;
 /** Characters of a body shown in an error about an answer that is not InfluxDB's. */
 const kBodyStartChars = 200;
 
-/**
- * How far a failed request got, decided here once from undici's error and read by everyone else
- * (`retryable`, `requestSent`, `answerUnreadable` on the error; the writer's retry.ts reads them):
- * - 'connect': nothing can have reached the server (refused, DNS, TLS handshake, connect timeout);
- * - 'sent': the request went out (or may have), no answer came (reset, closed, headers timeout);
- * - 'answer': an answer started but could not be read (bad header bytes, headers too large, not
- *   HTTP at all, a body cut short). The server got the request and may have acted on it.
- */
-type Phase = 'connect' | 'sent' | 'answer';
-
-/** Failures before any byte of the request can have been sent. */
-const kConnectCodes = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT',
-  'EPROTO', 'UND_ERR_CONNECT_TIMEOUT',
-]);
-/** Failures of an answer that had started to arrive. */
-const kAnswerCodes = new Set([
-  'UND_ERR_HTTP_PARSER', 'UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_BODY_TIMEOUT',
-]);
-/** Failures without an answer worth retrying (an unreadable answer is always worth it: writes are idempotent). */
-const kRetryableCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-]);
-const kTlsCodes = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/;
-/** TLS failures that only a handshake raises (other TLS errors may come mid-exchange: not certain). */
-const kCertCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
-const kHandshakeCodes = /^ERR_SSL_(?:WRONG_VERSION_NUMBER|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE)|^ERR_TLS_HANDSHAKE_TIMEOUT$/;
-
-function phaseOf(code: string): Phase {
-  if (kAnswerCodes.has(code)) return 'answer';
-  if (kConnectCodes.has(code) || kCertCodes.test(code) || kHandshakeCodes.test(code)) return 'connect';
-  return 'sent';
-}
-
 /** undici's code for an error (its parser errors carry none: undici 7 looks their llhttp name up wrongly). */
 function codeOf(e: { code?: unknown; name?: unknown; cause?: { code?: unknown } }): string {
   const code = e.cause?.code ?? e.code;
@@ -108,8 +75,9 @@ function codeOf(e: { code?: unknown; name?: unknown; cause?: { code?: unknown } 
 }
 
 /**
- * Maps any error from undici or a socket to an InfluxDBConnectionError (other errors pass through),
- * deciding once whether it is retryable and whether the request may have reached the server.
+ * Maps any error from undici or a socket to an InfluxDBConnectionError (other errors pass through):
+ * classify.ts decides, once, whether it is retryable and whether the request may have reached the
+ * server; the error carries the verdict (`retryable`, `requestSent`, `answerUnreadable`, `decision`).
  * `where` is "<endpoint> to <server>": a write's message says whether the points may be stored.
  */
 export function toConnectionError(err: unknown, where: string, phaseGiven?: Phase): unknown {
@@ -120,15 +88,15 @@ export function toConnectionError(err: unknown, where: string, phaseGiven?: Phas
   const code = codeOf(e);
   const detail = e.cause?.message ?? e.message ?? String(err);
   // Errors while a body streams come with the same codes as failures before any answer: the body says so.
-  const phase = phaseGiven ?? phaseOf(code);
+  const { phase, retryable, tls } = classifyFailure(code, phaseGiven);
   let message: string;
   if (phase === 'answer' && /_TIMEOUT$/.test(code)) message = `${where}: the answer stopped arriving: timed out (${code})`;
   else if (phase === 'answer') message = `${where}: the answer could not be read: ${detail} (${code})`;
   else if (/_TIMEOUT$/.test(code)) message = `${where}: timed out (${code})`;
-  else if (kCertCodes.test(code)) message = `${where}: TLS certificate rejected (${code}): ${detail}; pass tls.ca to trust the server's certificate`;
-  else if (kHandshakeCodes.test(code)) message = `${where}: TLS handshake failed (${code}): ${detail}`;
+  else if (tls === 'certificate') message = `${where}: TLS certificate rejected (${code}): ${detail}; pass tls.ca to trust the server's certificate`;
+  else if (tls === 'handshake') message = `${where}: TLS handshake failed (${code}): ${detail}`;
   else message = `${where}: ${detail} (${code})`;
-  return new InfluxDBConnectionError(message + writeHedge(where, phase), code, phase === 'answer' || kRetryableCodes.has(code), {
+  return new InfluxDBConnectionError(message + writeHedge(where, phase), code, retryable, {
     cause: err, requestSent: phase !== 'connect', answerUnreadable: phase === 'answer',
   });
 }
