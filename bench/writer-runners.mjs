@@ -15,10 +15,14 @@
  * A runner is `async (cfg) => ({ run: async () => extra, info })`: its body prepares the input,
  * `run()` is the timed write phase. Throw `NotAvailable` to report "not available".
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { REGIONS, STATUSES, makeWorkload, timeNs, toArrowTable, toLineProtocolBodies } from './workload.mjs';
+import { gzipSync } from 'node:zlib';
+import { REGIONS, START_NS, STATUSES, makeWorkload, timeNs, toArrowTable } from './workload.mjs';
 
 export class NotAvailable extends Error {}
 
@@ -59,6 +63,10 @@ function slices(cfg, size, make) {
  * fastinflux BatchWriter (notes/writer-api.md). THE runner to adjust while the writer API settles.
  * cfg.input: 'arrow' (the workload as one Arrow table, dictionary tags; written as table slices of
  * cfg.sliceRows, default 100k) or 'points' (plain point objects, written in slices of 5000).
+ * The writer gets its DEFAULT options (`client.writer()`; Arrow input needs `{ measurement }`, which
+ * names the data rather than tunes the writer) plus cfg.writerOptions (e.g. { maxInFlight: 2 }),
+ * on a client with default options. An option the library refuses (e.g. maxInFlight 'auto' before
+ * it exists) is reported as "not available" with the library's message.
  */
 async function fastinfluxWriter(cfg) {
   let mod;
@@ -69,19 +77,12 @@ async function fastinfluxWriter(cfg) {
   } catch (e) {
     throw new NotAvailable(`the library does not load (npm run build?): ${e.message}`);
   }
-  const client = new mod.InfluxDBClient({ url: cfg.url, db: cfg.db, timeout: 0 });
+  const client = new mod.InfluxDBClient({ url: cfg.url, db: cfg.db });
   if (typeof client.writer !== 'function') {
     await client.close();
     throw new NotAvailable('client.writer is not a function in dist/ (writer not built yet)');
   }
-  const options = {
-    precision: 'n',
-    batchSize: 5000,
-    maxBufferBytes: 64 * MiB,
-    maxInFlight: cfg.maxInFlight ?? 1,
-    ...(cfg.input === 'arrow' ? { measurement: 'cpu' } : {}),
-    ...cfg.writerOptions,
-  };
+  const given = { ...(cfg.input === 'arrow' ? { measurement: 'cpu' } : {}), ...cfg.writerOptions };
   const w = makeWorkload(cfg.n);
   let data;
   if (cfg.input === 'arrow') {
@@ -92,9 +93,15 @@ async function fastinfluxWriter(cfg) {
   } else {
     data = slices(cfg, 5000, (s, e) => pointsOf(w, s, e));
   }
-  const writer = client.writer(options);
+  let writer;
+  try {
+    writer = Object.keys(given).length ? client.writer(given) : client.writer();
+  } catch (e) {
+    await client.close();
+    throw new NotAvailable(`client.writer(${JSON.stringify(given)}) refused: ${e.message}`);
+  }
   return {
-    info: { writerOptions: options },
+    info: { writerOptions: given },
     async run() {
       for (let k = 0; k < data.ranges.length; k++) await writer.write(data.get(k));
       await writer.close();
@@ -106,6 +113,61 @@ async function fastinfluxWriter(cfg) {
         for (const k of ['rejected', 'expired', 'dropped']) if (stats[k]) problems.push(`writer.stats().${k} = ${stats[k]}`);
       }
       return { requests: stats?.requests, writerStats: stats, problems };
+    },
+  };
+}
+
+/** user+sys CPU seconds of this process's waited-for children (cutime + cstime of /proc/self/stat). */
+function childrenCpuS() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / CLK_TCK; // cutime, cstime (fields 16 and 17)
+}
+let CLK_TCK = 100;
+try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { /* default */ }
+
+/**
+ * `fastinflux load cpu.arrow` (the CLI, dist/cli/main.js) with its default options, as a child
+ * process of this one: the workload as an Arrow IPC file (dictionary tags, Timestamp time column;
+ * written before the clock starts, to a temp dir removed afterwards). Timed from spawn to exit, node's
+ * start included; its CPU is the child's user+sys (cutime + cstime once it has been waited for).
+ */
+async function fastinfluxLoad(cfg) {
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  if (!existsSync(cli)) throw new NotAvailable('dist/cli/main.js is missing (npm run build?)');
+  const { tableToIPC } = await import('apache-arrow');
+  const dir = mkdtempSync(join(tmpdir(), 'fastinflux-bench-load-'));
+  const file = join(dir, 'cpu.arrow'); // the measurement is the file's name
+  try {
+    writeFileSync(file, tableToIPC(toArrowTable(makeWorkload(cfg.n)), 'file'));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const args = [cli, 'load', '--url', cfg.url, '--db', cfg.db, '--json', '--quiet', file];
+  return {
+    info: { command: `node dist/cli/main.js load --url URL --db DB --json --quiet cpu.arrow`, fileBytes: statSync(file).size },
+    async run() {
+      const c0 = childrenCpuS();
+      try {
+        const { code, signal, stdout, stderr } = await new Promise((resolve, reject) => {
+          const cp = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          cp.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
+          cp.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
+          cp.once('error', reject);
+          cp.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+        });
+        const extraCpuS = childrenCpuS() - c0;
+        if (code !== 0) throw new Error(`fastinflux load exited ${signal ?? code}: ${(stderr || stdout).trim().slice(0, 500)}`);
+        const summary = JSON.parse(stdout);
+        const problems = [];
+        if (summary.written !== cfg.n) problems.push(`load summary: written ${summary.written}, expected ${cfg.n}`);
+        return { extraCpuS, requests: summary.requests, loadSummary: summary, problems };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -149,7 +211,11 @@ async function officialWriteApi(cfg) {
   };
 }
 
-/** node-influx: writePoints(5000 points, { precision: 'n' }) with a schema (integer requests), 1 in flight. */
+/**
+ * node-influx at its defaults: writePoints(5000 points) awaited one after the other (1 in flight),
+ * precision its default ('n'), with a schema as its documentation shows (without one, the integer
+ * field would be written as a float).
+ */
 async function nodeInflux(cfg) {
   const { default: Influx } = await import('influx');
   const url = new URL(cfg.url);
@@ -180,7 +246,7 @@ async function nodeInflux(cfg) {
   const data = slices(cfg, 5000, make);
   return {
     async run() {
-      for (let k = 0; k < data.ranges.length; k++) await influx.writePoints(data.get(k), { precision: 'n' });
+      for (let k = 0; k < data.ranges.length; k++) await influx.writePoints(data.get(k));
       return { requests: data.ranges.length };
     },
   };
@@ -188,19 +254,64 @@ async function nodeInflux(cfg) {
 
 // ---- the transport's floor ----------------------------------------------------------------------
 
-/** Pre-encoded bodies of 5000 lines (toLineProtocolBodies), undici Pool, cfg.inFlight requests in flight. */
+/**
+ * The workload as request bodies, for the bare loop and the server-side experiments:
+ *   linesPerBody (default 5000); precision 'n' (default: ns timestamps) or 'ms' (the same instants,
+ *   exact: they are 1 ms apart); sorted: lines ordered by series (then time) within each body;
+ *   gzipLevel: each body gzipped at that level (0: not). Returns the bodies, the line-protocol bytes
+ *   and the CPU seconds the compression took (spent before the clock starts).
+ */
+export function lineProtocolBodies(w, { linesPerBody = 5000, precision = 'n', sorted = false, gzipLevel = 0 } = {}) {
+  if (precision !== 'n' && precision !== 'ms') throw new Error(`precision ${precision}: 'n' or 'ms'`);
+  const startMs = START_NS / 1_000_000n;
+  const seriesKey = (h) => `cpu,host=host-${h},rack=rack-${w.hostRack[h]},region=${REGIONS[w.hostRegion[h]]}`;
+  const keys = Array.from({ length: 1000 }, (_, h) => seriesKey(h));
+  const bodies = [];
+  let lpBytes = 0;
+  let gzipCpuS = 0;
+  for (let start = 0; start < w.n; start += linesPerBody) {
+    const end = Math.min(w.n, start + linesPerBody);
+    let rows = Array.from({ length: end - start }, (_, k) => start + k);
+    // Sorted by series key (as strings, the order influxd keeps), rows of a series in time order.
+    if (sorted) rows = rows.sort((i, j) => (keys[w.host[i]] < keys[w.host[j]] ? -1 : keys[w.host[i]] > keys[w.host[j]] ? 1 : i - j));
+    const lines = rows.map((i) => {
+      const t = precision === 'ms' ? String(startMs + BigInt(i)) : String(timeNs(i));
+      return `${keys[w.host[i]]} usage_user=${w.usageUser[i]},usage_system=${w.usageSystem[i]},requests=${w.requests[i]}i,status="${STATUSES[w.status[i]]}" ${t}`;
+    });
+    let body = Buffer.from(lines.join('\n'));
+    lpBytes += body.length;
+    if (gzipLevel > 0) {
+      const c0 = process.cpuUsage();
+      body = gzipSync(body, { level: gzipLevel });
+      const c = process.cpuUsage(c0);
+      gzipCpuS += (c.user + c.system) / 1e6;
+    }
+    bodies.push(body);
+  }
+  return { bodies, lpBytes, gzipCpuS };
+}
+
+/**
+ * Pre-encoded bodies (lineProtocolBodies: cfg.linesPerBody, cfg.precision, cfg.sorted, cfg.gzipLevel;
+ * default 5000 ns lines, unsorted, not compressed), undici Pool, cfg.inFlight requests in flight.
+ */
 async function bareUndici(cfg) {
   const { Pool } = await import('undici');
-  const bodies = toLineProtocolBodies(makeWorkload(cfg.n), 5000);
+  const precision = cfg.precision ?? 'n';
+  const gzipLevel = cfg.gzipLevel ?? 0;
+  const { bodies, lpBytes, gzipCpuS } = lineProtocolBodies(makeWorkload(cfg.n), { linesPerBody: cfg.linesPerBody ?? 5000, precision, sorted: !!cfg.sorted, gzipLevel });
+  const wireBytes = bodies.reduce((a, b) => a + b.length, 0);
   const pool = new Pool(cfg.url, { connections: cfg.inFlight, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
-  const path = `/write?db=${encodeURIComponent(cfg.db)}&precision=n`;
+  const path = `/write?db=${encodeURIComponent(cfg.db)}&precision=${precision === 'n' ? 'ns' : precision}`;
+  const headers = { 'content-type': 'text/plain; charset=utf-8', ...(gzipLevel > 0 ? { 'content-encoding': 'gzip' } : {}) };
   return {
+    info: { lpBytesPerLine: lpBytes / cfg.n, wireBytesPerLine: wireBytes / cfg.n, gzipCpuPer1M: (gzipCpuS * 1e6) / cfg.n },
     async run() {
       let next = 0;
       await Promise.all(Array.from({ length: cfg.inFlight }, async () => {
         while (next < bodies.length) {
           const body = bodies[next++];
-          const res = await pool.request({ path, method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+          const res = await pool.request({ path, method: 'POST', body, headers });
           if (res.statusCode !== 204) throw new Error(`HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 300)}`);
           await res.body.dump();
         }
@@ -216,6 +327,7 @@ export const RUNNERS = {
   'official-writeapi': officialWriteApi,
   'node-influx': nodeInflux,
   'bare-undici': bareUndici,
+  'fastinflux-load': fastinfluxLoad,
 };
 
 // ---- the child process --------------------------------------------------------------------------
@@ -284,6 +396,8 @@ async function child(cfg) {
   }
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
+  // A runner whose work runs in a process of its own (the CLI) reports that process's CPU.
+  const extraCpuS = extra?.extraCpuS ?? 0;
   clearInterval(sampler);
   const rssEnd = process.memoryUsage.rss();
   rssPeak = Math.max(rssPeak, rssEnd);
@@ -296,7 +410,8 @@ async function child(cfg) {
     clientDoneS,
     userS: cpu.user / 1e6,
     sysS: cpu.system / 1e6,
-    cpuS: (cpu.user + cpu.system) / 1e6,
+    cpuS: (cpu.user + cpu.system) / 1e6 + extraCpuS,
+    ownCpuS: (cpu.user + cpu.system) / 1e6,
     rssStartB: rssStart,
     rssPeakSampledB: rssPeak,
     rssHwmB: hwm,
