@@ -632,7 +632,7 @@ export const WRITER_DEFAULTS = {
   batchSize: 5000,
   flushIntervalMs: 1000,
   flushJitterMs: 0,
-  maxInFlight: 1 as number | 'auto',
+  maxInFlight: 'auto' as number | 'auto',
   maxBufferBytes: 64 * 1024 * 1024,
   whenFull: 'block' as WhenFull,
   maxBlockMs: 60_000,

@@ -53,8 +53,14 @@ export interface WriterStats {
   /** Set while sending is paused: until when (ms since the epoch) and why. */
   pausedUntil: number | undefined;
   pauseReason: string | undefined;
-  /** The server being written to (failover moves it). */
+  /** The server being written to (failover moves it; with spread, the first one up). */
   target: string;
+  /** Requests allowed in flight now: the adaptive limit (maxInFlight 'auto') summed over the servers in use, or maxInFlight. */
+  limit: number;
+  /** Per-series lanes (one request in flight each). */
+  lanes: number;
+  /** Each server: its in-flight limit and requests out, points it acknowledged, and whether it is left out for now. */
+  targets: { url: string; limit: number; inFlight: number; written: number; down: boolean }[];
 }
 
 export interface BatchWriterContext extends EncoderContext {
@@ -150,7 +156,7 @@ export class BatchWriter {
       requests: c.requests, retries: c.retries, splits: c.splits, bytesSent: c.bytesSent,
       latencyMs: c.latencyMs,
       pausedUntil: f.pausedUntil, pauseReason: f.pauseReason,
-      target: f.target,
+      target: f.target, limit: f.limit, lanes: f.lanes, targets: f.targets,
     };
   }
 

@@ -9,7 +9,12 @@ import { splitLines } from '../encode/line-protocol/scan.js';
 export interface Batch {
   body: Buffer;
   lines: number;
-  /** Sequence number of the first point (points are numbered in acceptance order). */
+  /** Its per-series lane (lanes.ts): its series' lines never pass an earlier batch of the lane. */
+  lane: number;
+  /**
+   * A lower bound of its points' sequence numbers (points are numbered in acceptance order): that
+   * of the write its first line came with. flush() waits while a batch below its mark is pending.
+   */
   firstSeq: number;
   /** When its first point was accepted (ms since the epoch): the delivery deadline counts from it. */
   acceptedAt: number;
@@ -55,10 +60,10 @@ function memOf(body: Buffer): number {
   return body.byteLength >= 4096 && body.buffer.byteLength < 2 * body.byteLength + 65_536 ? body.buffer.byteLength : body.byteLength;
 }
 
-/** A batch the buffer cut, its points numbered from `firstSeq`. */
-export function newBatch(b: EncodedBody, firstSeq: number, acceptedAt: number): Batch {
+/** A batch the buffer cut from a lane, its points numbered from `firstSeq`. */
+export function newBatch(b: EncodedBody, lane: number, firstSeq: number, acceptedAt: number): Batch {
   return {
-    body: b.body, lines: b.lines, firstSeq, acceptedAt, attempts: 0, gz: undefined, mem: memOf(b.body), lastError: undefined,
+    body: b.body, lines: b.lines, lane, firstSeq, acceptedAt, attempts: 0, gz: undefined, mem: memOf(b.body), lastError: undefined,
     recyclable: b.body.byteOffset === 0 && b.body.byteLength >= 65_536 && b.body.buffer.byteLength <= 2 * b.body.byteLength + 65_536,
   };
 }
@@ -71,7 +76,7 @@ export function pieceOf(
   parent: Batch, body: Buffer, lines: number, firstSeq: number, lastError: Error | undefined,
   lineage: { family: SplitFamily } | { rounds: number },
 ): Batch {
-  return { body, lines, firstSeq, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError, recyclable: false, ...lineage };
+  return { body, lines, lane: parent.lane, firstSeq, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError, recyclable: false, ...lineage };
 }
 
 /** The lines of a body as strings (for the dead letter). */

@@ -1,16 +1,26 @@
 /**
- * The buffer: encoded lines go into the open body (a BodyBuilder), which is cut into batches by
- * size (`batchSize` lines, `batchBytes`) or time (`flushIntervalMs`) and handed to the flusher.
- * Owns the memory account (the open body, and every batch until it leaves the writer) against
- * maxBufferBytes, the whenFull policies and the writers waiting for room, the numbering of
- * points into batches, and the recycling of acknowledged bodies for later slices.
+ * The buffer: encoded lines go by series into lanes (a LaneSplitter; one lane when maxInFlight
+ * is 1), each with its open body (a BodyBuilder), which is cut into batches by size (`batchSize`
+ * lines, `batchBytes`) or time (`flushIntervalMs`) and handed to the flusher. Owns the memory
+ * account (the open bodies, and every batch until it leaves the writer) against maxBufferBytes,
+ * the whenFull policies and the writers waiting for room, the numbering of points into batches,
+ * and the recycling of acknowledged bodies for later slices.
  */
 import { BufferFullError, PointsDroppedError, WriterClosedError } from '../errors.js';
 import { BodyBuilder, type EncodedBody } from '../encode/body-builder.js';
+import { LaneSplitter } from '../encode/line-protocol/series.js';
 import type { ResolvedWriterOptions } from '../options.js';
 import { linesOf, newBatch, type Batch, type BatchAccount } from './batch.js';
 import type { Flusher } from './flusher.js';
 import { pts, type Ledger, type PendingSource } from './ledger.js';
+
+/** A lane's open body: what it holds, since when, and the lowest sequence number in it. */
+interface OpenLane {
+  readonly index: number;
+  readonly builder: BodyBuilder;
+  firstSeq: number;
+  openSince: number;
+}
 
 interface RoomWaiter {
   resolve: () => void;
@@ -23,12 +33,11 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   readonly #ledger: Ledger;
   /** Where cut batches go (set once by `sendTo`: the flusher is made with this buffer as its account). */
   #out!: Flusher;
-  readonly #builder: BodyBuilder;
-  /** Bytes of queued and in-flight batches (the open body is counted by the builder). */
+  readonly #lanes: OpenLane[];
+  /** Undefined with one lane: nothing to split. */
+  readonly #splitter: LaneSplitter | undefined;
+  /** Bytes of queued and in-flight batches (the open bodies are counted by their builders). */
   #batchMem = 0;
-  /** Sequence number of the first line not yet in a queued batch (the open body starts there). */
-  #nextBatchSeq = 0;
-  #openSince = 0;
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #roomWaiters: RoomWaiter[] = [];
   /** Bodies acknowledged by the server, whose memory the next slices reuse. */
@@ -37,7 +46,11 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   constructor(options: ResolvedWriterOptions, ledger: Ledger) {
     this.#o = options;
     this.#ledger = ledger;
-    this.#builder = new BodyBuilder(options.batchBytes, 64 * 1024, options.batchSize);
+    const lanes = options.maxInFlight;
+    this.#lanes = Array.from({ length: lanes }, (_, index) => ({
+      index, builder: new BodyBuilder(options.batchBytes, lanes === 1 ? 64 * 1024 : 16 * 1024, options.batchSize), firstSeq: 0, openSince: 0,
+    }));
+    this.#splitter = lanes > 1 ? new LaneSplitter(lanes) : undefined;
   }
 
   sendTo(flusher: Flusher): void {
@@ -45,7 +58,9 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   }
 
   bufferedBytes(): number {
-    return this.#batchMem + this.#builder.openBytes;
+    let open = 0;
+    for (const l of this.#lanes) open += l.builder.openBytes;
+    return this.#batchMem + open;
   }
 
   hasRoom(): boolean {
@@ -53,7 +68,9 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   }
 
   lowestPendingSeq(): number {
-    return this.#builder.openLines > 0 ? this.#nextBatchSeq : Infinity;
+    let min = Infinity;
+    for (const l of this.#lanes) if (l.builder.openLines > 0 && l.firstSeq < min) min = l.firstSeq;
+    return min;
   }
 
   /** A body for an encoder, from the spares when one fits. */
@@ -77,67 +94,158 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     return this.#o.whenFull === 'dropNewest' && !this.hasRoom();
   }
 
-  /** The lines of an encoder's builder, moved into the open body whole. */
+  /** The lines of an encoder's builder, moved into the lanes' open bodies whole. */
   adopt(from: BodyBuilder, lines: number): void {
-    const before = this.#builder.openLines;
-    from.moveTo(this.#builder);
-    this.#added(before, lines);
+    const seq = this.#ledger.accepted;
+    this.#ledger.accept(lines);
+    const now = Date.now();
+    let cut = 0;
+    if (this.#splitter) {
+      from.cut();
+      for (const b of from.drain()) cut += this.#route(b.body, b.lines, false, seq, now);
+      from.reset();
+    } else {
+      const lane = this.#lanes[0]!;
+      if (lane.builder.openLines === 0) this.#opened(lane, seq, now);
+      from.moveTo(lane.builder);
+      cut += this.#drain(lane, seq, now);
+    }
+    this.#added(cut);
   }
 
-  /** Encoded bodies of one slice, accepted; returns how many of their lines were dropped at once (dropNewest). */
-  accept(bodies: readonly EncodedBody[], lines: number): number {
+  /**
+   * Encoded bodies of one slice, accepted; returns how many of their lines were dropped at once
+   * (dropNewest). `trusted`: our encoders wrote every line (a newline ends a line, always).
+   */
+  accept(bodies: readonly EncodedBody[], lines: number, trusted = false): number {
     if (this.dropsNewest()) {
       // Sealing first makes the dropped lines' numbers follow every batched one.
       this.seal();
       const seq = this.#ledger.accepted;
       this.#ledger.accept(lines);
-      this.#nextBatchSeq += lines;
       const all: string[] = [];
       for (const b of bodies) for (const l of linesOf(b.body)) all.push(l);
       this.#ledger.fail('dropped', seq, lines, all, new PointsDroppedError(`${pts(lines)} dropped: the writer's buffer is full (whenFull: 'dropNewest', maxBufferBytes ${this.#o.maxBufferBytes})`));
       return lines;
     }
-    const before = this.#builder.openLines;
-    for (const b of bodies) this.#builder.addBody(b.body, b.lines, true);
-    this.#added(before, lines);
+    const seq = this.#ledger.accepted;
+    this.#ledger.accept(lines);
+    const now = Date.now();
+    let cut = 0;
+    for (const b of bodies) cut += this.#route(b.body, b.lines, true, seq, now, trusted);
+    this.#added(cut);
     return 0;
   }
 
-  /** Counts accepted lines, queues the batches the builder completed, and arms the time trigger. */
-  #added(openBefore: number, lines: number): void {
-    const now = Date.now();
-    if (openBefore === 0) this.#openSince = now;
-    this.#ledger.accept(lines);
-    const done = this.#builder.drain();
-    if (done.length > 0) {
-      for (let i = 0; i < done.length; i++) this.#enqueue(done[i]!, i === 0 ? this.#openSince : now);
-      this.#openSince = now;
+  /**
+   * Lines of one write into their lanes' open bodies; returns how many batches that completed.
+   * `seq`: the sequence number of the write's first point, a lower bound for each of its lines.
+   */
+  #route(body: Buffer, lines: number, owned: boolean, seq: number, now: number, trusted = false): number {
+    const splitter = this.#splitter;
+    if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now);
+    if (lines === 1) return this.#add(this.#lanes[splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
+    const split = splitter.split(body, lines, trusted);
+    let cut = 0;
+    for (let i = 0; i < split.bodies.length; i++) {
+      if (split.lines[i]! > 0) cut += this.#add(this.#lanes[i]!, split.bodies[i]!, split.lines[i]!, true, seq, now);
     }
+    // The encoder's body was copied into the lanes: its memory serves the next slice.
+    if (owned) this.#spareBody(body);
+    return cut;
+  }
+
+  #add(lane: OpenLane, body: Buffer, lines: number, owned: boolean, seq: number, now: number): number {
+    if (lane.builder.openLines === 0) this.#opened(lane, seq, now);
+    lane.builder.addBody(body, lines, owned);
+    return this.#drain(lane, seq, now);
+  }
+
+  #opened(lane: OpenLane, seq: number, now: number): void {
+    lane.firstSeq = seq;
+    lane.openSince = now;
+  }
+
+  /** Queues the batches the lane's builder completed; what stays open came with this write. */
+  #drain(lane: OpenLane, seq: number, now: number): number {
+    const done = lane.builder.drain();
+    for (const b of done) {
+      this.#enqueue(b, lane);
+      this.#opened(lane, seq, now);
+    }
+    return done.length;
+  }
+
+  /** Arms the time trigger, and sends what was cut. */
+  #added(cut: number): void {
     this.#armFlushTimer();
-    if (done.length > 0) this.#out.pump();
+    if (cut > 0) this.#out.pump();
     // Points in a batch never sent yet count for the exit warning too.
     else this.#ledger.watchIfUnwatched();
   }
 
-  #enqueue(b: EncodedBody, acceptedAt: number): void {
-    const batch = newBatch(b, this.#nextBatchSeq, acceptedAt);
-    this.#nextBatchSeq += b.lines;
+  #enqueue(b: EncodedBody, lane: OpenLane): void {
+    const batch = newBatch(b, lane.index, lane.firstSeq, lane.openSince);
     this.#batchMem += batch.mem;
     this.#out.push(batch);
   }
 
   // ---- cutting batches -----------------------------------------------------------------------
 
-  /** Ends the batch being filled, so that it is sent now. */
+  /** Ends the batches being filled, so that they are sent now. */
   seal(): void {
-    if (this.#builder.openLines === 0) return;
-    this.#builder.cut();
-    for (const b of this.#builder.drain()) this.#enqueue(b, this.#openSince);
+    if (this.#merge()) return;
+    let any = false;
+    for (const lane of this.#lanes) {
+      if (lane.builder.openLines === 0) continue;
+      lane.builder.cut();
+      for (const b of lane.builder.drain()) this.#enqueue(b, lane);
+      any = true;
+    }
+    if (any) this.#armFlushTimer();
+  }
+
+  /**
+   * A trickle (the time trigger, or flush(), with little open): the lanes' open bodies go as ONE
+   * request, a barrier of every lane (lanes.ts), so that a slow writer sends one request per
+   * flush as with one lane. Only while nothing is queued or out, so it passes no earlier batch.
+   */
+  #merge(): boolean {
+    if (!this.#splitter || !this.#out.idle) return false;
+    let lines = 0;
+    let bytes = 0;
+    let open = 0;
+    let firstSeq = Infinity;
+    let since = Infinity;
+    for (const l of this.#lanes) {
+      if (l.builder.openLines === 0) continue;
+      open++;
+      lines += l.builder.openLines;
+      bytes += l.builder.openBytes;
+      if (l.firstSeq < firstSeq) firstSeq = l.firstSeq;
+      if (l.openSince < since) since = l.openSince;
+    }
+    if (open < 2 || lines > this.#o.batchSize || bytes > this.#lanes[0]!.builder.limit) return false;
+    const parts: Buffer[] = [];
+    for (const l of this.#lanes) {
+      if (l.builder.openLines === 0) continue;
+      l.builder.cut();
+      for (const b of l.builder.drain()) parts.push(b.body);
+    }
+    const batch = newBatch({ body: Buffer.concat(parts, bytes), lines }, this.#lanes.length, firstSeq, since);
+    this.#batchMem += batch.mem;
+    this.#out.push(batch);
     this.#armFlushTimer();
+    return true;
+  }
+
+  #open(): boolean {
+    for (const l of this.#lanes) if (l.builder.openLines > 0) return true;
+    return false;
   }
 
   #armFlushTimer(): void {
-    const open = this.#builder.openLines > 0;
+    const open = this.#open();
     if (!open) {
       if (this.#flushTimer) {
         clearTimeout(this.#flushTimer);
@@ -240,10 +348,16 @@ export class WriteBuffer implements BatchAccount, PendingSource {
 
   recycle(b: Batch): void {
     // Split parents are never recyclable (their halves point into them); a few spares suffice.
-    if (b.recyclable && this.#spare.length < this.#o.maxInFlight + 2) this.#spare.push(Buffer.from(b.body.buffer, 0, b.body.buffer.byteLength));
+    if (b.recyclable) this.#spareBody(b.body);
+  }
+
+  #spareBody(body: Buffer): void {
+    if (this.#spare.length < this.#o.maxInFlight + 2 && body.byteOffset === 0 && body.buffer.byteLength >= 65_536 && body.buffer.byteLength <= 2 * body.byteLength + 65_536) {
+      this.#spare.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+    }
   }
 
   lowerBatchBytes(bytes: number): void {
-    if (bytes < this.#builder.limit) this.#builder.limit = bytes;
+    for (const l of this.#lanes) if (bytes < l.builder.limit) l.builder.limit = bytes;
   }
 }

@@ -1,10 +1,14 @@
 /**
- * The flusher: batches cut by the buffer wait in its queue and go out, at most maxInFlight at a
- * time, to the active target. Owns the queue, the requests in flight, the answers' handling
- * (acknowledge, retry with backoff and failover, split on 413, the 400 analysis, pause on a
- * configuration error), the delivery deadline of every batch it holds, and close()'s abandonment.
+ * The flusher: batches cut by the buffer wait in per-series lanes (lanes.ts) and go out, one per
+ * lane at a time and at most the servers' in-flight limits (concurrency.ts) together, to the
+ * servers of the target set (spread.ts). Owns the queue, the requests in flight, the answers'
+ * handling (acknowledge, retry with backoff and failover, split on 413, the 400 analysis, pause
+ * on a configuration error), the delivery deadline of every batch it holds, and close()'s
+ * abandonment.
  *
- * Which batch goes next, and where, is decided in `#next` alone.
+ * Which batch goes next, and where, is decided in `#next` alone. A lane is released only once
+ * its batch is settled or back at the lane's head, so retries, splits and resends keep the order
+ * of a series' writes.
  */
 import { gzip } from 'node:zlib';
 import { DeliveryTimeoutError, InfluxDBConnectionError, type InfluxDBWriteError } from '../errors.js';
@@ -17,7 +21,10 @@ import { pts, type Ledger, type PendingSource } from './ledger.js';
 import type { RejectionContext } from './rejections.js';
 import { backoffDelay, kPauseReason, retryWait } from './retry.js';
 import { ServerInfo } from './server-info.js';
-import { makeTargets, type WriteTarget } from './targets.js';
+import { AdaptiveLimit, FixedLimit } from './concurrency.js';
+import { LaneQueues } from './lanes.js';
+import { TargetSet, type TargetState } from './spread.js';
+import { makeTargets } from './targets.js';
 
 function gzipAsync(body: Buffer, level: number): Promise<Buffer> {
   // zlib's async API runs on libuv's thread pool: compression stays off the main thread.
@@ -28,10 +35,9 @@ export class Flusher implements PendingSource {
   readonly #o: ResolvedWriterOptions;
   readonly #ledger: Ledger;
   readonly #account: BatchAccount;
-  readonly #targets: WriteTarget[];
-  #active = 0;
+  readonly #targets: TargetSet;
   readonly #server: ServerInfo;
-  readonly #queue: Batch[] = [];
+  readonly #queue: LaneQueues<Batch>;
   readonly #inFlight = new Set<Batch>();
   #inFlightBytes = 0;
   /** Batches refused (400) whose analysis waits for the retention policy's durations. */
@@ -48,13 +54,22 @@ export class Flusher implements PendingSource {
     this.#o = options;
     this.#ledger = ledger;
     this.#account = account;
-    this.#targets = makeTargets(transport, options);
-    this.#server = new ServerInfo(options, () => this.#targets[this.#active]!, this.#abort.signal);
+    const { group, standby } = makeTargets(transport, options);
+    // The strategy is chosen here, once: an adaptive limit per server, or the fixed one.
+    const max = options.maxInFlight;
+    this.#targets = new TargetSet(group, standby, options.adaptive ? () => new AdaptiveLimit({ max }) : () => new FixedLimit(max));
+    this.#queue = new LaneQueues<Batch>(max);
+    this.#server = new ServerInfo(options, () => this.#targets.current.target, this.#abort.signal);
   }
 
   /** A batch cut by the buffer (already charged to it), at the end of the queue. */
   push(b: Batch): void {
     this.#queue.push(b);
+  }
+
+  /** Nothing queued, in flight or being analysed. */
+  get idle(): boolean {
+    return this.#queue.idle;
   }
 
   /** Requests in flight now. */
@@ -77,19 +92,25 @@ export class Flusher implements PendingSource {
 
   /** dropOldest: the oldest batch not in flight, taken out of the queue (its memory still charged). */
   takeOldest(): Batch | undefined {
-    return this.#queue.shift();
+    return this.#queue.shiftOldest();
   }
 
   describeTargets(): string {
-    return this.#targets.map((t) => t.describe).join(', ');
+    return this.#targets.all.map((s) => s.target.describe).join(', ');
   }
 
   stats() {
+    const now = Date.now();
     return {
-      queuedBatches: this.#queue.length, inFlight: this.#inFlight.size, inFlightBytes: this.#inFlightBytes,
-      pausedUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : undefined,
-      pauseReason: this.#pausedUntil > Date.now() ? this.#pauseReason : undefined,
-      target: this.#targets[this.#active]!.describe,
+      queuedBatches: this.#queue.size, inFlight: this.#inFlight.size, inFlightBytes: this.#inFlightBytes,
+      pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : undefined,
+      pauseReason: this.#pausedUntil > now ? this.#pauseReason : undefined,
+      target: this.#targets.current.target.describe,
+      limit: Math.min(this.#o.maxInFlight, this.#targets.limit),
+      lanes: this.#queue.lanes,
+      targets: this.#targets.all.map((t: TargetState) => ({
+        url: t.target.describe, limit: t.limit.limit, inFlight: t.inFlight, written: t.written, down: t.downUntil > now || (t.failures > 0 && t.inFlight === 0),
+      })),
     };
   }
 
@@ -102,10 +123,11 @@ export class Flusher implements PendingSource {
     for (let next = this.#next(now); next; next = this.#next(now)) {
       this.#inFlight.add(next.batch);
       this.#inFlightBytes += next.batch.body.length;
+      this.#targets.sent(next.target);
       void this.#send(next.batch, next.target);
     }
     // Queued batches expire even while sending is paused; with nothing queued, no timer keeps the process alive.
-    const head = this.#queue[0];
+    const head = this.#queue.oldest();
     if (head) this.#wake(head.acceptedAt + this.#o.deliveryTimeoutMs);
     else if (this.#wakeTimer) {
       clearTimeout(this.#wakeTimer);
@@ -116,13 +138,20 @@ export class Flusher implements PendingSource {
   }
 
   /** The batch to send now and its target, taken off the queue; undefined when none may go (the limit, an empty queue, a pause). */
-  #next(now: number): { batch: Batch; target: WriteTarget } | undefined {
-    if (this.#inFlight.size >= this.#o.maxInFlight || this.#queue.length === 0) return undefined;
+  #next(now: number): { batch: Batch; target: TargetState } | undefined {
+    if (this.#inFlight.size >= this.#o.maxInFlight || !this.#queue.sendable) return undefined;
     if (now < this.#pausedUntil) {
       this.#wake(this.#pausedUntil);
       return undefined;
     }
-    return { batch: this.#queue.shift()!, target: this.#targets[this.#active]! };
+    const target = this.#targets.pick(now);
+    if (!target) {
+      // Every server is at its limit (an answer will pump again), or left out until its backoff ends.
+      const up = this.#targets.nextUpAt(now);
+      if (up !== Infinity) this.#wake(up);
+      return undefined;
+    }
+    return { batch: this.#queue.take()!, target };
   }
 
   #wake(at: number): void {
@@ -141,8 +170,10 @@ export class Flusher implements PendingSource {
     this.#wakeTimer = undefined;
   }
 
-  async #send(b: Batch, t: WriteTarget): Promise<void> {
+  async #send(b: Batch, s: TargetState): Promise<void> {
     const o = this.#o;
+    const t = s.target;
+    const inFlightAtSend = s.inFlight;
     b.attempts++;
     let decision: ExchangeDecision;
     const started = performance.now();
@@ -168,12 +199,17 @@ export class Flusher implements PendingSource {
       // gzip failed: nothing was sent.
       decision = { kind: 'fatal', error: err instanceof Error ? err : new Error(String(err)) };
     }
-    this.#ledger.answered(performance.now() - started);
+    const rtt = performance.now() - started;
+    this.#ledger.answered(rtt);
     this.#inFlight.delete(b);
     this.#inFlightBytes -= b.body.length;
+    this.#targets.answered(s);
+    if (decision.kind === 'ack') this.#targets.acked(s, rtt, b.body.length, b.lines, inFlightAtSend);
     try {
-      await this.#handle(b, decision);
+      await this.#handle(b, decision, s);
     } finally {
+      // Settled, or back at the head of its lane: the lane may send again.
+      this.#queue.release(b.lane);
       this.pump();
       this.#account.roomFreed();
     }
@@ -181,7 +217,7 @@ export class Flusher implements PendingSource {
 
   // ---- answers -------------------------------------------------------------------------------
 
-  async #handle(b: Batch, d: ExchangeDecision): Promise<void> {
+  async #handle(b: Batch, d: ExchangeDecision, s: TargetState): Promise<void> {
     const o = this.#o;
     const now = Date.now();
     if (d.kind === 'ack') {
@@ -206,14 +242,22 @@ export class Flusher implements PendingSource {
         b.lastError = d.error;
         this.#ledger.retried();
         this.#ledger.report(d.error);
-        const n = this.#targets.length;
+        // A failed attempt is a congestion signal (a timeout, 429, 503, a server going down):
+        // that server's limit halves. Harmless when it was not: the limit grows back.
+        s.limit.onCongestion(now);
+        // Several servers in the group: this one is left out for its own backoff, the batch goes to another.
+        if (this.#targets.leaveOut(s, now, retryWait(d.retryAfterMs, backoffDelay(s.failures + 1, o), o.maxRetryAfterMs))) {
+          this.#requeue(b, now);
+          return;
+        }
+        const n = this.#targets.slots;
         this.#consecutiveFailures++;
         const backoff = backoffDelay(Math.ceil(this.#consecutiveFailures / n), o);
         if (d.retryAfterMs !== undefined) {
           // The server may lengthen the wait, never shorten it (Retry-After: 0 made a hot loop).
-          this.#pause(now + retryWait(d.retryAfterMs, backoff, o.maxRetryAfterMs), `Retry-After from ${this.#targets[this.#active]!.describe}`);
+          this.#pause(now + retryWait(d.retryAfterMs, backoff, o.maxRetryAfterMs), `Retry-After from ${s.target.describe}`);
         } else {
-          if (d.failover && n > 1) this.#active = (this.#active + 1) % n;
+          if (d.failover && n > 1) this.#targets.rotate();
           // Every target failed once in this round: back off before the next round.
           if (n === 1 || this.#consecutiveFailures % n === 0) this.#pause(now + backoff, `backoff after ${d.error.message}`);
         }
@@ -287,9 +331,10 @@ export class Flusher implements PendingSource {
 
   /** 413 for one line: rejected, with the rest of its batch when the line is an ordinary one. */
   #tooLargeAlone(b: Batch, cause: InfluxDBWriteError): void {
-    const { error, ordinary, rest } = refusedAlone(b, cause, this.#queue);
+    const { error, ordinary, rest } = refusedAlone(b, cause, [...this.#queue]);
     if (ordinary) b.family!.refused = error;
-    for (const q of rest) this.#queue.splice(this.#queue.indexOf(q), 1);
+    const gone = new Set(rest);
+    this.#queue.remove((q) => gone.has(q));
     // Settled once, after all: a flush() waiting for these points reports them together.
     this.#reject(b, error, false);
     for (const q of rest) this.#reject(q, error, false);
@@ -328,7 +373,7 @@ export class Flusher implements PendingSource {
 
   #expireDue(now: number): void {
     const limit = this.#o.deliveryTimeoutMs;
-    while (this.#queue.length > 0 && this.#queue[0]!.acceptedAt + limit <= now) this.#expire(this.#queue.shift()!);
+    for (const b of this.#queue.takeDue((q) => q.acceptedAt + limit <= now)) this.#expire(b);
   }
 
   #expire(b: Batch, why?: string): void {
@@ -349,7 +394,7 @@ export class Flusher implements PendingSource {
    */
   async abandon(): Promise<void> {
     this.#abandoning = true;
-    for (const b of this.#queue.splice(0)) this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
+    for (const b of this.#queue.clear()) this.#expire(b, `${pts(b.lines)} not written before close()'s timeout${b.lastError ? `; last error: ${b.lastError.message}` : ''}`);
     if (this.#inFlight.size + this.#analyzing.size > 0) {
       const done = new Promise<void>((resolve) => {
         const check = (): void => {
@@ -362,11 +407,11 @@ export class Flusher implements PendingSource {
       await done;
     }
     // Writes still being taken in are refused (their promise rejects): nothing of them was accepted after this.
-    for (const b of this.#queue.splice(0)) this.#expire(b);
+    for (const b of this.#queue.clear()) this.#expire(b);
   }
 
   /** Closes the transports the writer made (failover targets); the client's own is the client's. */
   async closeTransports(): Promise<void> {
-    await Promise.all(this.#targets.filter((t) => t.owned).map((t) => t.transport.close()));
+    await Promise.all(this.#targets.all.filter((s) => s.target.owned).map((s) => s.target.transport.close()));
   }
 }

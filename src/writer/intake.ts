@@ -200,7 +200,9 @@ export class Intake {
           for (const r of enc.skippedRows) report.skippedRows.push(r + offset);
           if (enc.lines > 0) {
             report.accepted += enc.lines;
-            report.dropped += this.#buffer.accept(enc.bodies, enc.lines);
+            // The columnar encoders here write every line themselves (no raw text among them):
+            // the lanes may cut their bodies at each newline (LaneSplitter's trusted scan).
+            report.dropped += this.#buffer.accept(enc.bodies, enc.lines, route !== 'write' && !this.#o.write.allowNewlinesInStrings);
           }
         }
       } catch (e) {

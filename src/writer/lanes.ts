@@ -5,6 +5,12 @@
  * batch of its lane, even across retries, 413 splits and 400 resends (they go back to the head
  * of their lane). So last-write-wins updates of one series stay in order with many requests in
  * flight, as Kafka keeps order per partition.
+ *
+ * One more queue, index `lanes`, holds barriers: a batch of every lane at once (the buffer merges
+ * the lanes' small open bodies into one request when the writer is idle, so that a trickle of
+ * points costs one request per flush, not one per lane). A barrier goes only when no lane has a
+ * batch out, and nothing goes while a barrier is queued or out: it is made only when nothing is
+ * queued or in flight, so every batch queued after it is newer.
  */
 
 export interface LaneItem {
@@ -22,8 +28,20 @@ export class LaneQueues<B extends LaneItem> {
   #size = 0;
 
   constructor(readonly lanes: number) {
-    this.#queues = Array.from({ length: lanes }, () => []);
-    this.#busy = new Uint8Array(lanes);
+    this.#queues = Array.from({ length: lanes + 1 }, () => []);
+    this.#busy = new Uint8Array(lanes + 1);
+  }
+
+  /** The lane index of a barrier (a batch of every lane). */
+  get barrier(): number {
+    return this.lanes;
+  }
+
+  /** Nothing queued and nothing out: a barrier may be made now. */
+  get idle(): boolean {
+    if (this.#size > 0) return false;
+    for (let i = 0; i <= this.lanes; i++) if (this.#busy[i] !== 0) return false;
+    return true;
   }
 
   /** Batches queued (not in flight). */
@@ -45,6 +63,14 @@ export class LaneQueues<B extends LaneItem> {
   /** The next batch to send: the head of the next lane in turn with none out. Marks its lane busy. */
   take(): B | undefined {
     const n = this.lanes;
+    if (this.#busy[n] !== 0) return undefined;
+    const barriers = this.#queues[n]!;
+    if (barriers.length > 0) {
+      for (let i = 0; i < n; i++) if (this.#busy[i] !== 0) return undefined;
+      this.#busy[n] = 1;
+      this.#size--;
+      return barriers.shift();
+    }
     for (let k = 0; k < n; k++) {
       const i = (this.#turn + k) % n;
       const q = this.#queues[i]!;
@@ -65,7 +91,13 @@ export class LaneQueues<B extends LaneItem> {
 
   /** True when a batch could be taken now. */
   get sendable(): boolean {
-    for (let i = 0; i < this.lanes; i++) if (this.#busy[i] === 0 && this.#queues[i]!.length > 0) return true;
+    const n = this.lanes;
+    if (this.#busy[n] !== 0) return false;
+    if (this.#queues[n]!.length > 0) {
+      for (let i = 0; i < n; i++) if (this.#busy[i] !== 0) return false;
+      return true;
+    }
+    for (let i = 0; i < n; i++) if (this.#busy[i] === 0 && this.#queues[i]!.length > 0) return true;
     return false;
   }
 

@@ -1,6 +1,6 @@
 /**
- * Where the batch writer sends: the client's own server through its transport, and failover
- * servers with transports of their own. Knows the two write APIs' paths and parameters.
+ * Where the batch writer sends: the client's own server through its transport, and the spread
+ * and failover servers with transports of their own. Knows the two write APIs' paths and parameters.
  */
 import type { Precision, ResolvedClientOptions, ResolvedWriterOptions } from '../options.js';
 import { HttpTransport } from '../transport/http-transport.js';
@@ -19,7 +19,8 @@ export interface WriteTarget {
   queryString: string;
 }
 
-export function makeTargets(main: HttpTransport, o: ResolvedWriterOptions): WriteTarget[] {
+/** The group written to at once (the client's own server and `spread`), and the `failover` servers. */
+export function makeTargets(main: HttpTransport, o: ResolvedWriterOptions): { group: WriteTarget[]; standby: WriteTarget[] } {
   const w = o.write;
   let endpoint: string;
   let query: Record<string, string | undefined>;
@@ -38,5 +39,6 @@ export function makeTargets(main: HttpTransport, o: ResolvedWriterOptions): Writ
   for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, v);
   const queryString = qs.toString();
   const target = (transport: HttpTransport, owned: boolean): WriteTarget => ({ transport, owned, describe: transport.describe, endpoint, queryString });
-  return [target(main, false), ...o.failover.map((c: ResolvedClientOptions) => target(new HttpTransport(c), true))];
+  const own = (c: ResolvedClientOptions): WriteTarget => target(new HttpTransport(c), true);
+  return { group: [target(main, false), ...o.spread.map(own)], standby: o.failover.map(own) };
 }

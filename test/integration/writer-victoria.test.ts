@@ -29,7 +29,7 @@ describe('BatchWriter into VictoriaMetrics', () => {
     ['v2 gzip', { api: 'v2' as const, org: 'acme', bucket: 'telemetry', gzip: true }, 'vmgz', {}],
   ])('%s: every point arrives with its exact millisecond and value', async (_name, opts, measurement, labels) => {
     const c = new InfluxDBClient({ url: vm.url, db: 'telemetry' });
-    const w = c.writer({ ...opts, batchSize: 400 });
+    const w = c.writer({ ...opts, batchSize: 400, maxInFlight: 1 });
     await w.write(points(1000, measurement));
     await w.close();
     expect(w.stats()).toMatchObject({ accepted: 1000, written: 1000, requests: 3 });

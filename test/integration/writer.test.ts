@@ -61,7 +61,8 @@ function workloadTable(rows: number, start = 1_704_067_200_000_000_000n): A.Tabl
 describe('BatchWriter into influxd', () => {
   it('writes points one call at a time, batched by size, and the stats add up', async () => {
     const db = await newDb('w_points');
-    const w = client.writer({ db, batchSize: 100, flushIntervalMs: 60_000 });
+    // One lane: the size trigger alone decides the batches (with lanes each lane fills its own).
+    const w = client.writer({ db, batchSize: 100, flushIntervalMs: 60_000, maxInFlight: 1 });
     for (let i = 0; i < 1000; i++) {
       await w.write({ measurement: 'm', tags: { t: `t${i % 7}` }, fields: { v: i, s: `x${i}` }, time: 1_700_000_000_000_000_000n + BigInt(i) });
     }
@@ -91,7 +92,7 @@ describe('BatchWriter into influxd', () => {
 
   it('writes an Arrow table exactly: nanosecond times and int64 beyond 2^53 survive', async () => {
     const db = await newDb('w_arrow');
-    const w = client.writer({ db, measurement: 'cpu', batchSize: 5000 });
+    const w = client.writer({ db, measurement: 'cpu', batchSize: 5000, maxInFlight: 1 });
     const table = workloadTable(20_000);
     const r = await w.write(table);
     expect(r).toEqual({ accepted: 20_000, dropped: 0, skippedRows: [] });

@@ -188,6 +188,23 @@ describe('LaneSplitter', () => {
     }
   });
 
+  it('trusted scan (bodies our encoders wrote: a newline always ends a line) splits as the general scan does', () => {
+    const rand = prng(11);
+    for (let n = 0; n < 300; n++) {
+      const lanes = 2 + Math.floor(rand() * 9);
+      const splitter = new LaneSplitter(lanes);
+      const series = Array.from({ length: 1 + Math.floor(rand() * 30) }, () => makeSeries(rand));
+      // What an encoder writes: whole lines, no blank or comment lines, no newline inside a string.
+      const lines = Array.from({ length: Math.floor(rand() * 80) }, () => pointLine(rand, pick(rand, series)).replace(/[\r\n]/g, ' '));
+      const body = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+      const general = splitter.split(body);
+      const g = { bodies: general.bodies.map((b) => Buffer.from(b)), lines: [...general.lines] };
+      const t = splitter.split(body, lines.length, true);
+      expect(t.lines).toEqual(g.lines);
+      expect(t.bodies.map((b) => b.toString())).toEqual(g.bodies.map((b) => b.toString()));
+    }
+  });
+
   it('cuts lines as the scanner does: strings holding newlines, escaped newlines, a last line without newline', () => {
     const body = Buffer.from('m,t=1 s="a\nb" 1\nm,t=2 s="x" 2\n# x="c\nd"\nm\\ x,t=1 v=1 3\nm,t=1 v=1 4');
     const splitter = new LaneSplitter(4);

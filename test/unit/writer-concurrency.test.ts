@@ -72,6 +72,10 @@ describe('adaptive in-flight limit', () => {
     expect(slow.limits.at(-1)).toBeLessThanOrEqual(2);
     // 503s: halved at once, once per round trip however many fail together.
     const l2 = new AdaptiveLimit({ max: 16, initial: 8 });
+    // The first three requests go alone (the baseline), then the limit is the initial one.
+    expect(l2.limit).toBe(1);
+    for (let i = 0; i < 3; i++) l2.onAck(20, 700 * 1024, 1);
+    expect(l2.limit).toBe(8);
     l2.onCongestion(1000);
     expect(l2.limit).toBe(4);
     l2.onCongestion(1001);

@@ -35,13 +35,13 @@ function keepsInvariants(r: ResolvedWriterOptions): void {
 }
 
 describe('resolveWriterOptions: defaults', () => {
-  it('batches 5000 lines or maxBodyBytes, every second, one request in flight, 64 MiB blocking buffer', () => {
+  it('batches 5000 lines or maxBodyBytes, every second, an adaptive in-flight limit over 8 lanes, 64 MiB blocking buffer', () => {
     const r = resolve(undefined);
     expect(r).toMatchObject({
-      batchSize: 5000, batchBytes: 5_000_000, flushIntervalMs: 1000, flushJitterMs: 0, maxInFlight: 1, gzipLevel: 0,
+      batchSize: 5000, batchBytes: 5_000_000, flushIntervalMs: 1000, flushJitterMs: 0, maxInFlight: 8, adaptive: true, gzipLevel: 0,
       maxBufferBytes: 64 * MiB, whenFull: 'block', maxBlockMs: 60_000, deliveryTimeoutMs: 120_000, requestTimeoutMs: 30_000,
       retryInitialDelayMs: 500, retryMaxDelayMs: 30_000, maxRetryAfterMs: 600_000, createDatabase: false, api: 'v1', failover: [],
-      closeTimeoutMs: 120_000,
+      spread: [], closeTimeoutMs: 120_000,
     });
     expect(r.write).toMatchObject({ db: 'db', precision: 'n', nonFinite: 'error', invalidRows: 'error' });
     expect(WRITER_DEFAULTS.batchSize).toBe(5000);
@@ -57,6 +57,13 @@ describe('resolveWriterOptions: defaults', () => {
     expect(resolve({ gzip: 6 }).gzipLevel).toBe(6);
     expect(resolve({ gzip: false }).gzipLevel).toBe(0);
   });
+  it('resolves spread URLs as client options; under auto each server adds 8 lanes (at most 64)', () => {
+    const r = resolve({ spread: ['http://127.0.0.1:9998', { host: '127.0.0.3', port: 8086 }] });
+    expect(r.spread.map((f) => f.describe)).toEqual(['http://127.0.0.1:9998', 'http://127.0.0.3:8086']);
+    expect(r).toMatchObject({ maxInFlight: 24, adaptive: true });
+    expect(resolve({ spread: Array.from({ length: 9 }, (_, i) => `http://127.0.0.1:${9000 + i}`) }).maxInFlight).toBe(64);
+    expect(resolve({ spread: ['http://127.0.0.1:9998'], maxInFlight: 3 })).toMatchObject({ maxInFlight: 3, adaptive: false });
+  });
   it('resolves failover URLs as client options', () => {
     const r = resolve({ failover: ['http://127.0.0.1:9999', { host: '127.0.0.2', port: 8087 }] });
     expect(r.failover.map((f) => f.describe)).toEqual(['http://127.0.0.1:9999', 'http://127.0.0.2:8087']);
@@ -67,10 +74,13 @@ describe('resolveWriterOptions: defaults', () => {
 });
 
 describe('resolveWriterOptions: batchBytes, maxBufferBytes, batchSize, maxInFlight', () => {
-  it('a memory bound alone: batchBytes becomes a quarter of it (the issue: 4 MiB used to be refused)', () => {
-    const r = resolve({ maxBufferBytes: 4 * MiB });
+  it('a memory bound alone: batchBytes becomes a quarter of it with one request in flight, a tenth under auto (the issue: 4 MiB used to be refused)', () => {
+    const r = resolve({ maxBufferBytes: 4 * MiB, maxInFlight: 1 });
     expect(r).toMatchObject({ maxBufferBytes: 4 * MiB, batchBytes: MiB, batchSize: 5000 });
     keepsInvariants(r);
+    const auto = resolve({ maxBufferBytes: 4 * MiB });
+    expect(auto).toMatchObject({ maxBufferBytes: 4 * MiB, batchBytes: Math.floor((4 * MiB) / 10), maxInFlight: 8 });
+    keepsInvariants(auto);
   });
   it('batchBytes never goes above maxBodyBytes (its old default), nor below its 1024 floor', () => {
     expect(resolve({ maxBufferBytes: 1024 * MiB }).batchBytes).toBe(5_000_000);
@@ -81,7 +91,7 @@ describe('resolveWriterOptions: batchBytes, maxBufferBytes, batchSize, maxInFlig
     expect(resolve({}, { maxBodyBytes: 1_000_000, given: { timeout: false, maxBodyBytes: true } }).batchBytes).toBe(1_000_000);
   });
   it('a client maxBodyBytes above a quarter of the default buffer no longer breaks client.writer()', () => {
-    const r = resolve({}, { maxBodyBytes: 100_000_000, given: { timeout: false, maxBodyBytes: true } });
+    const r = resolve({ maxInFlight: 1 }, { maxBodyBytes: 100_000_000, given: { timeout: false, maxBodyBytes: true } });
     expect(r).toMatchObject({ maxBufferBytes: 64 * MiB, batchBytes: 16 * MiB });
     keepsInvariants(r);
   });
@@ -93,8 +103,9 @@ describe('resolveWriterOptions: batchBytes, maxBufferBytes, batchSize, maxInFlig
     keepsInvariants(r);
   });
   it('a given batchBytes raises the memory bound (never lowers it) and, above the default, batchSize', () => {
-    const big = resolve({ batchBytes: 20_000_000 });
+    const big = resolve({ batchBytes: 20_000_000, maxInFlight: 1 });
     expect(big).toMatchObject({ batchBytes: 20_000_000, maxBufferBytes: 80_000_000, batchSize: 20_000 });
+    expect(resolve({ batchBytes: 20_000_000 }).maxBufferBytes).toBe(200_000_000);
     expect(resolve({ batchBytes: 20_000_000, maxInFlight: 8 }).maxBufferBytes).toBe(200_000_000);
     expect(resolve({ batchBytes: 1_000_000 })).toMatchObject({ maxBufferBytes: 64 * MiB, batchSize: 5000 });
     keepsInvariants(big);
@@ -249,7 +260,10 @@ describe('resolveWriterOptions: validation messages', () => {
     [{ batchBytes: 10 }, /writer options\.batchBytes must be an integer from 1024/],
     [{ flushIntervalMs: -1 }, /writer options\.flushIntervalMs must be an integer from 0/],
     [{ flushJitterMs: 1.5 }, /writer options\.flushJitterMs must be an integer/],
-    [{ maxInFlight: 0 }, /writer options\.maxInFlight must be an integer from 1 to 64/],
+    [{ maxInFlight: 0 }, /writer options\.maxInFlight must be an integer from 1 to 64 or 'auto'/],
+    [{ maxInFlight: 'fast' }, /writer options\.maxInFlight must be an integer from 1 to 64 or 'auto' \(got string/],
+    [{ spread: 'http://x' }, /writer options\.spread must be an array of URLs or client options \(got string\)/],
+    [{ spread: [5] }, /writer options\.spread\[0\] must be a URL or client options \(got number\)/],
     [{ gzip: 10 }, /writer options\.gzip must be an integer from 1 to 9/],
     [{ gzip: 'yes' }, /writer options\.gzip must be an integer from 1 to 9 \(got string/],
     [{ maxBufferBytes: 100 }, /writer options\.maxBufferBytes must be an integer from 1024/],
