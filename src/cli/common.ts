@@ -50,6 +50,8 @@ export function redact(text: string): string {
 
 export interface Connection {
   client: InfluxDBClient;
+  /** The client options of the flags (the writer's other servers take them, with their own URL). */
+  options: ClientOptions;
   /** The server without credentials, for messages. */
   server: string;
   db: string | undefined;
@@ -98,7 +100,7 @@ export function connectionClientOptions(v: ConnValues, extra: ClientOptions = {}
 export function connect(v: ConnValues, extra: ClientOptions = {}): Connection {
   const { options, server } = connectionClientOptions(v, extra);
   const client = new InfluxDBClient(options);
-  return { client, server, db: client.db, rp: client.rp, authenticated: options.username !== undefined || /^[a-z]+:\/\/[^/@]+@/i.test(options.url ?? ''), debug: v.debug === true };
+  return { client, options, server, db: client.db, rp: client.rp, authenticated: options.username !== undefined || /^[a-z]+:\/\/[^/@]+@/i.test(options.url ?? ''), debug: v.debug === true };
 }
 
 /** node:util parseArgs, with its errors turned into one short usage line. */

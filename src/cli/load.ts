@@ -40,6 +40,9 @@ const loadOptions = {
   'batch-size': { type: 'string' },
   'buffer-size': { type: 'string' },
   'delivery-timeout': { type: 'string' },
+  'in-flight': { type: 'string' },
+  spread: { type: 'string', multiple: true },
+  failover: { type: 'string', multiple: true },
   workers: { type: 'string' },
   gzip: { type: 'boolean' },
   'dead-letter': { type: 'string' },
@@ -81,6 +84,16 @@ Writing:
   --buffer-size SIZE     the writer's memory bound, e.g. 64M (default) or 256k
   --delivery-timeout SEC how long a point may wait to be written, retries included, before
                          it counts as expired (default 120)
+  --in-flight auto|N     requests in flight: auto (default) finds the concurrency that gives
+                         the most throughput and backs off when the server slows down (up to
+                         8 per server); N fixes it. Points go in per-series lanes either way,
+                         so a series' writes are stored in order
+  --spread URL           one more server written to at once (a cluster's front doors:
+                         InfluxDB Enterprise data nodes, VictoriaMetrics vminsert); batches go
+                         to each in proportion to its speed, a failing one is left out until it
+                         is back. Repeatable. Same credentials, db and options as --url
+  --failover URL         a server tried when the current one fails (connection errors, 5xx),
+                         kept while it works. Repeatable. Same credentials as --url
   --workers N            encode on N worker threads (default 0: the calling thread)
   --gzip                 compress requests
   --dead-letter FILE     write the points that were not written to FILE, each group after a
@@ -251,6 +264,10 @@ interface LoadSettings {
   batchBytes: number;
   /** The writer's deliveryTimeoutMs, when given. */
   deliveryTimeoutMs: number | undefined;
+  /** --in-flight: the writer's maxInFlight. */
+  inFlight: number | 'auto';
+  spread: string[];
+  failover: string[];
   workers: number;
   gzip: boolean;
   json: boolean;
@@ -288,6 +305,9 @@ export async function runLoad(args: string[]): Promise<number> {
     bufferBytes,
     batchBytes: Math.max(1024, Math.min(CLIENT_DEFAULTS.maxBodyBytes, Math.floor(bufferBytes / 4))),
     deliveryTimeoutMs: parseSeconds(str('delivery-timeout'), '--delivery-timeout'),
+    inFlight: str('in-flight') === undefined || str('in-flight') === 'auto' ? 'auto' : parsePositiveInt(str('in-flight'), '--in-flight (auto or a number)', 1, 64)!,
+    spread: (v.spread as string[] | undefined) ?? [],
+    failover: (v.failover as string[] | undefined) ?? [],
     workers: parsePositiveInt(str('workers'), '--workers', 0, 64) ?? 0,
     gzip: v.gzip === true,
     json: v.json === true,
@@ -473,6 +493,10 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       db: conn.db, rp: conn.rp, ...encodeOptions,
       batchSize: s.batchSize, batchBytes: s.batchBytes, maxBufferBytes: s.bufferBytes, gzip: s.gzip, invalidRows: 'skip',
       ...(s.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: s.deliveryTimeoutMs }),
+      maxInFlight: s.inFlight,
+      // The other servers of the cluster take the connection's credentials and options, their own URL.
+      ...(s.spread.length > 0 ? { spread: s.spread.map((url) => ({ ...conn.options, url })) } : {}),
+      ...(s.failover.length > 0 ? { failover: s.failover.map((url) => ({ ...conn.options, url })) } : {}),
       ...(s.workers > 0 ? { encoder: 'wasm' as const } : {}),
       onRejected: (lines, error) => dead.lines(lines, error),
       onError: (e) => {
