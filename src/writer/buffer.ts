@@ -297,9 +297,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
         reject(this.#fullError());
       }, o.maxBlockMs);
       this.#roomWaiters.push(waiter);
-      // The open body may be what fills the buffer: send it so that room can come back.
-      this.seal();
-      this.#out.pump();
+      this.#unblock();
     });
   }
 
@@ -326,6 +324,17 @@ export class WriteBuffer implements BatchAccount, PendingSource {
       clearTimeout(w.timer);
       w.resolve();
     }
+    if (this.#roomWaiters.length > 0) this.#unblock();
+  }
+
+  /**
+   * Writers wait for room. While batches are out or queued, their answers bring it back; only
+   * when nothing is, the open bodies are what fills the buffer, and are sent. (Sealing every lane
+   * at each wait cut a bulk load into batches a third of batchSize: 755 requests instead of 208.)
+   */
+  #unblock(): void {
+    if (this.#out.idle) this.seal();
+    this.#out.pump();
   }
 
   /** close(): writes waiting for room are refused. */

@@ -109,7 +109,7 @@ export class Flusher implements PendingSource {
       limit: Math.min(this.#o.maxInFlight, this.#targets.limit),
       lanes: this.#queue.lanes,
       targets: this.#targets.all.map((t: TargetState) => ({
-        url: t.target.describe, limit: t.limit.limit, inFlight: t.inFlight, written: t.written, down: t.downUntil > now || (t.failures > 0 && t.inFlight === 0),
+        url: t.target.describe, limit: t.limit.limit, inFlight: t.inFlight, written: t.written, down: t.failures > 0 || t.downUntil > now,
       })),
     };
   }

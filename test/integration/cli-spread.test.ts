@@ -27,9 +27,9 @@ afterAll(async () => {
 /** An Arrow file of `n` rows over 200 series (dictionary tag `host`), one field, ns times. */
 function arrowFile(name: string, n: number): string {
   const hosts = Array.from({ length: n }, (_, i) => `h${i % 200}`);
-  const table = A.tableFromArrays({
+  const table = new A.Table({
     host: A.vectorFromArray(hosts, new A.Dictionary(new A.Utf8(), new A.Int32())),
-    v: Float64Array.from({ length: n }, (_, i) => i),
+    v: A.vectorFromArray(Float64Array.from({ length: n }, (_, i) => i)),
     time: A.vectorFromArray(Array.from({ length: n }, (_, i) => 1_704_067_200_000 + i), new A.TimestampMillisecond()),
   });
   const p = join(dir, name);
