@@ -5,7 +5,7 @@
  * `pipeline` resolves when everything piped is written (or rejects with the delivery error).
  */
 import { Writable } from 'node:stream';
-import type { WriterInput } from './batch-writer.js';
+import type { WriterInput } from './intake.js';
 
 export interface WriterStreamOptions {
   /** Chunks the stream holds before `write()` returns false (default 16). */
