@@ -46,17 +46,8 @@ const fault: fc.Arbitrary<FaultAction> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<FaultAction>({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' }) },
 );
 
-/** mulberry32: the interleaving of the updates, from the case's seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** bench/workload.mjs's seeded PRNG (mulberry32): the interleaving of the updates, from the case's seed. */
+const { prng } = (await import(new URL('../../bench/workload.mjs', import.meta.url).href)) as { prng: (seed: number) => () => number };
 
 interface Plan {
   /** The write() calls, each a body of lines; a call never holds two updates of one point. */

@@ -241,14 +241,7 @@ export class LaneSplitter {
       count[lane]!++;
       if (lane === lastLane && start === lastEnd) runs[2 * r - 1] = stop;
       else {
-        if (r === runLane.length) {
-          const grownRuns = new Int32Array(runs.length * 2);
-          grownRuns.set(runs);
-          this.#runs = runs = grownRuns;
-          const grownLanes = new Int32Array(runLane.length * 2);
-          grownLanes.set(runLane);
-          this.#runLane = runLane = grownLanes;
-        }
+        if (r === runLane.length) [runs, runLane] = this.#growRuns();
         runs[2 * r] = start;
         runs[2 * r + 1] = stop;
         runLane[r++] = lane;
@@ -290,14 +283,7 @@ export class LaneSplitter {
       count[lane]!++;
       if (lane === lastLane) runs[2 * r - 1] = stop;
       else {
-        if (r === runLane.length) {
-          const grownRuns = new Int32Array(runs.length * 2);
-          grownRuns.set(runs);
-          this.#runs = runs = grownRuns;
-          const grownLanes = new Int32Array(runLane.length * 2);
-          grownLanes.set(runLane);
-          this.#runLane = runLane = grownLanes;
-        }
+        if (r === runLane.length) [runs, runLane] = this.#growRuns();
         runs[2 * r] = start;
         runs[2 * r + 1] = stop;
         runLane[r++] = lane;
@@ -306,6 +292,17 @@ export class LaneSplitter {
       start = stop;
     }
     return { r, openEnd };
+  }
+
+  /** The run tables, twice as large (contents kept). */
+  #growRuns(): [Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>] {
+    const runs = new Int32Array(this.#runs.length * 2);
+    runs.set(this.#runs);
+    const lanes = new Int32Array(this.#runLane.length * 2);
+    lanes.set(this.#runLane);
+    this.#runs = runs;
+    this.#runLane = lanes;
+    return [runs, lanes];
   }
 
   /** Pass 2: the runs of pass 1 grouped by lane, one Buffer per non-empty lane. */
