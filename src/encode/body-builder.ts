@@ -43,10 +43,17 @@ export class BodyBuilder {
    * `maxLines` also cuts a body after that many lines (the batch writer's `batchSize`);
    * `encode()` and `client.write()` cut by bytes only.
    */
-  constructor(maxBodyBytes: number, initialBytes = 64 * 1024, maxLines = Infinity) {
+  readonly #alloc: (bytes: number) => Buffer;
+
+  /**
+   * `alloc` gives the buffers bodies are built in (the batch writer's, which reuses acknowledged
+   * bodies: a bulk load then allocates almost nothing, and the GC has no external memory to chase).
+   */
+  constructor(maxBodyBytes: number, initialBytes = 64 * 1024, maxLines = Infinity, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe) {
     this.#limit = maxBodyBytes;
     this.#maxLines = maxLines;
-    this.#buf = Buffer.allocUnsafe(Math.min(initialBytes, maxBodyBytes));
+    this.#alloc = alloc;
+    this.#buf = alloc(Math.min(initialBytes, maxBodyBytes));
   }
 
   /** The byte limit of the bodies to come (the writer lowers it after a 413). */
@@ -178,6 +185,24 @@ export class BodyBuilder {
     this.#lines += lines;
   }
 
+  /**
+   * `lines` whole lines of `data` [start, end), each ending in `\n`, already checked (an
+   * encoder's): copied once into the open body, which is cut first when they do not fit it. A run
+   * larger than a whole body is cut at its line ends.
+   */
+  addLines(data: Buffer, start: number, end: number, lines: number): void {
+    const bytes = end - start;
+    if (lines > this.#maxLines || bytes > this.#limit) {
+      this.addRaw(data.subarray(start, end));
+      return;
+    }
+    if (this.#lines + lines > this.#maxLines || this.#len + bytes > this.#limit) this.#cut();
+    this.#reserve(bytes);
+    data.copy(this.#buf, this.#len, start, end);
+    this.#len += bytes;
+    this.#lines += lines;
+  }
+
   /** Lines and bytes of the body being filled (not yet cut). */
   get openLines(): number {
     return this.#lines;
@@ -222,7 +247,7 @@ export class BodyBuilder {
     // Double, capped at the body limit: small writes stay small, big ones copy O(log n) times.
     let size = this.#buf.length * 2;
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(Math.min(Math.max(size, need), this.#limit));
+    const next = this.#alloc(Math.min(Math.max(size, need), this.#limit));
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
   }
@@ -230,7 +255,7 @@ export class BodyBuilder {
   #cut(): void {
     if (this.#lines === 0) return;
     this.#bodies.push({ body: this.#buf.subarray(0, this.#len), lines: this.#lines });
-    this.#buf = Buffer.allocUnsafe(Math.min(this.#buf.length, this.#limit));
+    this.#buf = this.#alloc(Math.min(this.#buf.length, this.#limit));
     this.#len = 0;
     this.#lines = 0;
   }

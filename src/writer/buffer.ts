@@ -48,7 +48,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     this.#ledger = ledger;
     const lanes = options.maxInFlight;
     this.#lanes = Array.from({ length: lanes }, (_, index) => ({
-      index, builder: new BodyBuilder(options.batchBytes, lanes === 1 ? 64 * 1024 : 16 * 1024, options.batchSize), firstSeq: 0, openSince: 0,
+      index, builder: new BodyBuilder(options.batchBytes, lanes === 1 ? 64 * 1024 : 16 * 1024, options.batchSize, this.allocBody), firstSeq: 0, openSince: 0,
     }));
     this.#splitter = lanes > 1 ? new LaneSplitter(lanes) : undefined;
   }
@@ -145,8 +145,18 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     const splitter = this.#splitter;
     if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now);
     if (lines === 1) return this.#add(this.#lanes[splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
-    const split = splitter.split(body, lines, trusted);
     let cut = 0;
+    // Our encoders' bodies: each run of a lane's lines copied once, straight into its open body.
+    if (trusted && splitter.route(body, (lane, start, end, n) => {
+      const l = this.#lanes[lane]!;
+      if (l.builder.openLines === 0) this.#opened(l, seq, now);
+      l.builder.addLines(body, start, end, n);
+      cut += this.#drain(l, seq, now);
+    })) {
+      if (owned) this.#spareBody(body);
+      return cut;
+    }
+    const split = splitter.split(body, lines, trusted);
     for (let i = 0; i < split.bodies.length; i++) {
       if (split.lines[i]! > 0) cut += this.#add(this.#lanes[i]!, split.bodies[i]!, split.lines[i]!, true, seq, now);
     }

@@ -230,3 +230,35 @@ describe('input encoding', () => {
     expect(encode({ measurement: 'm', fields: { v: 1 }, time: new Date(1000) }, { precision: 'ns' as never }).toString()).toBe('m v=1 1000000000\n');
   });
 });
+
+describe('BodyBuilder.addLines (runs of whole lines, an encoder\'s)', () => {
+  const line = (i: number): string => `m,k=${i % 7} v=${i}i ${i}\n`;
+  it('fills bodies to maxLines exactly, cutting before a run that does not fit, and keeps every line in order', () => {
+    const b = new BodyBuilder(1 << 20, 1024, 10);
+    const text = Array.from({ length: 95 }, (_, i) => line(i)).join('');
+    const data = Buffer.from(text);
+    // Runs of 1 to 4 lines.
+    let at = 0;
+    let i = 0;
+    while (at < data.length) {
+      const n = Math.min(1 + (i % 4), 95 - i);
+      let end = at;
+      for (let k = 0; k < n; k++) end = data.indexOf(10, end) + 1;
+      b.addLines(data, at, end, n);
+      at = end;
+      i += n;
+    }
+    const bodies = b.finish();
+    expect(bodies.map((x) => x.body.toString()).join('')).toBe(text);
+    for (const x of bodies) expect(x.lines).toBeLessThanOrEqual(10);
+    expect(bodies.reduce((n, x) => n + x.lines, 0)).toBe(95);
+  });
+  it('a run larger than a whole body is cut at its line ends', () => {
+    const b = new BodyBuilder(1 << 20, 1024, 10);
+    const text = Array.from({ length: 25 }, (_, i) => line(i)).join('');
+    b.addLines(Buffer.from(text), 0, text.length, 25);
+    const bodies = b.finish();
+    expect(bodies.map((x) => x.lines)).toEqual([10, 10, 5]);
+    expect(bodies.map((x) => x.body.toString()).join('')).toBe(text);
+  });
+});

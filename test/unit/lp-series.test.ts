@@ -188,7 +188,7 @@ describe('LaneSplitter', () => {
     }
   });
 
-  it('trusted scan (bodies our encoders wrote: a newline always ends a line) splits as the general scan does', () => {
+  it('trusted scan and route() (bodies our encoders wrote: a newline always ends a line) split as the general scan does', () => {
     const rand = prng(11);
     for (let n = 0; n < 300; n++) {
       const lanes = 2 + Math.floor(rand() * 9);
@@ -202,7 +202,24 @@ describe('LaneSplitter', () => {
       const t = splitter.split(body, lines.length, true);
       expect(t.lines).toEqual(g.lines);
       expect(t.bodies.map((b) => b.toString())).toEqual(g.bodies.map((b) => b.toString()));
+      // route(): the same lines per lane, in runs of the body itself, without a Buffer per lane.
+      const routed = Array.from({ length: lanes }, () => ({ text: '', lines: 0 }));
+      expect(splitter.route(body, (lane, start, end, n) => {
+        routed[lane]!.text += body.toString('utf8', start, end);
+        routed[lane]!.lines += n;
+      })).toBe(true);
+      expect(routed.map((r) => r.lines)).toEqual(g.lines);
+      expect(routed.map((r) => r.text)).toEqual(g.bodies.map((b) => b.toString()));
     }
+  });
+
+  it('route() leaves a body whose last line has no newline to split()', () => {
+    const splitter = new LaneSplitter(4);
+    let called = 0;
+    expect(splitter.route(Buffer.from('a,t=1 v=1i 1\nb v=2i 2'), () => called++)).toBe(false);
+    expect(called).toBe(0);
+    expect(splitter.route(Buffer.alloc(0), () => called++)).toBe(true);
+    expect(called).toBe(0);
   });
 
   it('cuts lines as the scanner does: strings holding newlines, escaped newlines, a last line without newline', () => {
