@@ -187,20 +187,41 @@ export class BodyBuilder {
 
   /**
    * `lines` whole lines of `data` [start, end), each ending in `\n`, already checked (an
-   * encoder's): copied once into the open body, which is cut first when they do not fit it. A run
-   * larger than a whole body is cut at its line ends.
+   * encoder's): copied into the open body in one piece, or, when they do not all fit, as many as
+   * fit (found with indexOf, only then), the body cut, and the rest after it: bodies fill to the
+   * line. A line larger than a whole body is refused as addRaw refuses it.
    */
   addLines(data: Buffer, start: number, end: number, lines: number): void {
-    const bytes = end - start;
-    if (lines > this.#maxLines || bytes > this.#limit) {
-      this.addRaw(data.subarray(start, end));
-      return;
+    while (lines > 0) {
+      const roomLines = this.#maxLines - this.#lines;
+      const roomBytes = this.#limit - this.#len;
+      if (lines <= roomLines && end - start <= roomBytes) {
+        this.#copyRun(data, start, end);
+        this.#lines += lines;
+        return;
+      }
+      let k = 0;
+      let p = start;
+      while (k < lines && k < roomLines) {
+        const q = k === lines - 1 ? end : data.indexOf(10, p) + 1;
+        if (q <= p || q - start > roomBytes) break;
+        p = q;
+        k++;
+      }
+      if (k === 0) {
+        if (this.#lines === 0) {
+          this.addRaw(data.subarray(start, end)); // a line no body can hold: LineTooLargeError
+          return;
+        }
+        this.#cut();
+        continue;
+      }
+      this.#copyRun(data, start, p);
+      this.#lines += k;
+      this.#cut();
+      start = p;
+      lines -= k;
     }
-    if (this.#lines + lines > this.#maxLines || this.#len + bytes > this.#limit) this.#cut();
-    this.#reserve(bytes);
-    data.copy(this.#buf, this.#len, start, end);
-    this.#len += bytes;
-    this.#lines += lines;
   }
 
   /** Lines and bytes of the body being filled (not yet cut). */

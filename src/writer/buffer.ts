@@ -146,11 +146,11 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now);
     if (lines === 1) return this.#add(this.#lanes[splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
     let cut = 0;
-    // Our encoders' bodies: each run of a lane's lines copied once, straight into its open body.
-    if (trusted && splitter.route(body, (lane, start, end, n) => {
+    // Our encoders' bodies: each lane's lines copied in one piece into its open body.
+    if (trusted && splitter.route(body, (lane, from, start, end, n) => {
       const l = this.#lanes[lane]!;
       if (l.builder.openLines === 0) this.#opened(l, seq, now);
-      l.builder.addLines(body, start, end, n);
+      l.builder.addLines(from, start, end, n);
       cut += this.#drain(l, seq, now);
     })) {
       if (owned) this.#spareBody(body);
@@ -204,10 +204,15 @@ export class WriteBuffer implements BatchAccount, PendingSource {
 
   /** Ends the batches being filled, so that they are sent now. */
   seal(): void {
+    this.#sealOpenSince(Infinity);
+  }
+
+  /** Seals the lanes opened at or before `since` (all of them with Infinity), or merges a trickle. */
+  #sealOpenSince(since: number): void {
     if (this.#merge()) return;
     let any = false;
     for (const lane of this.#lanes) {
-      if (lane.builder.openLines === 0) continue;
+      if (lane.builder.openLines === 0 || lane.openSince > since) continue;
       lane.builder.cut();
       for (const b of lane.builder.drain()) this.#enqueue(b, lane);
       any = true;
@@ -269,10 +274,16 @@ export class WriteBuffer implements BatchAccount, PendingSource {
       this.#out.pump();
       return;
     }
-    const delay = this.#o.flushIntervalMs + (this.#o.flushJitterMs > 0 ? Math.random() * this.#o.flushJitterMs : 0);
+    // Due when the oldest open body is flushIntervalMs old. Each lane is sealed when its OWN body
+    // is that old: in a bulk load the lanes fill long before, and sealing them all at every tick
+    // cut eight part-filled batches a second.
+    let oldest = Infinity;
+    for (const l of this.#lanes) if (l.builder.openLines > 0 && l.openSince < oldest) oldest = l.openSince;
+    const delay = Math.max(0, oldest + this.#o.flushIntervalMs - Date.now()) + (this.#o.flushJitterMs > 0 ? Math.random() * this.#o.flushJitterMs : 0);
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      this.seal();
+      this.#sealOpenSince(Date.now() - this.#o.flushIntervalMs);
+      this.#armFlushTimer();
       this.#out.pump();
     }, delay);
   }

@@ -19,7 +19,8 @@
  * - The baseline is the mean round trip of requests alone at the server: the first three requests
  *   go one at a time, and every 256 acks three more do (requests that queue never show it again).
  *   A server slower for good (a bigger index, a busier disk) so resets the baseline instead of
- *   shrinking the limit forever. It costs a few round trips at 1 in 256.
+ *   shrinking the limit forever. It costs a few round trips at 1 in 256. A window whose mean is
+ *   below the baseline lowers it (cold first requests: connections, JIT, the server warming up).
  * With a fixed `maxInFlight: N` the writer uses a `FixedLimit` and none of this runs.
  */
 
@@ -126,7 +127,11 @@ export class AdaptiveLimit implements InFlightLimit {
     if (inFlightAtSend >= this.#limit) this.#used++;
     // Judged on a window of acks at the current limit (at least 4), not on each one.
     if (this.#n < Math.max(4, this.#limit)) return;
-    const gradient = this.#baseline / (this.#sum / this.#n);
+    const mean = this.#sum / this.#n;
+    // A window faster than the baseline proves the baseline too high (the first requests pay for
+    // connections, JIT and the server's own warm-up): it comes down to what was seen.
+    if (mean < this.#baseline) this.#baseline = mean;
+    const gradient = this.#baseline / mean;
     if (gradient < kShrinkBelow && this.#limit > 1) {
       this.#set(this.#limit - 1);
     } else if (gradient > kGrowAbove && this.#limit < this.#max && 2 * this.#used >= this.#n) {

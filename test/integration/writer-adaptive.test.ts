@@ -3,7 +3,7 @@
  *   - on a fast server (influxd itself, a bulk load of 200k points over 64 series) the limit
  *     sampled as the load goes is at 2 or more at some point once the writer has measured the
  *     server, never above the 8 lanes of one server;
- *   - when the fault proxy holds each answer 150 ms (an injected delay, not a test sleep), the
+ *   - when the fault proxy holds each answer 150 ms or 4x the mean round trip so far (an injected delay, not a test sleep), the
  *     limit falls below what it was before the delay began;
  *   - after a stretch of 503s the limit is lower than before the stretch;
  *   - nothing is lost: every point is in the database at the end, the counters add up.
@@ -76,7 +76,7 @@ describe("maxInFlight 'auto'", () => {
    * 2 or more; phase 2 applies `fault` to each request until the limit read at a request's
    * arrival is below the one phase 2 began with (or `maxFaulted` requests); then answers pass again.
    */
-  async function phases(prefix: string, fault: FaultAction, maxFaulted: number) {
+  async function phases(prefix: string, faultFor: FaultAction | ((meanLatencyMs: number) => FaultAction), maxFaulted: number) {
     const n = 100_000;
     const db = await newDb(prefix);
     const p = await proxy();
@@ -85,12 +85,14 @@ describe("maxInFlight 'auto'", () => {
     let faulted = 0;
     let lowest = Infinity;
     let over = false;
+    let fault: FaultAction | undefined;
     p.setHandler((req) => {
       if (!req.path.startsWith('/write') || over) return undefined;
       const limit = concurrencyStats(w).limit;
       if (before === undefined) {
         if (!(limit >= 2) || acked(p.requests) < 10) return undefined;
         before = limit;
+        fault = typeof faultFor === 'function' ? faultFor(w.stats().latencyMs.mean) : faultFor;
       } else {
         lowest = Math.min(lowest, limit);
         if (limit < before || faulted >= maxFaulted) {
@@ -110,8 +112,10 @@ describe("maxInFlight 'auto'", () => {
     return { before, lowest, faulted };
   }
 
-  it('falls when the proxy holds each answer 150 ms; nothing lost', async () => {
-    const { before, lowest, faulted } = await phases('adapt_slow', { pass: true, delayMs: 150 }, 40);
+  it('falls when the proxy holds each answer (150 ms, or 4x the round trips so far); nothing lost', async () => {
+    // 150 ms, or four times the round trips so far when the machine is so busy that those are
+    // long already: the injected delay must dwarf what the writer measured as its baseline.
+    const { before, lowest, faulted } = await phases('adapt_slow', (mean) => ({ pass: true, delayMs: Math.max(150, Math.ceil(4 * mean)) }), 40);
     expect(before).toBeGreaterThanOrEqual(2);
     expect(faulted).toBeGreaterThan(0);
     expect(lowest).toBeLessThan(before!);

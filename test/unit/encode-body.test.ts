@@ -233,7 +233,7 @@ describe('input encoding', () => {
 
 describe('BodyBuilder.addLines (runs of whole lines, an encoder\'s)', () => {
   const line = (i: number): string => `m,k=${i % 7} v=${i}i ${i}\n`;
-  it('fills bodies to maxLines exactly, cutting before a run that does not fit, and keeps every line in order', () => {
+  it('fills bodies to maxLines exactly, splitting a run that does not fit, and keeps every line in order', () => {
     const b = new BodyBuilder(1 << 20, 1024, 10);
     const text = Array.from({ length: 95 }, (_, i) => line(i)).join('');
     const data = Buffer.from(text);
@@ -250,8 +250,19 @@ describe('BodyBuilder.addLines (runs of whole lines, an encoder\'s)', () => {
     }
     const bodies = b.finish();
     expect(bodies.map((x) => x.body.toString()).join('')).toBe(text);
-    for (const x of bodies) expect(x.lines).toBeLessThanOrEqual(10);
-    expect(bodies.reduce((n, x) => n + x.lines, 0)).toBe(95);
+    // Filled to the line: a run that does not fit is split between two bodies.
+    expect(bodies.map((x) => x.lines)).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    for (const x of bodies) expect(x.body.toString().split('\n').length - 1).toBe(x.lines);
+  });
+  it('cuts by bytes too, and refuses a line no body can hold', () => {
+    const b = new BodyBuilder(40, 16, 100);
+    const text = Array.from({ length: 9 }, (_, i) => line(i)).join(''); // 18 or 19 bytes a line
+    b.addLines(Buffer.from(text), 0, text.length, 9);
+    const bodies = b.finish();
+    expect(bodies.map((x) => x.body.toString()).join('')).toBe(text);
+    for (const x of bodies) expect(x.body.length).toBeLessThanOrEqual(40);
+    const big = `m v="${'x'.repeat(60)}" 1\n`;
+    expect(() => new BodyBuilder(40, 16, 100).addLines(Buffer.from(big), 0, big.length, 1)).toThrow(LineTooLargeError);
   });
   it('a run larger than a whole body is cut at its line ends', () => {
     const b = new BodyBuilder(1 << 20, 1024, 10);

@@ -204,8 +204,8 @@ describe('LaneSplitter', () => {
       expect(t.bodies.map((b) => b.toString())).toEqual(g.bodies.map((b) => b.toString()));
       // route(): the same lines per lane, in runs of the body itself, without a Buffer per lane.
       const routed = Array.from({ length: lanes }, () => ({ text: '', lines: 0 }));
-      expect(splitter.route(body, (lane, start, end, n) => {
-        routed[lane]!.text += body.toString('utf8', start, end);
+      expect(splitter.route(body, (lane, from, start, end, n) => {
+        routed[lane]!.text += from.toString('utf8', start, end);
         routed[lane]!.lines += n;
       })).toBe(true);
       expect(routed.map((r) => r.lines)).toEqual(g.lines);
