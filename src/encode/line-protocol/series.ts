@@ -200,8 +200,6 @@ export class LaneSplitter {
     const count = this.#count;
     bytes.fill(0);
     count.fill(0);
-    let runs = this.#runs;
-    let runLane = this.#runLane;
     let r = 0; // runs
     let lastLane = -1;
     let lastEnd = -1;
@@ -237,16 +235,8 @@ export class LaneSplitter {
           bytes[lane]!++;
         }
       }
-      bytes[lane]! += stop - start;
-      count[lane]!++;
-      if (lane === lastLane && start === lastEnd) runs[2 * r - 1] = stop;
-      else {
-        if (r === runLane.length) [runs, runLane] = this.#growRuns();
-        runs[2 * r] = start;
-        runs[2 * r + 1] = stop;
-        runLane[r++] = lane;
-        lastLane = lane;
-      }
+      r = this.#line(r, lane, start, stop, lane === lastLane && start === lastEnd);
+      lastLane = lane;
       lastEnd = stop;
       start = stop;
     }
@@ -266,8 +256,6 @@ export class LaneSplitter {
     const count = this.#count;
     bytes.fill(0);
     count.fill(0);
-    let runs = this.#runs;
-    let runLane = this.#runLane;
     let r = 0;
     let lastLane = -1;
     let openEnd = false;
@@ -279,16 +267,8 @@ export class LaneSplitter {
         openEnd = true;
         bytes[lane]!++;
       }
-      bytes[lane]! += stop - start;
-      count[lane]!++;
-      if (lane === lastLane) runs[2 * r - 1] = stop;
-      else {
-        if (r === runLane.length) [runs, runLane] = this.#growRuns();
-        runs[2 * r] = start;
-        runs[2 * r + 1] = stop;
-        runLane[r++] = lane;
-        lastLane = lane;
-      }
+      r = this.#line(r, lane, start, stop, lane === lastLane);
+      lastLane = lane;
       start = stop;
     }
     return { r, openEnd };
@@ -326,6 +306,24 @@ export class LaneSplitter {
     }
     this.#release();
     return true;
+  }
+
+  /**
+   * Pass 1's bookkeeping of one line [start, stop) of `lane`, for both scans: its bytes and count,
+   * and its run (extending the last one when `joins`: the same lane, adjacent). Returns the runs.
+   */
+  #line(r: number, lane: number, start: number, stop: number, joins: boolean): number {
+    this.#bytes[lane]! += stop - start;
+    this.#count[lane]!++;
+    if (joins) {
+      this.#runs[2 * r - 1] = stop;
+      return r;
+    }
+    if (r === this.#runLane.length) this.#growRuns();
+    this.#runs[2 * r] = start;
+    this.#runs[2 * r + 1] = stop;
+    this.#runLane[r] = lane;
+    return r + 1;
   }
 
   /** The run tables, twice as large (contents kept). */
