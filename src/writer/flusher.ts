@@ -10,6 +10,7 @@
  * its batch is settled or back at the lane's head, so retries, splits and resends keep the order
  * of a series' writes.
  */
+import { setMaxListeners } from 'node:events';
 import { gzip } from 'node:zlib';
 import { DeliveryTimeoutError, InfluxDBConnectionError, type InfluxDBWriteError } from '../errors.js';
 import type { ResolvedWriterOptions } from '../options.js';
@@ -54,6 +55,10 @@ export class Flusher implements PendingSource {
     this.#o = options;
     this.#ledger = ledger;
     this.#account = account;
+    // Each request in flight listens on close()'s signal (exchange.ts), so there are as many
+    // listeners as requests: up to the in-flight limit of every server, past Node's default of 10,
+    // whose leak warning would land on the user's stderr. The count is bounded by the limits.
+    setMaxListeners(0, this.#abort.signal);
     const { group, standby } = makeTargets(transport, options);
     // The strategy is chosen here, once: an adaptive limit per server, or the fixed one.
     const max = options.maxInFlight;

@@ -309,6 +309,34 @@ describe('fault matrix', () => {
     });
   });
 
+  it('16 requests in flight at once leave no leak warning on stderr (one close listener each)', async () => {
+    const db = await newDb('inflight16');
+    const p = await proxy();
+    // The first 16 are held by the proxy so that they overlap; the test waits for them to arrive, not for a time.
+    p.setHandler((_r, n) => (n < 16 ? { pass: true, delayMs: 1500 } : { pass: true }));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w); };
+    process.on('warning', onWarning);
+    try {
+      const w = clientFor(p.url, db).writer({ ...fast, maxInFlight: 16, batchSize: 1 });
+      // 64 series over 16 lanes: at least 11 lanes hold a batch when flush() seals them.
+      await w.write(Array.from({ length: 64 }, (_, i) => `m,k=s${i} v=${i}i ${i + 1}`).join('\n'));
+      const flushed = w.flush();
+      await p.waitForCount(11);
+      const atOnce = p.requests.filter((r) => r.finishedAt === undefined).length;
+      expect(atOnce).toBeGreaterThanOrEqual(11);
+      await flushed;
+      expect(w.stats()).toMatchObject({ written: 64, pending: 0 });
+      await w.close();
+      // A warning is emitted on the next tick after the listener that crossed the line.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(warnings.map((x) => x.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(await count(db)).toBe(64);
+  });
+
   it('#22 an empty write sends nothing', async () => {
     const p = await proxy();
     const w = clientFor(p.url, uniqueDb('f22')).writer(fast);
