@@ -29,6 +29,11 @@ export interface EncodedInput {
   lines: number;
   /** Points or rows left out by `invalidRows: 'skip'` (indices in the input). */
   skippedRows: number[];
+  /**
+   * The lane of each line, in body order, when the encoder knew them (columnar/lanes.ts): the
+   * batch writer then routes lines without reading their keys. Valid until the next encode.
+   */
+  lanes?: Uint16Array;
 }
 
 export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {

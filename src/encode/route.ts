@@ -11,6 +11,8 @@ import type { EncoderPool } from '../pool/encoder-pool.js';
 import { InvalidPointError } from '../errors.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput, type ArrowRecordBatch, type ArrowTable } from './arrow/index.js';
 import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
+import type { ColumnarLayout } from './columnar/layout.js';
+import type { RowLanes } from './columnar/lanes.js';
 import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
 import { PointColumnBuilder, pointsToLayouts, type PointLayout } from './columnar/point-builder.js';
 import { encodeAny, encodeSync, isAsyncIterable, isIterable, type EncodedInput } from './input.js';
@@ -42,14 +44,15 @@ export const POOL_MIN_POINTS = 20_000;
  */
 export function encodeArrowInThreadWasm(
   data: ArrowTable | ArrowRecordBatch | Iterable<ArrowTable | ArrowRecordBatch>, w: ResolvedEncodeOptions, maxBodyBytes: number,
-  builder = new ArrowLayoutBuilder(w), initialBytes?: number, alloc?: (bytes: number) => Buffer,
+  builder = new ArrowLayoutBuilder(w), initialBytes?: number, alloc?: (bytes: number) => Buffer, lanes?: RowLanes,
 ): EncodedInput {
   const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
   const skippedRows: number[] = [];
+  lanes?.reset();
   let rowBase = 0;
   const batch = (b: ArrowRecordBatch): void => {
     const layout = builder.layout(b, rowBase);
-    encodeLayoutWasm(layout, writer, { rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
+    encodeWithLanes(layout, rowBase, writer, w, skippedRows, lanes);
     rowBase += layout.rows;
   };
   const item = (x: unknown): void => {
@@ -63,8 +66,23 @@ export function encodeArrowInThreadWasm(
   };
   if (isArrowTable(data) || isArrowRecordBatch(data)) item(data);
   else for (const x of data as Iterable<unknown>) item(x);
+  return finished(writer, skippedRows, lanes);
+}
+
+/** The layout encoded by WebAssembly into `writer`; with `lanes`, its rows' lanes too (skipped rows left out). */
+function encodeWithLanes(layout: ColumnarLayout, rowBase: number, writer: ColumnarBodyWriter, w: ResolvedEncodeOptions, skippedRows: number[], lanes: RowLanes | undefined): void {
+  const skippedBefore = skippedRows.length;
+  encodeLayoutWasm(layout, writer, { rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
+  if (lanes === undefined) return;
+  lanes.add(layout);
+  lanes.drop(layout.rows, rowBase, skippedRows, skippedBefore);
+}
+
+/** The slice's bodies; its lines' lanes only when there is one per line (else the buffer scans the keys). */
+function finished(writer: ColumnarBodyWriter, skippedRows: number[], lanes: RowLanes | undefined): EncodedInput {
   const lines = writer.lineCount;
-  return { bodies: writer.finish(), lines, skippedRows };
+  const lineLanes = lanes !== undefined && lanes.lines.length === lines ? lanes.lines : undefined;
+  return { bodies: writer.finish(), lines, skippedRows, lanes: lineLanes };
 }
 
 /**
@@ -74,25 +92,15 @@ export function encodeArrowInThreadWasm(
  */
 export function encodePointsInThreadWasm(
   points: readonly Point[], w: ResolvedEncodeOptions, maxBodyBytes: number, builder: PointColumnBuilder,
-  initialBytes?: number, alloc?: (bytes: number) => Buffer,
+  initialBytes?: number, alloc?: (bytes: number) => Buffer, lanes?: RowLanes,
 ): EncodedInput {
   const writer = new ColumnarBodyWriter(maxBodyBytes, initialBytes, alloc);
   const skippedRows: number[] = [];
-  const encode = (layout: PointLayout): void => {
-    encodeLayoutWasm(layout, writer, { rowBase: layout.rowBase, nonFinite: w.nonFinite, invalidRows: w.invalidRows, allowNewlinesInStrings: w.allowNewlinesInStrings, skippedRows });
-  };
-  try {
-    for (let i = 0; i < points.length; i++) {
-      builder.add(points[i]!, i);
-      if (builder.hasReady) for (const l of builder.takeReady()) encode(l);
-    }
-    for (const l of builder.flush()) encode(l);
-  } catch (e) {
-    builder.flush(); // leave the builder empty for the next call
-    throw e;
-  }
-  const lines = writer.lineCount;
-  return { bodies: writer.finish(), lines, skippedRows };
+  lanes?.reset();
+  const encode = (layout: PointLayout): void => encodeWithLanes(layout, layout.rowBase, writer, w, skippedRows, lanes);
+  // Each layout is encoded as it closes, from views of the builder's columns: no copy.
+  builder.addAll(points, encode);
+  return finished(writer, skippedRows, lanes);
 }
 
 function arrowRows(data: unknown): number | undefined {

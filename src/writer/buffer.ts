@@ -117,7 +117,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
    * Encoded bodies of one slice, accepted; returns how many of their lines were dropped at once
    * (dropNewest). `trusted`: our encoders wrote every line (a newline ends a line, always).
    */
-  accept(bodies: readonly EncodedBody[], lines: number, trusted = false): number {
+  accept(bodies: readonly EncodedBody[], lines: number, trusted = false, lineLanes?: Uint16Array): number {
     if (this.dropsNewest()) {
       // Sealing first makes the dropped lines' numbers follow every batched one.
       this.seal();
@@ -132,27 +132,37 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     this.#ledger.accept(lines);
     const now = Date.now();
     let cut = 0;
-    for (const b of bodies) cut += this.#route(b.body, b.lines, true, seq, now, trusted);
+    let at = 0;
+    for (const b of bodies) {
+      cut += this.#route(b.body, b.lines, true, seq, now, trusted, lineLanes?.subarray(at, at + b.lines));
+      at += b.lines;
+    }
     this.#added(cut);
     return 0;
+  }
+
+  /** Lanes, for encoders that can tell each line's (columnar/lanes.ts); 1 when there is nothing to split. */
+  get laneCount(): number {
+    return this.#lanes.length;
   }
 
   /**
    * Lines of one write into their lanes' open bodies; returns how many batches that completed.
    * `seq`: the sequence number of the write's first point, a lower bound for each of its lines.
    */
-  #route(body: Buffer, lines: number, owned: boolean, seq: number, now: number, trusted = false): number {
+  #route(body: Buffer, lines: number, owned: boolean, seq: number, now: number, trusted = false, lineLanes?: Uint16Array): number {
     const splitter = this.#splitter;
     if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now);
-    if (lines === 1) return this.#add(this.#lanes[splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
+    if (lines === 1) return this.#add(this.#lanes[lineLanes?.[0] ?? splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
     let cut = 0;
     // Our encoders' bodies: each lane's lines copied in one piece into its open body.
-    if (trusted && splitter.route(body, (lane, from, start, end, n) => {
+    const add = (lane: number, from: Buffer, start: number, end: number, n: number): void => {
       const l = this.#lanes[lane]!;
       if (l.builder.openLines === 0) this.#opened(l, seq, now);
       l.builder.addLines(from, start, end, n);
       cut += this.#drain(l, seq, now);
-    })) {
+    };
+    if (trusted && (lineLanes !== undefined ? splitter.routeKnown(body, lineLanes, add) : splitter.route(body, add))) {
       if (owned) this.#spareBody(body);
       return cut;
     }

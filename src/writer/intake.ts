@@ -8,6 +8,7 @@
 import { BufferFullError, InvalidOptionError, InvalidPointError, WriterClosedError } from '../errors.js';
 import { LineTooLargeError } from '../encode/body-builder.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowRecordBatch, type ArrowTable } from '../encode/arrow/index.js';
+import { RowLanes } from '../encode/columnar/lanes.js';
 import { PointColumnBuilder } from '../encode/columnar/point-builder.js';
 import { InputEncoder, isAsyncIterable, isIterable, type EncodedInput, type WriteData, type WriteItem } from '../encode/input.js';
 import type { Point } from '../encode/point-encoder.js';
@@ -69,6 +70,8 @@ export class Intake {
   #arrowBuilder: ArrowLayoutBuilder | undefined;
   /** Likewise for point objects: escaped names and tag values are cached across slices. */
   #pointBuilder: PointColumnBuilder | undefined;
+  /** The lanes of the rows of the slice being encoded (with more than one lane). */
+  #rowLanes: RowLanes | undefined;
   /** Mean encoded line size so far, to size the next slice's body in one allocation. */
   #bytesPerLine = 160;
   #lastYield = 0;
@@ -202,7 +205,7 @@ export class Intake {
             report.accepted += enc.lines;
             // The columnar encoders here write every line themselves (no raw text among them):
             // the lanes may cut their bodies at each newline (LaneSplitter's trusted scan).
-            report.dropped += this.#buffer.accept(enc.bodies, enc.lines, route !== 'write' && !this.#o.write.allowNewlinesInStrings);
+            report.dropped += this.#buffer.accept(enc.bodies, enc.lines, route !== 'write' && !this.#o.write.allowNewlinesInStrings, enc.lanes);
           }
         }
       } catch (e) {
@@ -256,8 +259,10 @@ export class Intake {
   #encodeHere(part: unknown, rows: number, route: 'points' | 'arrow'): EncodedInput {
     const o = this.#o;
     const initialBytes = Math.ceil(rows * this.#bytesPerLine * 1.05) + 1024;
+    // The rows' lanes from the layouts' dictionaries: the buffer need not read the lines' keys.
+    const lanes = this.#buffer.laneCount > 1 ? (this.#rowLanes ??= new RowLanes(this.#buffer.laneCount)) : undefined;
     return route === 'points'
-      ? encodePointsInThreadWasm(part as Point[], o.write, o.batchBytes, this.#pointBuilder ??= new PointColumnBuilder({ ...o.write, maxBodyBytes: o.batchBytes }), initialBytes, this.#buffer.allocBody)
-      : encodeArrowInThreadWasm(part as ArrowRecordBatch, o.write, o.batchBytes, this.#arrowBuilder ??= new ArrowLayoutBuilder(o.write), initialBytes, this.#buffer.allocBody);
+      ? encodePointsInThreadWasm(part as Point[], o.write, o.batchBytes, this.#pointBuilder ??= new PointColumnBuilder({ ...o.write, maxBodyBytes: o.batchBytes }), initialBytes, this.#buffer.allocBody, lanes)
+      : encodeArrowInThreadWasm(part as ArrowRecordBatch, o.write, o.batchBytes, this.#arrowBuilder ??= new ArrowLayoutBuilder(o.write), initialBytes, this.#buffer.allocBody, lanes);
   }
 }

@@ -125,6 +125,12 @@ export interface TagColumn {
    * key (`tags` option; the row's own value wins, as for points). -1: none, the tag is left out.
    */
   readonly fallback: number;
+  /**
+   * The component hash (line-protocol/series.ts) of each entry's `key=value`, when the builder
+   * keeps them (the point builder, whose dictionaries change in place); else the lanes hash the
+   * entries themselves. Read for the lanes only, never by the encoders.
+   */
+  readonly pairHashes?: Int32Array;
 }
 
 interface FieldBase {

@@ -179,6 +179,8 @@ export class PointColumnBuilder {
   readonly #L = new OpenLayout();
   #layoutNo = 0;
   #ready: PointLayout[] = [];
+  /** Where `addAll` sends closed layouts (views); undefined: they are copied into `#ready`. */
+  #emit: ((layout: PointLayout) => void) | undefined;
   /** Upper bound of the bytes of the line of the row just added (with `maxBodyBytes`). */
   #lineBound = 0;
 
@@ -263,6 +265,26 @@ export class PointColumnBuilder {
   flush(): PointLayout[] {
     this.#close();
     return this.takeReady();
+  }
+
+  /**
+   * Adds `points` (indices 0 ..) and hands each layout to `emit` as it closes, as VIEWS of the
+   * builder's own columns (no copy: valid during the call only, for an encoder in this thread).
+   * On an invalid point (or an error from `emit`) the builder is left empty and the error thrown.
+   */
+  addAll(points: readonly Point[], emit: (layout: PointLayout) => void): void {
+    if (this.#L.active || this.#ready.length > 0) throw new Error('point builder: addAll() with points added by add() not flushed');
+    this.#emit = emit;
+    try {
+      for (let i = 0; i < points.length; i++) this.add(points[i]!, i);
+      this.#close();
+    } catch (e) {
+      this.#emit = undefined;
+      this.#close(false);
+      throw e;
+    } finally {
+      this.#emit = undefined;
+    }
   }
 
   // ---- one point -----------------------------------------------------------------------------
@@ -561,11 +583,23 @@ export class PointColumnBuilder {
     }
   }
 
-  #close(): void {
+  /** Closes the open layout: to `#emit` (views), or copied into the ready list; with `keep` false, dropped. */
+  #close(keep = true): void {
     const L = this.#L;
     if (!L.active) return;
     const rows = L.rows;
-    if (rows > 0) this.#ready.push(this.#build(L));
+    try {
+      if (rows > 0 && keep) {
+        if (this.#emit !== undefined) this.#emit(this.#view(L));
+        else this.#ready.push(this.#build(L));
+      }
+    } finally {
+      this.#resetColumns(L, rows);
+    }
+  }
+
+  /** The columns ready for the next layout. */
+  #resetColumns(L: OpenLayout, rows: number): void {
     let cells = this.#scratchCells;
     for (const t of L.tags) {
       cells -= t.cap;
@@ -607,6 +641,29 @@ export class PointColumnBuilder {
       }
     }
     this.#scratchCells = cells;
+  }
+
+  /** The open layout's rows as views of the scratch columns (the time array is the builder's). */
+  #view(L: OpenLayout): PointLayout {
+    const rows = L.rows;
+    const tags: TagColumn[] = [];
+    for (const t of L.tags) {
+      if (t.own === 0 && t.fallback < 0) continue;
+      const v = t.view(rows);
+      this.#scratchCells += v.grown;
+      tags.push(v.column);
+    }
+    const fields: FieldColumn[] = [];
+    for (const f of L.fields) {
+      if (f.count === 0) continue;
+      const v = f.view(rows);
+      this.#scratchCells += v.grown;
+      fields.push(v.column);
+    }
+    return {
+      rowBase: L.rowBase, rows, measurement: L.mBytes, time: this.#time.subarray(0, rows), timeInvalid: null,
+      tags, fields, meta: { precision: this.#precision, timeReasons: kNoReasons },
+    };
   }
 
   /** The open layout's rows, copied into one buffer of their own. */

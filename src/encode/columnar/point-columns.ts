@@ -8,6 +8,7 @@
  */
 import type { FieldType } from '../../options.js';
 import { checkTagName, escapeTag } from '../escape.js';
+import { pairHash } from '../line-protocol/series.js';
 import { FieldKind, type FieldColumn, type TagColumn } from './layout.js';
 
 export const kFloat = FieldKind.FLOAT;
@@ -213,6 +214,36 @@ export class FieldCol {
     }
   }
 
+  /**
+   * Rows `0 .. rows - 1` as a column whose arrays are views of this one's (no copy): valid until
+   * the column is reset. Returns the column rows it had to add (a column shorter than the layout).
+   */
+  view(rows: number): { column: FieldColumn; grown: number } {
+    const grown = this.cap < rows ? this.grow(rows) : 0;
+    const nb = (rows + 7) >> 3;
+    const validity = this.count === rows ? null : this.valid.subarray(0, nb);
+    const { name, key } = this;
+    let column: FieldColumn;
+    switch (this.kind) {
+      case kFloat:
+        column = { name, key, keyInvalid: 0, validity, kind: kFloat, values: this.f64.subarray(0, rows) };
+        break;
+      case kInt64:
+        column = { name, key, keyInvalid: 0, validity, kind: kInt64, values: this.i64.subarray(0, rows) };
+        break;
+      case kBool:
+        column = { name, key, keyInvalid: 0, validity, kind: kBool, values: this.bits.subarray(0, nb) };
+        break;
+      default: {
+        // Rows after the last value end where it ends (as the copy's offsets do).
+        const offs = this.offs;
+        for (let u = this.upto + 1; u <= rows; u++) offs[u] = this.len;
+        column = { name, key, keyInvalid: 0, validity, kind: kString, offsets: offs.subarray(0, rows + 1), values: this.bytes.subarray(0, this.len) };
+      }
+    }
+    return { column, grown };
+  }
+
   /** Ready for the next layout; lets the arrays go when the last one filled them sparsely. */
   reset(rows: number): void {
     if (this.count > 0) this.valid.fill(0, 0, (Math.min(rows, this.cap) + 7) >> 3);
@@ -268,9 +299,12 @@ export class TagCol {
   readonly key: Uint8Array;
   /** Bytes of `,key=`. */
   readonly prefix: number;
-  /** Id of each value seen; the escaped bytes of each id. */
+  /** Id of each value seen; the escaped bytes of each id, and the series hash of its `key=value`. */
   readonly #ids = new Map<string, number>();
   #valueBytes: Uint8Array[] = [];
+  #valueHashes: number[] = [];
+  /** The pair hash of each dictionary entry (entry 0: none), for the lanes (columnar/lanes.ts). */
+  #entryHashes: Int32Array = new Int32Array(16);
   /** Recent values and their ids, by `slotOf`. */
   #cacheValues: (string | undefined)[] = [];
   #cacheIds: Int32Array = kNoInts;
@@ -339,6 +373,7 @@ export class TagCol {
   #newId(v: string, bytes: Uint8Array): number {
     const id = this.#valueBytes.length;
     this.#valueBytes.push(bytes);
+    this.#valueHashes.push(pairHash(this.key, bytes));
     this.#ids.set(v, id);
     if (id >= this.#entryOf.length) {
       const entryOf = new Int32Array(this.#entryOf.length * 2);
@@ -373,6 +408,12 @@ export class TagCol {
       this.#dictEnds = ends;
     }
     this.#dictEnds[e + 1] = at + n;
+    if (e >= this.#entryHashes.length) {
+      const hashes = new Int32Array(this.#entryHashes.length * 2);
+      hashes.set(this.#entryHashes);
+      this.#entryHashes = hashes;
+    }
+    this.#entryHashes[e] = this.#valueHashes[id]!;
     this.#entryIds.push(id);
     this.entryBytes.push(n);
     this.dictBytes = at + n;
@@ -409,7 +450,21 @@ export class TagCol {
     at += a8(this.dictBytes);
     copyBytes(u8, at, new Uint8Array(this.#dictEnds.buffer, 0, (n + 1) * 4), (n + 1) * 4);
     const dictOffsets = new Int32Array(buf, at, n + 1);
-    return { name: this.name, key: this.key, keyInvalid: 0, indices, validity: null, dictData, dictOffsets, dictInvalid: null, fallback: this.fallback };
+    return { name: this.name, key: this.key, keyInvalid: 0, indices, validity: null, dictData, dictOffsets, dictInvalid: null, fallback: this.fallback, pairHashes: this.#entryHashes.slice(0, n) };
+  }
+
+  /** Like `copy`, as views of this column's arrays (no copy): valid until the column is reset. */
+  view(rows: number): { column: TagColumn; grown: number } {
+    const grown = this.own > 0 && this.cap < rows ? this.grow(rows) : 0;
+    const n = this.#entryIds.length;
+    return {
+      column: {
+        name: this.name, key: this.key, keyInvalid: 0, indices: this.own > 0 ? this.indices.subarray(0, rows) : null, validity: null,
+        dictData: this.#dictData.subarray(0, this.dictBytes), dictOffsets: this.#dictEnds.subarray(0, n + 1), dictInvalid: null,
+        fallback: this.fallback, pairHashes: this.#entryHashes.subarray(0, n),
+      },
+      grown,
+    };
   }
 
   reset(rows: number): void {
@@ -438,6 +493,7 @@ export class TagCol {
     const fallbackBytes = this.fallback >= 0 ? this.#valueBytes[this.#entryIds[1]!]! : undefined;
     this.#ids.clear();
     this.#valueBytes = [];
+    this.#valueHashes = [];
     this.#entryOf = new Int32Array(16);
     this.#resize(kMinCacheSlots);
     if (fallbackBytes !== undefined) {
