@@ -145,6 +145,17 @@ export class BatchWriter {
     return this.#closing;
   }
 
+  /**
+   * How far the accepted points are settled, for checkpoints: points are numbered 0, 1, … in the
+   * order write() took them in (`accepted` so far; rows skipped by `invalidRows: 'skip'` get no
+   * number). Every point below `settledBelow` is settled; below `deliveredBelow`, each one was
+   * written or rejected for good by the server (none expired or dropped): a resumed load may
+   * start there. Lower bounds: never past a point that is not settled.
+   */
+  progress(): { accepted: number; settledBelow: number; deliveredBelow: number } {
+    return this.#ledger.progress();
+  }
+
   stats(): WriterStats {
     const c = this.#ledger.counts();
     const f = this.#flusher.stats();

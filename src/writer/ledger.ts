@@ -58,6 +58,8 @@ export class Ledger {
   #latSum = 0;
   #latMax = 0;
   #failures: Failure[] = [];
+  /** The lowest sequence number of an expired or dropped point (a lower bound), Infinity: none. */
+  #lostFrom = Infinity;
   readonly #flushWaiters: FlushWaiter[] = [];
   /** A configuration error was given to the flush() calls waiting; set back by an acknowledgement. */
   #surfaced = false;
@@ -152,8 +154,11 @@ export class Ledger {
   /** `settle: false` when more failures of the same moment follow (flush() must see them all). */
   fail(outcome: Outcome, firstSeq: number, count: number, lines: string[], error: Error, settle = true): void {
     if (outcome === 'rejected') this.#rejected += count;
-    else if (outcome === 'expired') this.#expired += count;
-    else this.#dropped += count;
+    else {
+      if (outcome === 'expired') this.#expired += count;
+      else this.#dropped += count;
+      if (firstSeq < this.#lostFrom) this.#lostFrom = firstSeq;
+    }
     callUser('onRejected', this.#o.onRejected, lines, error);
     this.#failures.push({ firstSeq, outcome, count, lines: lines.length > kMaxLinesPerFailure ? lines.slice(0, kMaxLinesPerFailure) : lines, error });
     if (settle) this.settle();
@@ -184,6 +189,16 @@ export class Ledger {
   }
 
   // ---- flush waiters -------------------------------------------------------------------------
+
+  /**
+   * How far the points are settled, by sequence number (a point's place in acceptance order):
+   * every point below `settledBelow` is settled; below `deliveredBelow`, none of them expired or
+   * was dropped either (written, or rejected by the server for good). Both are lower bounds.
+   */
+  progress(): { accepted: number; settledBelow: number; deliveredBelow: number } {
+    const settledBelow = Math.min(this.#accepted, this.lowestPending());
+    return { accepted: this.#accepted, settledBelow, deliveredBelow: Math.min(settledBelow, this.#lostFrom) };
+  }
 
   /** Lowest sequence number not settled yet (Infinity when everything accepted is settled). */
   lowestPending(): number {

@@ -337,6 +337,31 @@ describe('fault matrix', () => {
     expect(await count(db)).toBe(64);
   });
 
+  it('progress(): written points advance both marks; expired ones hold deliveredBelow back', async () => {
+    const db = await newDb('progress');
+    const p = await proxy();
+    const w = clientFor(p.url, db).writer({ ...fast, batchSize: 10 });
+    await w.write(lines(30));
+    expect(w.progress()).toMatchObject({ accepted: 30 });
+    await w.flush();
+    expect(w.progress()).toEqual({ accepted: 30, settledBelow: 30, deliveredBelow: 30 });
+    // The server goes away: the next 20 points expire (deliveryTimeoutMs on a retrying batch).
+    p.defaultAction = { status: 503 };
+    const w2 = clientFor(p.url, db).writer({ ...fast, batchSize: 10, deliveryTimeoutMs: 300 });
+    await w2.write(lines(10));
+    p.defaultAction = { pass: true };
+    await w2.flush().catch(() => undefined);
+    p.defaultAction = { status: 503 };
+    await w2.write(lines(20, 10));
+    await expect(w2.flush()).rejects.toThrow(/expired/);
+    const pr = w2.progress();
+    expect(pr.settledBelow).toBe(30);
+    expect(pr.deliveredBelow).toBeLessThanOrEqual(10);
+    expect(pr.deliveredBelow).toBeGreaterThanOrEqual(0);
+    await w.close();
+    await w2.close().catch(() => undefined);
+  });
+
   it('#22 an empty write sends nothing', async () => {
     const p = await proxy();
     const w = clientFor(p.url, uniqueDb('f22')).writer(fast);
