@@ -32,7 +32,9 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+// Types only: piscina itself is imported when the first pool starts (#start), so that programs
+// that never use the pool (the CLI's load, most writers) do not pay for loading it.
+import type { Piscina } from 'piscina';
 import { ClientClosedError, InfluxDBError, InvalidOptionError, InvalidPointError, type PointElement } from '../errors.js';
 import type { EncodedBody } from '../encode/body-builder.js';
 import type { ColumnarLayout } from '../encode/columnar/layout.js';
@@ -337,6 +339,7 @@ export class EncoderPool {
   async #start(): Promise<Piscina> {
     const file = this.#internals.workerFile ?? (await defaultWorkerFile());
     const workerData: EncoderWorkerData = this.#wasmModule === undefined ? { kernel: 'ts' } : { kernel: 'wasm', wasmModule: this.#wasmModule };
+    const { Piscina } = await import('piscina');
     const p = new Piscina({
       filename: file instanceof URL ? file.href : file,
       minThreads: 0,
@@ -407,7 +410,7 @@ export class EncoderPool {
     let pool: Piscina;
     try {
       const p = this.#pool();
-      pool = p instanceof Piscina ? p : await p;
+      pool = p instanceof Promise ? await p : p;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       return { ok: false, error: () => new EncoderWorkerError(`the encoder workers could not be started: ${message}`, fromRow, toRow, undefined, { cause: e }) };
