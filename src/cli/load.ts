@@ -5,7 +5,7 @@
  * memory. Every row ends up written, or in the summary's counts and the dead letter with the
  * reason: rejected by the server, expired, or invalid (could not become a point; never sent).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import type * as A from 'apache-arrow';
 import { encode } from '../encode/encode.js';
 import type { Point } from '../encode/point-encoder.js';
@@ -13,130 +13,19 @@ import {
   BufferFullError, DeliveryTimeoutError, InfluxDBHttpError, InvalidOptionError,
   InvalidPointError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
 } from '../errors.js';
-import type { FieldType, Precision } from '../options.js';
+import type { Precision } from '../options.js';
 import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
 // Errors the writer reports that no waiting can fix stop the load: the error's own verdict
 // (err.decision, from transport/classify.ts), the one the writer acts on.
 import { stopsSending } from '../writer/retry.js';
-import { CLIENT_DEFAULTS } from '../options.js';
-import {
-  connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision, parseSeconds, parseSize, redact, splitList,
-  type Connection,
-} from './common.js';
+import { Checkpoint, FileMarks, type Position } from './checkpoint.js';
+import { connect, errorLine, out, redact, type Connection } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
-import { Progress, formatBytes, formatCount, formatDuration } from './progress.js';
+import { describe, loadHelp, parseLoadArgs, sum, type FileReport, type LoadSettings } from './load-settings.js';
+import { Progress, formatCount, formatDuration } from './progress.js';
 import { integerTimeAsTimestamp } from './readers/arrow-time.js';
-import { detectInput, openReader, parseFormat, type InputFormat, type ReaderChunk } from './readers/index.js';
+import { detectInput, openReader, type ReaderChunk } from './readers/index.js';
 import { stringifyJson } from './readers/json.js';
-
-const loadOptions = {
-  ...connectionOptions,
-  format: { type: 'string', short: 'f' },
-  measurement: { type: 'string', short: 'm' },
-  'tag-columns': { type: 'string', short: 't' },
-  'time-column': { type: 'string' },
-  'field-types': { type: 'string' },
-  precision: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'buffer-size': { type: 'string' },
-  'delivery-timeout': { type: 'string' },
-  'in-flight': { type: 'string' },
-  spread: { type: 'string', multiple: true },
-  failover: { type: 'string', multiple: true },
-  workers: { type: 'string' },
-  gzip: { type: 'boolean' },
-  'dead-letter': { type: 'string' },
-  'create-db': { type: 'boolean' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  'progress-interval': { type: 'string' },
-} as const;
-
-export const loadHelp = `Usage: fastinflux load [options] FILE...
-
-Loads files into InfluxDB through the batch writer, streaming (never a whole file in memory).
-FILE may be - for standard input (with --format). Formats, from the extension (after .gz):
-  .arrow .arrows .ipc .feather   Arrow IPC, file or stream format
-  .parquet .pq                   Parquet (through parquet-wasm)
-  .csv .tsv                      CSV with a header row
-  .ndjson .jsonl                 one JSON object per line: a point {measurement, time, tags,
-                                 fields}, or a flat record (--tag-columns, --time-column)
-  .lp .line .txt                 line protocol, sent as it is (# comments are skipped); a
-                                 line influxd cannot parse is invalid, never sent
-
-Data:
-  -f, --format FORMAT    arrow | parquet | csv | ndjson | lp (overrides the extension)
-  -m, --measurement NAME the measurement (default: the file's name without extensions;
-                         NDJSON points may name their own; not used for line protocol)
-  -t, --tag-columns A,B  columns written as tags (Arrow/Parquet: besides the
-                         dictionary-encoded string columns, which are tags already)
-  --time-column NAME     the time column (default: Arrow's Timestamp column, or a column
-                         named time, _time or timestamp)
-  --field-types A=T,...  field types (integer, float, boolean, string) instead of the ones
-                         inferred from the first values (CSV, NDJSON)
-  --precision P          n, u, ms, s, m or h (default n): the unit of integer times (CSV and
-                         NDJSON epochs, Arrow/Parquet integer time columns, line protocol
-                         timestamps). Other times (ISO dates, Timestamp columns) are written
-                         to the nanosecond: --precision never truncates them
-Writing:
-  --create-db            create the database first
-  --batch-size N         points per request (default 5000)
-  --buffer-size SIZE     the writer's memory bound, e.g. 64M (default) or 256k
-  --delivery-timeout SEC how long a point may wait to be written, retries included, before
-                         it counts as expired (default 120)
-  --in-flight auto|N     requests in flight: auto (default) finds the concurrency that gives
-                         the most throughput and backs off when the server slows down (up to
-                         8 per server); N fixes it. Points go in per-series lanes either way,
-                         so a series' writes are stored in order
-  --spread URL           one more server written to at once (a cluster's front doors:
-                         InfluxDB Enterprise data nodes, VictoriaMetrics vminsert); batches go
-                         to each in proportion to its speed, a failing one is left out until it
-                         is back. Repeatable. Same credentials, db and options as --url
-  --failover URL         a server tried when the current one fails (connection errors, 5xx),
-                         kept while it works. Repeatable. Same credentials as --url
-  --workers N            encode on N worker threads (default 0: the calling thread)
-  --gzip                 compress requests
-  --dead-letter FILE     write the points that were not written to FILE, each group after a
-                         "# reason" comment line (line protocol: fix it and load it again);
-                         an invalid row is a comment with its location and reason, and its
-                         source text as comment lines (CSV: the row, NDJSON: the line;
-                         Arrow/Parquet rows: the row number and the reason only)
-Output:
-  --json                 print the summary as JSON on stdout
-  -q, --quiet            no progress on stderr
-  --progress-interval S  seconds between progress lines when stderr is not a terminal (5)
-
-${connectionHelp}
-
-CSV types are inferred per column (int64 exact, float, boolean, string). Times are RFC 3339 /
-ISO 8601 (no zone = UTC, up to 9 fractional digits) or integer epochs in --precision.
-Line protocol lines end where influxd ends them (a newline inside a quoted string field does
-not end a line), and each is parsed as influxd parses it first. A record or line still unfinished at the longest line a request can carry
-(--buffer-size / 4, at most 5 MB: an unclosed quote, a missing newline) stops the load with an
-error naming where it starts.
-Ctrl-C stops reading and gives what was read 5 s to be sent; the rest is counted as expired
-(and kept in the dead letter), the summary printed, exit 130. A second Ctrl-C quits at once.
-Exit status: 0 all written, 1 error, 2 usage error, 3 some points not written, 130 interrupted.
-`;
-
-/** What happened to one input. */
-export interface FileReport {
-  file: string;
-  format: string;
-  /** Size of the input (bytes read, for a stream). */
-  bytes: number | undefined;
-  /** Input bytes read (less than `bytes` when stopped early). */
-  bytesRead: number;
-  written: number;
-  rejected: number;
-  expired: number;
-  dropped: number;
-  invalid: number;
-  seconds: number;
-  pointsPerSecond: number;
-  /** The input was read to its end (false when stopped by an error or Ctrl-C). */
-  complete: boolean;
-}
 
 /** The dead letter: points not written, in groups after a "# reason" comment line. */
 class DeadLetter {
@@ -146,11 +35,12 @@ class DeadLetter {
   readonly #shown = new Set<string>();
   #notify: (line: string) => void = (l) => process.stderr.write(`${l}\n`);
 
-  constructor(path: string | undefined) {
+  /** `append`: keep what the file holds (a resumed load's dead letter goes on after the earlier runs'). */
+  constructor(path: string | undefined, append = false) {
     this.path = path;
     if (path !== undefined) {
       try {
-        this.#fd = openSync(path, 'w');
+        this.#fd = openSync(path, append ? 'a' : 'w');
       } catch (e) {
         throw new CliError(`cannot write the dead letter ${path}: ${(e as Error).message}`);
       }
@@ -252,82 +142,33 @@ const INTERRUPTED = Symbol('interrupted');
 /** How long what was read gets to be sent after Ctrl-C. */
 const kInterruptGraceMs = 5000;
 
-interface LoadSettings {
-  format: InputFormat | undefined;
-  measurement: string | undefined;
-  tagColumns: string[];
-  timeColumn: string | undefined;
-  fieldTypes: Record<string, FieldType>;
-  precision: Precision;
-  batchSize: number;
-  bufferBytes: number;
-  batchBytes: number;
-  /** The writer's deliveryTimeoutMs, when given. */
-  deliveryTimeoutMs: number | undefined;
-  /** --in-flight: the writer's maxInFlight. */
-  inFlight: number | 'auto';
-  spread: string[];
-  failover: string[];
-  workers: number;
-  gzip: boolean;
-  json: boolean;
-  quiet: boolean;
-  plainIntervalMs: number;
-}
-
 export async function runLoad(args: string[]): Promise<number> {
-  const { values: v, positionals: files } = parse(args, loadOptions, 'load');
-  if (v.help) {
+  const parsed = parseLoadArgs(args);
+  if (parsed.help) {
     await out(loadHelp);
     return EXIT_OK;
   }
-  if (files.length === 0) throw new UsageError('load needs at least one FILE (or - for standard input) (see fastinflux load --help)');
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be given once');
+  const { s, files, v } = parsed;
   const str = (k: string): string | undefined => v[k] as string | undefined;
-  // No prototype: a column named "constructor" or "toString" is a name like any other.
-  const fieldTypes: Record<string, FieldType> = Object.create(null) as Record<string, FieldType>;
-  for (const item of splitList(str('field-types'))) {
-    const m = /^(.+?)=(integer|int|float|double|boolean|bool|string)$/i.exec(item);
-    if (!m) throw new UsageError(`--field-types takes NAME=TYPE pairs, TYPE one of integer, float, boolean, string (got ${JSON.stringify(item)})`);
-    const t = m[2]!.toLowerCase();
-    fieldTypes[m[1]!] = t === 'int' ? 'integer' : t === 'double' ? 'float' : t === 'bool' ? 'boolean' : (t as FieldType);
-  }
-  const bufferBytes = parseSize(str('buffer-size'), '--buffer-size') ?? 64 * 1024 * 1024;
-  if (bufferBytes < 4096) throw new UsageError('--buffer-size must be at least 4k');
-  const s: LoadSettings = {
-    format: str('format') === undefined ? undefined : parseFormat(str('format')!),
-    measurement: str('measurement'),
-    tagColumns: splitList(str('tag-columns')),
-    timeColumn: str('time-column'),
-    fieldTypes,
-    precision: parsePrecision(str('precision'), '--precision') ?? 'n',
-    batchSize: parsePositiveInt(str('batch-size'), '--batch-size', 1, 1_000_000) ?? 5000,
-    bufferBytes,
-    batchBytes: Math.max(1024, Math.min(CLIENT_DEFAULTS.maxBodyBytes, Math.floor(bufferBytes / 4))),
-    deliveryTimeoutMs: parseSeconds(str('delivery-timeout'), '--delivery-timeout'),
-    inFlight: str('in-flight') === undefined || str('in-flight') === 'auto' ? 'auto' : parsePositiveInt(str('in-flight'), '--in-flight (auto or a number)', 1, 64)!,
-    spread: (v.spread as string[] | undefined) ?? [],
-    failover: (v.failover as string[] | undefined) ?? [],
-    workers: parsePositiveInt(str('workers'), '--workers', 0, 64) ?? 0,
-    gzip: v.gzip === true,
-    json: v.json === true,
-    quiet: v.quiet === true,
-    plainIntervalMs: (parsePositiveInt(str('progress-interval'), '--progress-interval', 1, 3600) ?? 5) * 1000,
-  };
-  if (s.measurement === '') throw new UsageError('--measurement must not be empty');
-  // Every input's format is checked before anything is sent.
-  for (const f of files) {
-    const d = detectInput(f, s.format);
-    if (d.format !== 'lp' && d.format !== 'ndjson' && s.measurement === undefined && !d.stem) {
-      throw new UsageError(`${f === '-' ? 'standard input' : f}: give --measurement`);
-    }
-  }
   const conn = connect(v as never, s.workers > 0 ? { workers: s.workers } : {});
   if (conn.db === undefined) {
     await conn.client.close();
     throw new UsageError('no database: give --db (or set INFLUX_DB)');
   }
-  const dead = new DeadLetter(str('dead-letter'));
+  // A checkpoint that cannot be read stops the load before anything is written; one that
+  // cannot be written too (it is saved once now).
+  let ck: Checkpoint | undefined;
+  if (s.checkpoint !== undefined) {
+    try {
+      ck = Checkpoint.open(s.checkpoint, conn.db, conn.rp);
+      ck.save(true);
+    } catch (e) {
+      await conn.client.close();
+      throw e;
+    }
+  }
+  // Resuming, the dead letter keeps what the earlier runs put in it.
+  const dead = new DeadLetter(str('dead-letter'), ck !== undefined);
   const reports: FileReport[] = [];
   let fatal: Error | undefined;
   let interrupted = false;
@@ -340,13 +181,27 @@ export async function runLoad(args: string[]): Promise<number> {
     p.catch(() => {}); // left behind when interrupted: its failure no longer matters
     return Promise.race([p, interruption]);
   };
-  const onSigint = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
+  // The checkpoint follows the server's acknowledgements: saved every second while loading.
+  const saving: CheckpointRun | undefined = ck ? { ck, sync: undefined } : undefined;
+  const onSigint = (signal: NodeJS.Signals): void => {
+    if (interrupted) {
+      // Quitting at once: what is acknowledged so far is kept.
+      saving?.sync?.();
+      saving?.ck.save();
+      process.exit(EXIT_INTERRUPTED);
+    }
     interrupted = true;
-    process.stderr.write(`\nfastinflux: interrupted: stopped reading; what was read gets ${kInterruptGraceMs / 1000} s to be sent (Ctrl-C again quits at once)\n`);
+    process.stderr.write(`\nfastinflux: ${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: stopped reading; what was read gets ${kInterruptGraceMs / 1000} s to be sent (Ctrl-C again quits at once)\n`);
     interrupt();
   };
   process.on('SIGINT', onSigint);
+  // SIGTERM (a service manager, kill): the same orderly stop, the checkpoint saved.
+  process.on('SIGTERM', onSigint);
+  const saveTimer = saving ? setInterval(() => {
+    saving.sync?.();
+    saving.ck.save();
+  }, kCheckpointEveryMs) : undefined;
+  saveTimer?.unref();
   const started = performance.now();
   const setup = async (): Promise<void> => {
     try {
@@ -380,7 +235,7 @@ export async function runLoad(args: string[]): Promise<number> {
     for (const f of files) {
       if (interrupted) break;
       try {
-        const r = await loadOne(f, s, conn, dead, { isInterrupted: () => interrupted, untilInterrupted });
+        const r = await loadOne(f, s, conn, dead, { isInterrupted: () => interrupted, untilInterrupted }, saving);
         reports.push(r.report);
         if (r.fatal) {
           fatal = r.fatal;
@@ -393,6 +248,9 @@ export async function runLoad(args: string[]): Promise<number> {
       }
     }
   } finally {
+    clearInterval(saveTimer);
+    saving?.sync?.();
+    saving?.ck.save();
     // A second Ctrl-C still quits at once until the summary is out.
     dead.close();
     const closing = conn.client.close().catch(() => {});
@@ -406,11 +264,12 @@ export async function runLoad(args: string[]): Promise<number> {
   } else {
     let text = '';
     // A file stopped before anything was sent has nothing to report: the error line says why.
-    for (const r of reports) if (r.complete || r.written + r.rejected + r.expired + r.dropped + r.invalid > 0) text += describe(r, conn, dead);
-    if (reports.length > 1) text += `total: ${formatCount(total.written)} points written in ${formatDuration(total.seconds * 1000)} (${formatCount(total.pointsPerSecond)} points/s)${notWritten > 0 ? `, ${formatCount(notWritten)} not written` : ''}\n`;
+    for (const r of reports) if (r.complete || r.written + r.rejected + r.expired + r.dropped + r.invalid > 0) text += describe(r, conn, dead.path);
+    if (reports.length > 1) text += `total: ${formatCount(total.written)} points written in ${formatDuration(total.seconds * 1000)} (${formatCount(total.pointsPerSecond)} points/s)${notWritten > 0 ? `, ${formatCount(notWritten)} not written` : ''}${total.alreadyLoaded > 0 ? `, ${formatCount(total.alreadyLoaded)} already loaded` : ''}\n`;
     await out(text);
   }
   process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
   if (fatal) throw fatal instanceof CliError ? fatal : new CliError(errorLine(fatal), EXIT_ERROR, { cause: fatal });
   if (interrupted) return EXIT_INTERRUPTED;
   if (notWritten > 0) {
@@ -420,35 +279,14 @@ export async function runLoad(args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-function sum(reports: FileReport[], seconds: number): FileReport {
-  const t: FileReport = { file: '', format: '', bytes: 0, bytesRead: 0, written: 0, rejected: 0, expired: 0, dropped: 0, invalid: 0, seconds, pointsPerSecond: 0, complete: true };
-  for (const r of reports) {
-    t.bytes = t.bytes !== undefined && r.bytes !== undefined ? t.bytes + r.bytes : undefined;
-    t.bytesRead += r.bytesRead;
-    t.written += r.written;
-    t.rejected += r.rejected;
-    t.expired += r.expired;
-    t.dropped += r.dropped;
-    t.invalid += r.invalid;
-    t.complete &&= r.complete;
-  }
-  t.pointsPerSecond = seconds > 0 ? Math.round(t.written / seconds) : 0;
-  return t;
-}
+/** How often the checkpoint is saved while loading. */
+const kCheckpointEveryMs = 1000;
 
-function describe(r: FileReport, conn: Connection, dead: DeadLetter): string {
-  const notWritten = r.rejected + r.expired + r.dropped + r.invalid;
-  const mbps = r.seconds > 0 ? `, ${formatBytes(r.bytesRead / r.seconds)}/s` : '';
-  let text = `${r.file} (${r.format}${r.bytes !== undefined ? `, ${formatBytes(r.bytes)}` : ''}) → ${conn.server} db ${JSON.stringify(conn.db)}\n`;
-  text += `  ${formatCount(r.written)} points written in ${formatDuration(r.seconds * 1000)}: ${formatCount(r.pointsPerSecond)} points/s${mbps}\n`;
-  if (notWritten > 0) {
-    const parts = (['rejected', 'expired', 'dropped', 'invalid'] as const).filter((k) => r[k] > 0).map((k) => `${formatCount(r[k])} ${k}`);
-    text += `  ${formatCount(notWritten)} not written: ${parts.join(', ')}${dead.path ? ` (see ${dead.path})` : ''}\n`;
-  } else {
-    text += '  nothing rejected, expired or invalid\n';
-  }
-  if (!r.complete) text += '  stopped before the end of the input\n';
-  return text;
+/** The checkpoint of a load, and how to bring the file being loaded up to date in it. */
+interface CheckpointRun {
+  ck: Checkpoint;
+  /** Moves the current file's position over what the server has acknowledged since. */
+  sync: (() => void) | undefined;
 }
 
 interface Interruption {
@@ -457,7 +295,10 @@ interface Interruption {
   untilInterrupted<T>(p: Promise<T>): Promise<T | typeof INTERRUPTED>;
 }
 
-async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: DeadLetter, int: Interruption): Promise<{ report: FileReport; fatal: Error | undefined }> {
+/** The format's name in the summary of a file that was not opened (loaded before). */
+const kFormatNames = { arrow: 'Arrow IPC', parquet: 'Parquet', csv: 'CSV', ndjson: 'NDJSON', lp: 'line protocol' } as const;
+
+async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: DeadLetter, int: Interruption, saving: CheckpointRun | undefined): Promise<{ report: FileReport; fatal: Error | undefined }> {
   const { isInterrupted, untilInterrupted } = int;
   const det = detectInput(file, s.format);
   const label = file === '-' ? 'stdin' : file;
@@ -476,6 +317,25 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
   let progress: Progress | undefined;
   const notify = (line: string): void => (progress ? progress.note(line) : void process.stderr.write(`${line}\n`));
   dead.notify = notify;
+  // --checkpoint: where an earlier run left this file.
+  const unit = det.format === 'lp' ? 'byte' : 'row';
+  const resume = saving?.ck.resume(file, label, det.format, unit, notify);
+  const start: Position = resume?.start ?? { position: 0, rows: 0, done: false };
+  if (start.done) {
+    let size: number | undefined;
+    try {
+      size = statSync(file).size;
+    } catch {
+      size = undefined;
+    }
+    return {
+      report: {
+        file: label, format: kFormatNames[det.format], bytes: size, bytesRead: 0, written: 0, rejected: 0, expired: 0, dropped: 0, invalid: 0,
+        seconds: 0, pointsPerSecond: 0, complete: true, alreadyLoaded: start.rows,
+      },
+      fatal: undefined,
+    };
+  }
   const reader = await openReader(det.format, {
     path: file, label, gzip: det.gzip, tabs: det.tabs, chunkRows: s.batchSize, maxLineBytes: s.batchBytes, precision: s.precision,
     measurement, tagColumns: s.tagColumns, timeColumn: s.timeColumn, fieldTypes: s.fieldTypes,
@@ -483,6 +343,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       invalid++;
       dead.invalid(where, reason, text);
     },
+    ...(start.position > 0 ? (unit === 'row' ? { startRow: start.position } : { startByte: start.position, startLine: start.line ?? 1 }) : {}),
   });
   let fatal: Error | undefined;
   let retryNote: string | undefined;
@@ -520,8 +381,19 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
   }
   // Rows read that the writer never took in (it was closed while they waited for room: Ctrl-C,
   // or a fatal error): counted as expired, and kept in the dead letter as line protocol.
+  // The checkpoint's marks: after each write, where the input stands and how many points the
+  // writer has accepted. Rows not taken in end them: the checkpoint stays before those.
+  const marks = new FileMarks(start);
+  let marking = resume !== undefined;
+  let linesSent = 0;
+  const key = resume?.key;
+  const sync = (): void => {
+    if (saving && key !== undefined && marks.advance(writer.progress().deliveredBelow)) saving.ck.update(key, marks.committed);
+  };
+  if (saving) saving.sync = sync;
   let unsent = 0;
   const notTaken = (count: number, text: () => string, reason = 'before the writer took them in'): void => {
+    marking = false;
     unsent += count;
     let body: string;
     let why = `not sent: ${isInterrupted() ? 'interrupted' : 'the load stopped'} ${reason}`;
@@ -563,6 +435,8 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
     if (c.kind === 'lines') {
       try {
         await writer.write(c.data);
+        linesSent += c.lines;
+        mark(c);
       } catch (e) {
         if (!(e instanceof WriterClosedError)) throw e;
         notTaken(c.lines, () => c.data.toString('utf8'));
@@ -584,9 +458,18 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
         checked.add(batch.schema);
       }
       await put(arrowSegment(batch, c.where, c.text ?? noText));
+      mark(c);
       return;
     }
     await put(pointSegment(c.points, c.where, c.text ?? noText));
+    mark(c);
+  };
+  /** A chunk is in the writer (its invalid rows left out): the input stands at its end. */
+  const mark = (c: ReaderChunk): void => {
+    if (!marking || c.end === undefined) return;
+    marks.add(writer.progress().accepted, unit === 'row'
+      ? { position: c.end, rows: c.end, done: false }
+      : { position: c.end, rows: start.rows + linesSent, line: c.endLine, done: false });
   };
 
   const t0 = performance.now();
@@ -595,7 +478,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       label, totalBytes: reader.totalBytes, plainIntervalMs: s.plainIntervalMs,
       sample: () => {
         const st = writer.stats();
-        return { points: st.written, accepted: st.accepted, bytes: reader.bytesRead(), note: retryNote && Date.now() - retryAt < 10_000 ? retryNote : undefined };
+        return { points: start.rows + st.written, accepted: start.rows + st.accepted, bytes: reader.bytesRead(), note: retryNote && Date.now() - retryAt < 10_000 ? retryNote : undefined };
       },
     });
     progress.start();
@@ -669,6 +552,13 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       return encode((c.kind === 'arrow' ? integerTimeAsTimestamp(c.batch, s.timeColumn, s.precision) : c.points) as never, { ...encodeOptions, invalidRows: 'skip' }).toString('utf8');
     }, 'as the writer closed: it took them in and never sent them');
   }
+  // Read to its end with every row taken in: the file is loaded once all of it is delivered.
+  if (complete && marking) {
+    const end = reader.position();
+    marks.add(writer.progress().accepted, { position: end, rows: unit === 'row' ? end : start.rows + linesSent, done: true });
+  }
+  sync();
+  if (saving) saving.sync = undefined;
   progress?.stop();
   dead.notify = (l) => process.stderr.write(`${l}\n`);
   if (failure) fatal ??= failure instanceof Error ? failure : new Error(String(failure));
@@ -677,6 +567,7 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
     file: label, format: reader.format, bytes: reader.totalBytes ?? reader.bytesRead(), bytesRead: reader.bytesRead(),
     written: st.written, rejected: st.rejected, expired: st.expired + unsent, dropped: st.dropped, invalid,
     seconds: Math.round(seconds * 1000) / 1000, pointsPerSecond: seconds > 0 ? Math.round(st.written / seconds) : 0, complete,
+    alreadyLoaded: start.rows,
   };
   return { report, fatal };
 }

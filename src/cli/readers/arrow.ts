@@ -111,24 +111,32 @@ export async function openArrowReader(o: ReaderOptions): Promise<InputReader> {
   }
   const r = reader;
   const format = r.isFile() ? 'Arrow IPC file' : 'Arrow IPC stream';
+  const startRow = o.startRow ?? 0;
+  let position = startRow;
   return {
     format,
+    unit: 'row',
     totalBytes: file ? file.size : source?.totalBytes,
     bytesRead: () => (file ? file.position() : source!.bytesRead()),
+    position: () => position,
     async *chunks(): AsyncGenerator<ReaderChunk> {
       let first = 0;
       let batches = 0;
       try {
         for await (const batch of r as AsyncIterable<A.RecordBatch>) {
           const n = batch.numRows;
-          for (let i = 0; i < n; i += o.chunkRows) {
+          // Resuming: batches before startRow are passed over, the first one after it sliced (no copy).
+          const from = Math.min(n, Math.max(0, startRow - first));
+          for (let i = from; i < n; i += o.chunkRows) {
             const part = i === 0 && n <= o.chunkRows ? batch : batch.slice(i, Math.min(n, i + o.chunkRows));
             const base = first + i;
-            yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}` };
+            position = base + part.numRows;
+            yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}`, end: position };
           }
           first += n;
           batches++;
         }
+        position = Math.max(position, first);
       } catch (e) {
         if (e instanceof CliError) throw e;
         const d = detail(e);

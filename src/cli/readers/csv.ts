@@ -170,10 +170,16 @@ const kTimeNames = ['time', '_time', 'timestamp'];
 export function openCsvReader(o: ReaderOptions): InputReader {
   const source = openByteSource(o.path, o.gzip, o.tabs ? 'TSV' : 'CSV');
   const delimiter = o.tabs ? '\t' : ',';
+  const startRow = o.startRow ?? 0;
+  // Data records (after the header) read so far, and how far the chunks given out go.
+  let dataRows = 0;
+  let position = startRow;
   return {
     format: o.tabs ? 'TSV' : 'CSV',
+    unit: 'row',
     totalBytes: source.totalBytes,
     bytesRead: () => source.bytesRead(),
+    position: () => position,
     async *chunks(): AsyncGenerator<ReaderChunk> {
       // A record is at most one line of a request (in UTF-16 units, at most its bytes).
       const parser = new CsvParser(delimiter, o.maxLineBytes);
@@ -210,15 +216,33 @@ export function openCsvReader(o: ReaderOptions): InputReader {
         const chunk = buildChunk(columns!, width, rows, lines, o, delimiter);
         rows = [];
         lines = [];
+        position = dataRows;
+        if (chunk) chunk.end = dataRows;
         return chunk;
       };
-      const handle = function* (records: string[][], at: number[]): Generator<ReaderChunk> {
-        for (let i = 0; i < records.length; i++) {
+      // Resuming: the records before startRow are not loaded, but their values type the columns
+      // as they did in the first run (chunk by chunk, until every field column has a type).
+      let skipped: string[][] | undefined = startRow > 0 ? [] : undefined;
+      const learn = (): void => {
+        inferTypes(columns!, width, skipped!);
+        skipped = columns!.every((c) => c.role !== 'field' || c.type !== undefined) ? undefined : [];
+      };
+      const handle = function* (batch: string[][], at: number[]): Generator<ReaderChunk> {
+        for (let i = 0; i < batch.length; i++) {
           if (!columns) {
-            header(records[i]!);
+            header(batch[i]!);
             continue;
           }
-          rows.push(records[i]!);
+          if (dataRows < startRow) {
+            dataRows++;
+            if (skipped) {
+              skipped.push(batch[i]!);
+              if (skipped.length >= o.chunkRows || dataRows === startRow) learn();
+            }
+            continue;
+          }
+          dataRows++;
+          rows.push(batch[i]!);
           lines.push(at[i]!);
           if (rows.length >= o.chunkRows) {
             const c = flush();
@@ -268,6 +292,7 @@ export function openCsvReader(o: ReaderOptions): InputReader {
         const c = flush();
         if (c) yield c;
       }
+      position = Math.max(position, dataRows);
     },
     async close() {
       source.close();
@@ -303,10 +328,8 @@ interface Store {
   tagDict?: Map<string, number>;
 }
 
-/** Rows of text to one Arrow record batch (rows that do not fit are rejected). */
-function buildChunk(columns: Column[], width: number, rows: string[][], lines: number[], o: ReaderOptions, delimiter: string): ReaderChunk | undefined {
-  const n = rows.length;
-  // Types not known yet (no --field-types, no value so far): from this chunk's values.
+/** Types not known yet (no --field-types, no value so far): from these rows' values. */
+function inferTypes(columns: Column[], width: number, rows: string[][]): void {
   for (const c of columns) {
     if (c.role === 'field' && c.type === undefined) {
       c.type = inferType((function* () {
@@ -314,6 +337,12 @@ function buildChunk(columns: Column[], width: number, rows: string[][], lines: n
       })());
     }
   }
+}
+
+/** Rows of text to one Arrow record batch (rows that do not fit are rejected). */
+function buildChunk(columns: Column[], width: number, rows: string[][], lines: number[], o: ReaderOptions, delimiter: string): ReaderChunk | undefined {
+  const n = rows.length;
+  inferTypes(columns, width, rows);
   const bitmapBytes = (n + 7) >> 3;
   let time: BigInt64Array | undefined;
   let timeCol: Column | undefined;

@@ -69,10 +69,20 @@ export function detectInput(path: string, forced: InputFormat | undefined): Dete
  * `where(row)` names a row in messages; `text(row)` is its source text (a CSV row, an NDJSON
  * line), for the dead letter when the encoder refuses it.
  */
-export type ReaderChunk =
+export type ReaderChunk = (
   | { kind: 'arrow'; batch: RecordBatch; where: (row: number) => string; text?: (row: number) => string | undefined }
   | { kind: 'points'; points: Point[]; where: (row: number) => string; text?: (row: number) => string | undefined }
-  | { kind: 'lines'; data: Buffer; lines: number };
+  | { kind: 'lines'; data: Buffer; lines: number }
+) & {
+  /**
+   * Where the input stands after this chunk, in the reader's unit (`InputReader.position`): the
+   * chunk holds every row before it that is not in an earlier chunk (rows it left out as invalid
+   * included). A resumed load starts there (`startRow` / `startByte`).
+   */
+  end?: number;
+  /** Line protocol: the (1-based) line of the input that starts at `end`, for messages. */
+  endLine?: number;
+};
 
 export interface ReaderOptions {
   /** The input: a path, or `-` for standard input. */
@@ -96,6 +106,17 @@ export interface ReaderOptions {
   fieldTypes: Readonly<Record<string, FieldType>>;
   /** A row that cannot become a point: where it is, why, and its text when there is one. */
   reject(where: string, reason: string, text?: string): void;
+  /**
+   * Resuming (`--checkpoint`): the rows before this one are not read into chunks (Arrow,
+   * Parquet: record batches or row groups skipped, the first one sliced; CSV: data records after
+   * the header; NDJSON: lines). CSV and NDJSON still read them to learn the column types as the
+   * first run did.
+   */
+  startRow?: number;
+  /** Resuming line protocol: the byte offset to start at (a line boundary), of the decompressed input. */
+  startByte?: number;
+  /** The line number at `startByte` (default 1), for messages. */
+  startLine?: number;
 }
 
 export interface InputReader {
@@ -105,6 +126,14 @@ export interface InputReader {
   readonly totalBytes: number | undefined;
   /** Input bytes read so far (an estimate for Parquet). */
   bytesRead(): number;
+  /**
+   * How far the rows given out go, in the unit a resumed load starts from: rows (Arrow,
+   * Parquet: rows of the file; CSV: data records; NDJSON: lines) or, for line protocol, bytes
+   * of the (decompressed) input. Once `chunks()` has ended, the end of the input.
+   */
+  position(): number;
+  /** The unit of `position()`. */
+  readonly unit: 'row' | 'byte';
   chunks(): AsyncGenerator<ReaderChunk>;
   close(): Promise<void>;
 }

@@ -15,25 +15,34 @@ import { openByteSource } from './source.js';
 import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
 
 export function openLineProtocolReader(o: ReaderOptions): InputReader {
-  const source = openByteSource(o.path, o.gzip);
+  const start = o.startByte ?? 0;
+  const source = openByteSource(o.path, o.gzip, undefined, start);
+  // Byte offset (of the decompressed input) after the lines given out so far.
+  let position = start;
   return {
     format: 'line protocol',
+    unit: 'byte',
     totalBytes: source.totalBytes,
     bytesRead: () => source.bytesRead(),
+    position: () => position,
     async *chunks(): AsyncGenerator<ReaderChunk> {
       let rest: Buffer | undefined;
+      // Byte offset of the input where `rest` (and so the next buffer scanned) starts.
+      let restAt = start;
       // Physical line (1-based) where the next line to scan starts.
-      let lineNo = 1;
+      let lineNo = o.startLine ?? 1;
       // Ranges [start, end) of the lines kept for the chunk being built, in `buf`.
       let parts: Buffer[] = [];
       let lines = 0;
       let crlf = false;
-      const take = (): ReaderChunk => {
+      /** The chunk of the lines kept so far; `end`: the input's offset after its last line. */
+      const take = (end: number): ReaderChunk => {
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         // Every line was parsed here: the writer does not parse them again, and takes the chunk
         // whole unless a line ends in \r\n (the writer drops the \r).
         markChecked(data, spec, crlf ? -1 : lines);
-        const chunk: ReaderChunk = { kind: 'lines', data, lines };
+        position = end;
+        const chunk: ReaderChunk = { kind: 'lines', data, lines, end, endLine: lineNo };
         parts = [];
         lines = 0;
         crlf = false;
@@ -41,7 +50,8 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
       };
       const out: ReaderChunk[] = [];
       const spec = precisionSpec(o.precision);
-      const scan = (buf: Buffer, final: boolean): number => {
+      /** `base`: the input's offset of buf[0]. */
+      const scan = (buf: Buffer, final: boolean, base: number): number => {
         // Returns where the unfinished last line starts.
         let start = 0;
         let runStart = 0; // start of the run of kept lines not yet pushed to parts
@@ -83,7 +93,7 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
             // A final line without a newline gets one: every chunk ends with a complete line.
             if (end === n && buf[n - 1] !== NL) parts.push(Buffer.from('\n'));
             runStart = end;
-            out.push(take());
+            out.push(take(base + end));
           }
         }
         const end = Math.min(start, n);
@@ -93,22 +103,26 @@ export function openLineProtocolReader(o: ReaderOptions): InputReader {
       };
       for await (const c of source.chunks) {
         const buf = rest && rest.length > 0 ? Buffer.concat([rest, c]) : c;
-        const at = scan(buf, false);
+        const base = restAt;
+        const at = scan(buf, false, base);
+        restAt = base + at;
         for (const ch of out.splice(0)) yield ch;
         // An unfinished line as long as a request can carry can never be sent, and an unclosed
         // quote would take the rest of the input into it: the lines before it go out, then stop.
         if (buf.length - at >= o.maxLineBytes) {
-          if (lines > 0) yield take();
+          if (lines > 0) yield take(restAt);
           throw new CliError(`${o.label}:${lineNo}: a line longer than ${o.maxLineBytes} bytes (the longest a request can carry) does not end within that length: too long to send, or a quote not closed`);
         }
         // Copy the unfinished line: the chunk's buffer may be reused by the stream.
         rest = at < buf.length ? Buffer.from(buf.subarray(at)) : undefined;
         // A pipe may be a live feed: what has arrived goes out now, not when a chunk is full.
-        if (o.path === '-' && lines > 0) yield take();
+        if (o.path === '-' && lines > 0) yield take(restAt);
       }
-      if (rest && rest.length > 0) scan(rest, true);
+      const end = restAt + (rest?.length ?? 0);
+      if (rest && rest.length > 0) scan(rest, true, restAt);
       for (const ch of out.splice(0)) yield ch;
-      if (lines > 0) yield take();
+      if (lines > 0) yield take(end);
+      position = end;
     },
     async close() {
       source.close();

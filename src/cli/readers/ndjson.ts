@@ -141,31 +141,47 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
     return p;
   };
 
+  /** Types first seen in these lines: from all of their values (integers and floats: float). */
+  const learnTypes = (raws: Raw[]): void => {
+    const seen = new Map<string, FieldType>();
+    for (const r of raws) {
+      const m = r.measurement ?? o.measurement;
+      if (m === undefined) continue;
+      for (const [k, x] of Object.entries(r.fields)) {
+        const key = `${m}\0${k}`;
+        if (types.has(key)) continue;
+        const got = kindOf(x);
+        if (got === undefined || got === 'nested') continue;
+        const before = seen.get(key);
+        if (before === undefined) seen.set(key, declaredType(o, k) ?? got);
+        else if (before === 'integer' && got === 'float' && declaredType(o, k) === undefined) seen.set(key, 'float');
+      }
+    }
+    for (const [k, t] of seen) types.set(k, t);
+  };
+
+  const startRow = o.startRow ?? 0;
+  let lineNo = 0;
+  // How far (in lines) the chunks given out go.
+  let position = startRow;
   return {
     format: 'NDJSON',
+    unit: 'row',
     totalBytes: source.totalBytes,
     bytesRead: () => source.bytesRead(),
+    position: () => position,
     async *chunks(): AsyncGenerator<ReaderChunk> {
-      let lineNo = 0;
       let raws: Raw[] = [];
       const label = o.label;
+      // Resuming: `raws` holds lines before startRow, read for their types only.
+      let resuming = startRow > 0;
       const flush = (): ReaderChunk | undefined => {
-        // Types first seen in this chunk: from all of its values (integers and floats: float).
-        const seen = new Map<string, FieldType>();
-        for (const r of raws) {
-          const m = r.measurement ?? o.measurement;
-          if (m === undefined) continue;
-          for (const [k, x] of Object.entries(r.fields)) {
-            const key = `${m}\0${k}`;
-            if (types.has(key)) continue;
-            const got = kindOf(x);
-            if (got === undefined || got === 'nested') continue;
-            const before = seen.get(key);
-            if (before === undefined) seen.set(key, declaredType(o, k) ?? got);
-            else if (before === 'integer' && got === 'float' && declaredType(o, k) === undefined) seen.set(key, 'float');
-          }
+        if (resuming) {
+          // The input ends (or breaks) before startRow: nothing of it is loaded again.
+          raws = [];
+          return undefined;
         }
-        for (const [k, t] of seen) types.set(k, t);
+        learnTypes(raws);
         const points: Point[] = [];
         const lines: number[] = [];
         const texts: string[] = [];
@@ -180,8 +196,9 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
           }
         }
         raws = [];
+        position = lineNo;
         if (points.length === 0) return undefined;
-        return { kind: 'points', points, where: (row) => `${label}:${lines[row]}`, text: (row) => texts[row] };
+        return { kind: 'points', points, where: (row) => `${label}:${lines[row]}`, text: (row) => texts[row], end: lineNo };
       };
       const lineBatches = textLines(source.chunks, { maxLineBytes: o.maxLineBytes, label });
       for (;;) {
@@ -199,6 +216,25 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
         for (const text of batch) {
           lineNo++;
           if (text.trim() === '') continue;
+          if (lineNo <= startRow) {
+            // Resuming: a line loaded before is only read for the types its fields gave the
+            // first run (grouped as that run's chunks were); its rejection was reported then.
+            try {
+              raws.push(parseLine(text, lineNo));
+            } catch (e) {
+              if (!(e instanceof Reject)) throw new CliError(`${label}:${lineNo}: ${(e as Error).message}`);
+            }
+            if (raws.length >= o.chunkRows) {
+              learnTypes(raws);
+              raws = [];
+            }
+            continue;
+          }
+          if (resuming) {
+            learnTypes(raws);
+            raws = [];
+            resuming = false;
+          }
           try {
             raws.push(parseLine(text, lineNo));
           } catch (e) {
@@ -219,6 +255,7 @@ export function openNdjsonReader(o: ReaderOptions): InputReader {
       }
       const c = flush();
       if (c) yield c;
+      position = Math.max(position, lineNo);
       // An empty file is a mistake worth a word (a pipe may legitimately carry nothing).
       if (o.path !== '-' && lineNo === 0) throw new CliError(`${label} is empty: no NDJSON records`);
     },

@@ -31,25 +31,47 @@ export async function openParquetReader(o: ReaderOptions): Promise<InputReader> 
   await checkFrame(o.path, o.label, size);
   let file: WasmFile;
   let totalRows: number;
+  const startRow = o.startRow ?? 0;
+  // Resuming: the row groups wholly before startRow are not read; `rows` starts at the first one read.
+  let skipGroups = 0;
+  let skippedRows = 0;
+  let groups = 0;
   try {
     file = await guardPanics(P.ParquetFile.fromFile(await openAsBlob(o.path)));
     const meta = file.metadata();
     totalRows = meta.fileMetadata().numRows();
+    groups = meta.numRowGroups();
+    for (let g = 0; g < groups && startRow > 0; g++) {
+      const rg = meta.rowGroup(g);
+      const n = rg.numRows();
+      rg.free();
+      if (skippedRows + n > startRow) break;
+      skippedRows += n;
+      skipGroups++;
+    }
     meta.free();
   } catch (e) {
     throw new CliError(`${o.label} is corrupt: its footer (the file's metadata) cannot be read; nothing was read (${errorText(e)})`);
   }
-  let rows = 0;
+  let rows = skippedRows;
+  let position = Math.max(startRow, skippedRows);
   let closed = false;
   return {
     format: 'Parquet',
+    unit: 'row',
+    position: () => position,
     totalBytes: size,
     // Parquet is read by row groups and column chunks, not front to back: estimate by rows.
     bytesRead: () => (totalRows > 0 ? Math.round((size * rows) / totalRows) : 0),
     async *chunks(): AsyncGenerator<ReaderChunk> {
       let stream: AsyncIterable<WasmBatch>;
+      if (skipGroups > 0 && skipGroups >= groups) {
+        position = Math.max(position, rows);
+        return;
+      }
+      const rowGroups = skipGroups > 0 ? Array.from({ length: groups - skipGroups }, (_, i) => skipGroups + i) : undefined;
       try {
-        stream = (await guardPanics(file.stream({ batchSize: o.chunkRows }))) as unknown as AsyncIterable<WasmBatch>;
+        stream = (await guardPanics(file.stream({ batchSize: o.chunkRows, ...(rowGroups ? { rowGroups } : {}) }))) as unknown as AsyncIterable<WasmBatch>;
       } catch (e) {
         throw new CliError(`${o.label} is corrupt: its data cannot be read; nothing was read (${errorText(e)})`);
       }
@@ -68,14 +90,18 @@ export async function openParquetReader(o: ReaderOptions): Promise<InputReader> 
           }
           for (const batch of table.batches) {
             const n = batch.numRows;
-            for (let i = 0; i < n; i += o.chunkRows) {
-              const part = n <= o.chunkRows ? batch : batch.slice(i, Math.min(n, i + o.chunkRows));
+            // Resuming inside a row group: its rows before startRow are sliced off (no copy).
+            const from = Math.min(n, Math.max(0, startRow - rows));
+            for (let i = from; i < n; i += o.chunkRows) {
+              const part = i === 0 && n <= o.chunkRows ? batch : batch.slice(i, Math.min(n, i + o.chunkRows));
               const base = rows + i;
-              yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}` };
+              position = base + part.numRows;
+              yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}`, end: position };
             }
             rows += n;
           }
         }
+        position = Math.max(position, rows);
       } finally {
         // After a panic the module is unusable: its cleanup may throw, or never settle.
         if (!panicked) await Promise.race([it?.return?.(), Promise.resolve()]).catch(() => {});

@@ -45,7 +45,7 @@ export function systemReason(e: unknown): string {
  * With `text` (the format's name), input holding a NUL byte in its first chunk is refused as
  * binary: a Parquet or Arrow file given as CSV is named as such, not read as rows of garbage.
  */
-export function openByteSource(path: string, gunzip: boolean, text?: string): ByteSource {
+export function openByteSource(path: string, gunzip: boolean, text?: string, start = 0): ByteSource {
   let read = 0;
   let raw: Readable;
   let total: number | undefined;
@@ -54,8 +54,13 @@ export function openByteSource(path: string, gunzip: boolean, text?: string): By
   } else {
     const size = fileSize(path);
     total = Number.isNaN(size) ? undefined : size;
-    raw = createReadStream(path, { highWaterMark: kChunkBytes });
+    // Resuming: a plain file is read from `start` (counted as read); a .gz one is decompressed
+    // from its beginning and the first `start` bytes of its data left out.
+    const from = gunzip ? 0 : start;
+    raw = createReadStream(path, { highWaterMark: kChunkBytes, start: from });
+    read = from;
   }
+  let skip = gunzip ? start : 0;
   raw.on('data', (c: Buffer) => {
     read += c.length;
   });
@@ -79,7 +84,16 @@ export function openByteSource(path: string, gunzip: boolean, text?: string): By
   const chunks = (async function* () {
     let first = true;
     try {
-      for await (const c of out) {
+      for await (const got of out) {
+        let c = got as Buffer;
+        if (skip > 0) {
+          if (c.length <= skip) {
+            skip -= c.length;
+            continue;
+          }
+          c = c.subarray(skip);
+          skip = 0;
+        }
         if (first && text !== undefined) {
           const nul = (c as Buffer).indexOf(0);
           const bom = (c as Buffer).subarray(0, 2).toString('hex');
