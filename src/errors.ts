@@ -337,3 +337,39 @@ export class WriteDeliveryError extends InfluxDBError {
     this.closeTimedOut = closeTimedOut;
   }
 }
+
+/**
+ * The durable spool's directory (src/writer/spool/log.ts) is owned by another live process (or
+ * by another open SpoolLog of this one): one process per directory.
+ */
+export class SpoolLockedError extends InfluxDBError {
+  override readonly code = 'FI_ERR_SPOOL_LOCKED';
+  readonly dir: string;
+  /** The pid found in the directory's LOCK file. */
+  readonly ownerPid: number;
+  constructor(dir: string, ownerPid: number) {
+    super(`spool directory ${dir} is locked by process ${ownerPid}, which is running (pid in its LOCK file): one process per spool directory`);
+    this.dir = dir;
+    this.ownerPid = ownerPid;
+  }
+}
+
+/** An append to the durable spool would take it beyond its maxBytes: nothing of it was written. */
+export class SpoolFullError extends InfluxDBError {
+  override readonly code = 'FI_ERR_SPOOL_FULL';
+  /** The spool's bytes on disk (and queued) when the append was refused, the append's bytes, the bound. */
+  readonly spoolBytes: number;
+  readonly requestedBytes: number;
+  readonly maxBytes: number;
+  constructor(message: string, spoolBytes: number, requestedBytes: number, maxBytes: number) {
+    super(message);
+    this.spoolBytes = spoolBytes;
+    this.requestedBytes = requestedBytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** A write or sync of the durable spool failed earlier: the log refuses every later append (`cause`: the first failure). */
+export class SpoolBrokenError extends InfluxDBError {
+  override readonly code = 'FI_ERR_SPOOL_BROKEN';
+}
