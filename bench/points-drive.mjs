@@ -28,7 +28,7 @@ try {
   await c.close();
   console.log(JSON.stringify({
     points: n, pointsPerSecond: Math.round(n / ((performance.now() - t0) / 1000)),
-    cpuSPer1M: +(((cpu.user + cpu.system) / 1e6) / (n / 1e6)).toFixed(3), written: st.written, requests: st.requests,
+    cpuSPer1M: +(((cpu.user + cpu.system) / 1e6) / (n / 1e6)).toFixed(3), userS: +(cpu.user / 1e6).toFixed(2), sysS: +(cpu.system / 1e6).toFixed(2), written: st.written, requests: st.requests,
   }));
 } finally {
   sink.kill();

@@ -16,9 +16,10 @@ export type {
   OutputFormat, OutputOption, PointParser, PointMeta, TagInfo, ArrowResult, ArrowStatementResult, ArrowOptions,
   ColumnType, MeasurementSchema,
 } from './query/output/index.js';
-export type { ClientOptions, ClientMode, WriteOptions, WriterOptions, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { ClientOptions, ClientMode, WriteOptions, WriterOptions, SpoolOptions, SpoolRecovery, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
 export type { BatchWriter, AcceptReport, WriterStats, WriterInput } from './writer/batch-writer.js';
 export type { WriterStreamOptions } from './writer/stream.js';
+export type { SpoolStats } from './writer/spool.js';
 export type { Point, FieldValue, TagValue, TimeValue } from './encode/point-encoder.js';
 export type { WriteData, WriteItem } from './encode/input.js';
 export type { QueryResponse, StatementResult, Series, QueryValue } from './query/response.js';
@@ -30,5 +31,6 @@ export {
   InfluxDBError, InvalidOptionError, InvalidPointError, InvalidQueryError, InfluxDBConnectionError,
   InfluxDBHttpError, InfluxDBWriteError, InfluxDBQueryError, InfluxDBRedirectError, InfluxDBResponseError, ClientClosedError,
   WriterClosedError, BufferFullError, DeliveryTimeoutError, PointsDroppedError, WriteDeliveryError,
+  SpoolLockedError, SpoolFullError, SpoolBrokenError,
 } from './errors.js';
 export type { DeliveryCounts, ResponseErrorReason } from './errors.js';

@@ -590,6 +590,40 @@ export interface WriterOptions extends WriteOptions {
   onRejected?: (lines: string[], error: Error) => void;
   /** Errors worth knowing at once: auth and configuration errors, and each retry's cause. */
   onError?: (error: Error) => void;
+  /**
+   * A durable spool: every point accepted by `write()` is on disk (fsynced, group commit) before
+   * `write()` resolves, and a writer opened later on the same `dir` sends what is left first.
+   */
+  spool?: SpoolOptions;
+}
+
+export interface SpoolOptions {
+  /** The spool's directory (created if missing); one process at a time (a lock file holds its pid). */
+  dir: string;
+  /** Disk bound in bytes (default 1 GiB); when reached, `whenFull` applies. */
+  maxBytes?: number;
+  /** Told what a restart found in the spool (default: one line on stderr, as a process warning). */
+  onRecover?: (report: SpoolRecovery) => void;
+}
+
+/** What a writer found in its spool on opening it. */
+export interface SpoolRecovery {
+  dir: string;
+  /** Points (lines) left by an earlier process, sent again before new writes. */
+  points: number;
+  records: number;
+  /** When the oldest of them was accepted (ms since the epoch), undefined when none. */
+  oldestAcceptedAt: number | undefined;
+  /** Damaged records skipped (checksum), with their points when known. */
+  damaged: { records: number; points: number };
+  /** Bytes of a torn last record (a crash while writing it) cut off: never acknowledged to a write(). */
+  tornBytes: number;
+}
+
+export interface ResolvedSpoolOptions {
+  dir: string;
+  maxBytes: number;
+  onRecover: ((report: SpoolRecovery) => void) | undefined;
 }
 
 export interface ResolvedWriterOptions {
@@ -623,6 +657,8 @@ export interface ResolvedWriterOptions {
   onError: ((error: Error) => void) | undefined;
   /** `close()`'s timeout when the call gives none. */
   closeTimeoutMs: number;
+  /** The durable spool, or undefined (the in-memory writer). */
+  spool: ResolvedSpoolOptions | undefined;
 }
 
 /** Lanes (and most requests in flight) per server under maxInFlight 'auto'. */
@@ -643,12 +679,13 @@ export const WRITER_DEFAULTS = {
   retryInitialDelayMs: 500,
   retryMaxDelayMs: 30_000,
   maxRetryAfterMs: 600_000,
+  spoolMaxBytes: 1024 * 1024 * 1024,
 };
 
 const kWriterOwnKeys = [
   'batchSize', 'batchBytes', 'flushIntervalMs', 'flushJitterMs', 'maxInFlight', 'gzip', 'maxBufferBytes', 'whenFull',
   'maxBlockMs', 'maxWaitingWrites', 'deliveryTimeoutMs', 'requestTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'maxRetryAfterMs',
-  'createDatabase', 'api', 'org', 'bucket', 'failover', 'spread', 'onRejected', 'onError',
+  'createDatabase', 'api', 'org', 'bucket', 'failover', 'spread', 'onRejected', 'onError', 'spool',
 ];
 const kWriterKeys = new Set<string>([...kWriteKeys, ...kWriterOwnKeys]);
 const kMaxMs = 2 ** 31 - 1;
@@ -825,7 +862,22 @@ export function resolveWriterOptions(input: WriterOptions | undefined, client: W
     if (v !== undefined && typeof v !== 'function') fail(`writer options.${key} must be a function (got ${typeName(v)})`);
     return v as ((...a: never[]) => unknown) | undefined;
   };
+  // ---- the spool ----------------------------------------------------------------------------
+  let spool: ResolvedSpoolOptions | undefined;
+  if (opts.spool !== undefined) {
+    const so = opts.spool as Record<string, unknown>;
+    if (!isPlainObject(so)) fail(`${what}.spool must be an object { dir, maxBytes? } (got ${typeName(opts.spool)})`);
+    checkKeys(so, new Set(['dir', 'maxBytes', 'onRecover']), 'writer options.spool');
+    if (typeof so.dir !== 'string' || so.dir === '') fail(`${what}.spool.dir must be a directory path (got ${typeName(so.dir)})`);
+    const maxBytes = optInt(so, 'maxBytes', `${what}.spool`, 1024 * 1024, Number.MAX_SAFE_INTEGER) ?? D.spoolMaxBytes;
+    if (so.onRecover !== undefined && typeof so.onRecover !== 'function') fail(`${what}.spool.onRecover must be a function (got ${typeName(so.onRecover)})`);
+    // The oldest points are on disk, acknowledged to their write() calls: dropping them to make
+    // room would break that promise. Block, refuse, or drop what comes in.
+    if (whenFull === 'dropOldest') fail(`${what}.whenFull 'dropOldest' cannot be used with spool: the oldest points are on disk and their write() calls were told they are safe. Use 'block', 'error' or 'dropNewest'`);
+    spool = { dir: so.dir, maxBytes, onRecover: so.onRecover as ResolvedSpoolOptions['onRecover'] };
+  }
   return {
+    spool,
     write, batchSize, batchBytes, flushIntervalMs, flushJitterMs, maxInFlight, adaptive, gzipLevel, maxBufferBytes, whenFull, maxBlockMs, maxWaitingWrites,
     deliveryTimeoutMs, requestTimeoutMs, retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs, createDatabase, api, org, bucket, failover, spread,
     onRejected: fn('onRejected') as ResolvedWriterOptions['onRejected'],

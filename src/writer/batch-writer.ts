@@ -21,6 +21,7 @@ import { WriteBuffer } from './buffer.js';
 import { Flusher } from './flusher.js';
 import { Intake, type AcceptReport, type EncoderContext, type WriterInput } from './intake.js';
 import { Ledger, type FlushWaiter } from './ledger.js';
+import { WriterSpool, type SpoolStats } from './spool.js';
 import { writerStream, type WriterStreamOptions } from './stream.js';
 
 export type { AcceptReport, WriterInput } from './intake.js';
@@ -61,6 +62,8 @@ export interface WriterStats {
   lanes: number;
   /** Each server: its in-flight limit and requests out, points it acknowledged, and whether it is left out for now. */
   targets: { url: string; limit: number; inFlight: number; written: number; down: boolean }[];
+  /** The durable spool (with the `spool` option, once open): bytes and segments on disk, records held, the oldest point's age, fsyncs. */
+  spool: SpoolStats | undefined;
 }
 
 export interface BatchWriterContext extends EncoderContext {
@@ -75,6 +78,8 @@ export class BatchWriter {
   readonly #intake: Intake;
   #closing = false;
   #closed: Promise<void> | undefined;
+  #spool: WriterSpool | undefined;
+  #spoolReady: Promise<WriterSpool> | undefined;
 
   constructor(options: ResolvedWriterOptions, ctx: BatchWriterContext) {
     this.#o = options;
@@ -84,6 +89,19 @@ export class BatchWriter {
     this.#buffer.sendTo(this.#flusher);
     this.#ledger.track(this.#buffer, this.#flusher);
     this.#intake = new Intake(options, ctx, this.#ledger, this.#buffer, this.#flusher);
+    if (options.spool !== undefined) {
+      // Writes wait until the spool is open and what an earlier process left in it is taken in
+      // (sent first); a spool that cannot be opened (locked by another process) fails every write.
+      const ready = WriterSpool.open(options.spool).then(({ spool, recovered }) => {
+        this.#spool = spool;
+        this.#buffer.useSpool(spool);
+        this.#buffer.acceptRecovered(recovered);
+        return spool;
+      });
+      ready.catch(() => undefined); // reported by the writes (and close()), not as unhandled
+      this.#spoolReady = ready;
+      this.#intake.useSpool(ready);
+    }
   }
 
   /**
@@ -168,6 +186,7 @@ export class BatchWriter {
       latencyMs: c.latencyMs,
       pausedUntil: f.pausedUntil, pauseReason: f.pauseReason,
       target: f.target, limit: f.limit, lanes: f.lanes, targets: f.targets,
+      spool: this.#spool?.stats(),
     };
   }
 
@@ -222,6 +241,8 @@ export class BatchWriter {
     this.#flusher.stopTimer();
     this.#buffer.rejectRoomWaiters();
     await this.#flusher.closeTransports();
+    // What close() gave up stays on disk: the next writer on the spool sends it (see #abandon).
+    if (this.#spoolReady !== undefined) await this.#spoolReady.then((s) => s.close(), () => undefined);
     ledger.updateExitWatch();
     const err = ledger.takeFailures(Infinity, expiredByClose > 0);
     for (const w of waiting) {
@@ -237,6 +258,9 @@ export class BatchWriter {
     // which would otherwise let them in after the deadline, to be neither sent nor reported.
     this.#buffer.rejectRoomWaiters();
     this.#buffer.seal();
+    // With a spool, what is given up here is not released: it is reported expired to this
+    // process, and sent again by the next writer on the spool (a restart is what a spool is for).
+    this.#buffer.keepSpooledRecords();
     await this.#flusher.abandon();
   }
 }

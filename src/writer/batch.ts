@@ -29,6 +29,18 @@ export interface Batch {
   rounds?: number;
   /** The batch a 413 split this one from (shared by all its pieces). */
   family?: SplitFamily;
+  /** With a spool: the spool records its lines came from, shared with its pieces (spool.ts). */
+  spool?: SpoolClaim;
+}
+
+/**
+ * A batch's lines in the spool: `runs` holds (record id, lines) pairs in body order; `open`
+ * counts the batch and its pieces not settled yet. When it falls to 0 every line of the batch
+ * is settled, and the records' lines are released (a record goes once all its lines are).
+ */
+export interface SpoolClaim {
+  readonly runs: number[];
+  open: number;
 }
 
 export interface SplitFamily {
@@ -61,10 +73,11 @@ function memOf(body: Buffer): number {
 }
 
 /** A batch the buffer cut from a lane, its points numbered from `firstSeq`. */
-export function newBatch(b: EncodedBody, lane: number, firstSeq: number, acceptedAt: number): Batch {
+export function newBatch(b: EncodedBody, lane: number, firstSeq: number, acceptedAt: number, spool?: SpoolClaim): Batch {
   return {
     body: b.body, lines: b.lines, lane, firstSeq, acceptedAt, attempts: 0, gz: undefined, mem: memOf(b.body), lastError: undefined,
     recyclable: b.body.byteOffset === 0 && b.body.byteLength >= 65_536 && b.body.buffer.byteLength <= 2 * b.body.byteLength + 65_536,
+    spool,
   };
 }
 
@@ -76,7 +89,9 @@ export function pieceOf(
   parent: Batch, body: Buffer, lines: number, firstSeq: number, lastError: Error | undefined,
   lineage: { family: SplitFamily } | { rounds: number },
 ): Batch {
-  return { body, lines, lane: parent.lane, firstSeq, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError, recyclable: false, ...lineage };
+  // The piece holds its parent's spool records until it settles too.
+  if (parent.spool !== undefined) parent.spool.open++;
+  return { body, lines, lane: parent.lane, firstSeq, acceptedAt: parent.acceptedAt, attempts: 0, gz: undefined, mem: body.length, lastError, recyclable: false, spool: parent.spool, ...lineage };
 }
 
 /** The lines of a body as strings (for the dead letter). */

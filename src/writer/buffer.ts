@@ -10,9 +10,10 @@ import { BufferFullError, PointsDroppedError, WriterClosedError } from '../error
 import { BodyBuilder, type EncodedBody } from '../encode/body-builder.js';
 import { LaneSplitter } from '../encode/line-protocol/series.js';
 import type { ResolvedWriterOptions } from '../options.js';
-import { linesOf, newBatch, type Batch, type BatchAccount } from './batch.js';
+import { linesOf, newBatch, type Batch, type BatchAccount, type SpoolClaim } from './batch.js';
 import type { Flusher } from './flusher.js';
 import { pts, type Ledger, type PendingSource } from './ledger.js';
+import { LaneRuns, type SpooledRecord, type WriterSpool } from './spool.js';
 
 /** A lane's open body: what it holds, since when, and the lowest sequence number in it. */
 interface OpenLane {
@@ -20,6 +21,8 @@ interface OpenLane {
   readonly builder: BodyBuilder;
   firstSeq: number;
   openSince: number;
+  /** With a spool: the records its open body's lines came from. */
+  readonly runs: LaneRuns | undefined;
 }
 
 interface RoomWaiter {
@@ -42,6 +45,9 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   readonly #roomWaiters: RoomWaiter[] = [];
   /** Bodies acknowledged by the server, whose memory the next slices reuse. */
   readonly #spare: Buffer[] = [];
+  /** The durable spool, once open (`spool` option): batches claim their records, and release them. */
+  #spool: WriterSpool | undefined;
+  #keepSpooled = false;
 
   constructor(options: ResolvedWriterOptions, ledger: Ledger) {
     this.#o = options;
@@ -49,12 +55,31 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     const lanes = options.maxInFlight;
     this.#lanes = Array.from({ length: lanes }, (_, index) => ({
       index, builder: new BodyBuilder(options.batchBytes, lanes === 1 ? 64 * 1024 : 16 * 1024, options.batchSize, this.allocBody), firstSeq: 0, openSince: 0,
+      runs: options.spool === undefined ? undefined : new LaneRuns(),
     }));
     this.#splitter = lanes > 1 ? new LaneSplitter(lanes) : undefined;
   }
 
   sendTo(flusher: Flusher): void {
     this.#out = flusher;
+  }
+
+  /** The spool, open: from now on every batch claims its records. */
+  useSpool(spool: WriterSpool): void {
+    this.#spool = spool;
+  }
+
+  /**
+   * Records an earlier process left in the spool, taken in before any new write (oldest first),
+   * their points numbered as accepted now but their delivery deadline counted from `acceptedAt`.
+   */
+  acceptRecovered(records: readonly SpooledRecord[]): void {
+    for (const r of records) {
+      const seq = this.#ledger.accepted;
+      this.#ledger.accept(r.lines);
+      // Not `trusted`: a record may hold the user's own line protocol; the scanner reads it.
+      this.#added(this.#route(r.body, r.lines, false, seq, r.acceptedAt, false, undefined, r.id));
+    }
   }
 
   bufferedBytes(): number {
@@ -108,6 +133,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
       const lane = this.#lanes[0]!;
       if (lane.builder.openLines === 0) this.#opened(lane, seq, now);
       from.moveTo(lane.builder);
+      lane.runs?.push(-1, lines);
       cut += this.#drain(lane, seq, now);
     }
     this.#added(cut);
@@ -117,28 +143,36 @@ export class WriteBuffer implements BatchAccount, PendingSource {
    * Encoded bodies of one slice, accepted; returns how many of their lines were dropped at once
    * (dropNewest). `trusted`: our encoders wrote every line (a newline ends a line, always).
    */
-  accept(bodies: readonly EncodedBody[], lines: number, trusted = false, lineLanes?: Uint16Array): number {
+  accept(bodies: readonly EncodedBody[], lines: number, trusted = false, lineLanes?: Uint16Array, ids?: readonly number[]): number {
     if (this.dropsNewest()) {
-      // Sealing first makes the dropped lines' numbers follow every batched one.
-      this.seal();
-      const seq = this.#ledger.accepted;
-      this.#ledger.accept(lines);
-      const all: string[] = [];
-      for (const b of bodies) for (const l of linesOf(b.body)) all.push(l);
-      this.#ledger.fail('dropped', seq, lines, all, new PointsDroppedError(`${pts(lines)} dropped: the writer's buffer is full (whenFull: 'dropNewest', maxBufferBytes ${this.#o.maxBufferBytes})`));
-      return lines;
+      if (ids !== undefined) this.#spool?.drop(ids);
+      return this.dropAll(bodies, lines);
     }
     const seq = this.#ledger.accepted;
     this.#ledger.accept(lines);
     const now = Date.now();
     let cut = 0;
     let at = 0;
-    for (const b of bodies) {
-      cut += this.#route(b.body, b.lines, true, seq, now, trusted, lineLanes?.subarray(at, at + b.lines));
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      cut += this.#route(b.body, b.lines, true, seq, now, trusted, lineLanes?.subarray(at, at + b.lines), ids?.[i] ?? -1);
       at += b.lines;
     }
     this.#added(cut);
     return 0;
+  }
+
+  /** whenFull 'dropNewest': the slice accepted and dropped at once (counted, and given back to onRejected). */
+  dropAll(bodies: readonly EncodedBody[], lines: number): number {
+    // Sealing first makes the dropped lines' numbers follow every batched one.
+    this.seal();
+    const seq = this.#ledger.accepted;
+    this.#ledger.accept(lines);
+    const all: string[] = [];
+    for (const b of bodies) for (const l of linesOf(b.body)) all.push(l);
+    const full = this.#spool !== undefined && this.hasRoom() ? 'spool is full (spool.maxBytes)' : `buffer is full (maxBufferBytes ${this.#o.maxBufferBytes})`;
+    this.#ledger.fail('dropped', seq, lines, all, new PointsDroppedError(`${pts(lines)} dropped: the writer's ${full}, whenFull: 'dropNewest'`));
+    return lines;
   }
 
   /** Lanes, for encoders that can tell each line's (columnar/lanes.ts); 1 when there is nothing to split. */
@@ -150,16 +184,17 @@ export class WriteBuffer implements BatchAccount, PendingSource {
    * Lines of one write into their lanes' open bodies; returns how many batches that completed.
    * `seq`: the sequence number of the write's first point, a lower bound for each of its lines.
    */
-  #route(body: Buffer, lines: number, owned: boolean, seq: number, now: number, trusted = false, lineLanes?: Uint16Array): number {
+  #route(body: Buffer, lines: number, owned: boolean, seq: number, now: number, trusted = false, lineLanes?: Uint16Array, id = -1): number {
     const splitter = this.#splitter;
-    if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now);
-    if (lines === 1) return this.#add(this.#lanes[lineLanes?.[0] ?? splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now);
+    if (!splitter) return this.#add(this.#lanes[0]!, body, lines, owned, seq, now, id);
+    if (lines === 1) return this.#add(this.#lanes[lineLanes?.[0] ?? splitter.laneOf(body, 0, body.length)]!, body, 1, false, seq, now, id);
     let cut = 0;
     // Our encoders' bodies: each lane's lines copied in one piece into its open body.
     const add = (lane: number, from: Buffer, start: number, end: number, n: number): void => {
       const l = this.#lanes[lane]!;
       if (l.builder.openLines === 0) this.#opened(l, seq, now);
       l.builder.addLines(from, start, end, n);
+      l.runs?.push(id, n);
       cut += this.#drain(l, seq, now);
     };
     if (trusted && (lineLanes !== undefined ? splitter.routeKnown(body, lineLanes, add) : splitter.route(body, add))) {
@@ -168,16 +203,17 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     }
     const split = splitter.split(body, lines, trusted);
     for (let i = 0; i < split.bodies.length; i++) {
-      if (split.lines[i]! > 0) cut += this.#add(this.#lanes[i]!, split.bodies[i]!, split.lines[i]!, true, seq, now);
+      if (split.lines[i]! > 0) cut += this.#add(this.#lanes[i]!, split.bodies[i]!, split.lines[i]!, true, seq, now, id);
     }
     // The encoder's body was copied into the lanes: its memory serves the next slice.
     if (owned) this.#spareBody(body);
     return cut;
   }
 
-  #add(lane: OpenLane, body: Buffer, lines: number, owned: boolean, seq: number, now: number): number {
+  #add(lane: OpenLane, body: Buffer, lines: number, owned: boolean, seq: number, now: number, id: number): number {
     if (lane.builder.openLines === 0) this.#opened(lane, seq, now);
     lane.builder.addBody(body, lines, owned);
+    lane.runs?.push(id, lines);
     return this.#drain(lane, seq, now);
   }
 
@@ -205,7 +241,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   }
 
   #enqueue(b: EncodedBody, lane: OpenLane): void {
-    const batch = newBatch(b, lane.index, lane.firstSeq, lane.openSince);
+    const batch = newBatch(b, lane.index, lane.firstSeq, lane.openSince, this.#claim(lane.runs?.take(b.lines)));
     this.#batchMem += batch.mem;
     this.#out.push(batch);
   }
@@ -252,12 +288,16 @@ export class WriteBuffer implements BatchAccount, PendingSource {
     }
     if (open < 2 || lines > this.#o.batchSize || bytes > this.#lanes[0]!.builder.limit) return false;
     const parts: Buffer[] = [];
+    const runs: number[] = [];
     for (const l of this.#lanes) {
       if (l.builder.openLines === 0) continue;
       l.builder.cut();
-      for (const b of l.builder.drain()) parts.push(b.body);
+      for (const b of l.builder.drain()) {
+        parts.push(b.body);
+        if (l.runs !== undefined) for (const x of l.runs.take(b.lines)) runs.push(x);
+      }
     }
-    const batch = newBatch({ body: Buffer.concat(parts, bytes), lines }, this.#lanes.length, firstSeq, since);
+    const batch = newBatch({ body: Buffer.concat(parts, bytes), lines }, this.#lanes.length, firstSeq, since, this.#claim(runs));
     this.#batchMem += batch.mem;
     this.#out.push(batch);
     this.#armFlushTimer();
@@ -328,7 +368,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
         reject(this.#fullError());
       }, o.maxBlockMs);
       this.#roomWaiters.push(waiter);
-      this.#unblock();
+      this.unblock();
     });
   }
 
@@ -355,7 +395,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
       clearTimeout(w.timer);
       w.resolve();
     }
-    if (this.#roomWaiters.length > 0) this.#unblock();
+    if (this.#roomWaiters.length > 0) this.unblock();
   }
 
   /**
@@ -363,7 +403,7 @@ export class WriteBuffer implements BatchAccount, PendingSource {
    * when nothing is, the open bodies are what fills the buffer, and are sent. (Sealing every lane
    * at each wait cut a bulk load into batches a third of batchSize: 755 requests instead of 208.)
    */
-  #unblock(): void {
+  unblock(): void {
     if (this.#out.idle) this.seal();
     this.#out.pump();
   }
@@ -384,6 +424,19 @@ export class WriteBuffer implements BatchAccount, PendingSource {
 
   release(b: Batch): void {
     this.#batchMem -= b.mem;
+    // Settled (or cut into pieces that now hold the claim): the spool may let its records go.
+    if (b.spool !== undefined && !this.#keepSpooled) this.#spool?.settle(b.spool);
+  }
+
+  /** close()'s deadline: what it gives up stays in the spool, for the next writer on it. */
+  keepSpooledRecords(): void {
+    this.#keepSpooled = true;
+  }
+
+  /** A batch's claim on its spool records (ids -1: lines that never were in the spool). */
+  #claim(runs: number[] | undefined): SpoolClaim | undefined {
+    if (runs === undefined || this.#spool === undefined) return undefined;
+    return this.#spool.claim(runs.some((x, i) => i % 2 === 0 && x < 0) ? stripUnspooled(runs) : runs);
   }
 
   recycle(b: Batch): void {
@@ -400,4 +453,11 @@ export class WriteBuffer implements BatchAccount, PendingSource {
   lowerBatchBytes(bytes: number): void {
     for (const l of this.#lanes) if (bytes < l.builder.limit) l.builder.limit = bytes;
   }
+}
+
+/** Runs without those of lines that were never in the spool (id -1). */
+function stripUnspooled(runs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < runs.length; i += 2) if (runs[i]! >= 0) out.push(runs[i]!, runs[i + 1]!);
+  return out;
 }

@@ -5,21 +5,24 @@
  * waiting for room. Writes enter in call order; at most maxWaitingWrites wait. Rows left out by
  * `invalidRows: 'skip'` are reported here, with their index in the write.
  */
-import { BufferFullError, InvalidOptionError, InvalidPointError, WriterClosedError } from '../errors.js';
-import { LineTooLargeError } from '../encode/body-builder.js';
+import { BufferFullError, InvalidOptionError, InvalidPointError, SpoolFullError, WriterClosedError } from '../errors.js';
+import { LineTooLargeError, type EncodedBody } from '../encode/body-builder.js';
+import { stampMissingTimes } from '../encode/line-protocol/stamp.js';
+import { NS_PER, floorDiv, nowNs } from '../encode/time.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowRecordBatch, type ArrowTable } from '../encode/arrow/index.js';
 import { RowLanes } from '../encode/columnar/lanes.js';
 import { PointColumnBuilder } from '../encode/columnar/point-builder.js';
 import { InputEncoder, isAsyncIterable, isIterable, type EncodedInput, type WriteData, type WriteItem } from '../encode/input.js';
 import type { Point } from '../encode/point-encoder.js';
 import {
-  encodeArrowInThreadWasm, encodeForWrite, encodePointsInThreadWasm, isSmallSyncInput, writerMayBuildColumns, writerRoute,
+  encodeArrowInThreadWasm, encodeForWrite, encodePointsInThreadWasm, isSmallSyncInput, writerMayBuildColumns, writerRoute, type WriterRoute,
 } from '../encode/route.js';
 import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import type { WriteBuffer } from './buffer.js';
 import type { Flusher } from './flusher.js';
 import type { Ledger } from './ledger.js';
+import type { WriterSpool } from './spool.js';
 
 /** What the writer takes: what `client.write()` takes, and iterables mixing points, line protocol and Arrow batches. */
 export type WriterInput =
@@ -70,6 +73,8 @@ export class Intake {
   #arrowBuilder: ArrowLayoutBuilder | undefined;
   /** Likewise for point objects: escaped names and tag values are cached across slices. */
   #pointBuilder: PointColumnBuilder | undefined;
+  /** The durable spool, once open (set by the writer before any write is taken in). */
+  #spool: WriterSpool | undefined;
   /** The lanes of the rows of the slice being encoded (with more than one lane). */
   #rowLanes: RowLanes | undefined;
   /** Mean encoded line size so far, to size the next slice's body in one allocation. */
@@ -83,6 +88,13 @@ export class Intake {
     this.#buffer = buffer;
     this.#flusher = flusher;
     this.#scratch = new InputEncoder(options.write, options.batchBytes);
+  }
+
+  /** With the `spool` option: writes wait for it to open (and for what it held to be taken in). */
+  useSpool(ready: Promise<WriterSpool>): void {
+    this.#tail = ready.then((spool) => {
+      this.#spool = spool;
+    });
   }
 
   /** write() calls not taken in yet. */
@@ -103,7 +115,8 @@ export class Intake {
     // Fast path: nothing ahead in the intake, room now, and an input encoded here and now.
     // (Not for many point objects under 'auto': #ingest builds those into columns for WebAssembly,
     // a fraction of the point encoder's CPU.)
-    if (this.#busy === 0 && this.#buffer.hasRoom() && !writerMayBuildColumns(data, this.#encoder) && isSmallSyncInput(data, this.#o.batchSize)) {
+    // (Never with a spool: a write is on disk before it resolves.)
+    if (this.#o.spool === undefined && this.#busy === 0 && this.#buffer.hasRoom() && !writerMayBuildColumns(data, this.#encoder) && isSmallSyncInput(data, this.#o.batchSize)) {
       try {
         return Promise.resolve(this.#acceptSmall(data));
       } catch (e) {
@@ -128,6 +141,7 @@ export class Intake {
 
   tryWrite(data: WriterInput): boolean {
     if (isArrowInput(data) || isAsyncIterable(data)) throw new InvalidOptionError('tryWrite() takes points and line protocol; use write() for Arrow data and async iterables');
+    if (this.#o.spool !== undefined) throw new InvalidOptionError('tryWrite() cannot be used with spool: a write is on disk before it is accepted, which takes an fsync; use write()');
     if (this.#busy > 0 || !this.#buffer.hasRoom()) return false;
     this.#acceptSmall(data);
     return true;
@@ -189,7 +203,9 @@ export class Intake {
           this.#lastYield = performance.now();
         }
         const route = writerRoute(part, this.#encoder);
-        if (route === 'here') {
+        if (this.#o.spool !== undefined) {
+          await this.#spooled(part, route, report, offset);
+        } else if (route === 'here') {
           const r = this.#acceptSmall(part);
           report.accepted += r.accepted;
           report.dropped += r.dropped;
@@ -250,6 +266,74 @@ export class Intake {
       await slice(data, 1);
     }
     return report;
+  }
+
+  /**
+   * With a spool: the slice encoded, its lines without a time given the time now (a resend must
+   * overwrite, not add), its bodies appended to the spool (durable), then taken in with their
+   * record ids. whenFull applies when the spool has no room.
+   */
+  async #spooled(part: unknown, route: WriterRoute, report: AcceptReport, offset: number): Promise<void> {
+    let enc: EncodedInput;
+    if (route === 'here') {
+      const e = this.#scratch;
+      e.reset();
+      try {
+        if (Array.isArray(part) || (isIterable(part) && typeof part !== 'string')) for (const item of part as Iterable<unknown>) e.add(item);
+        else e.add(part);
+        const lines = e.builder.lineCount;
+        e.builder.cut();
+        enc = { bodies: e.builder.drain(), lines, skippedRows: e.skipped };
+      } finally {
+        e.reset();
+      }
+    } else {
+      enc = route === 'write'
+        ? await encodeForWrite(part, this.#o.write, this.#encoder, this.#o.batchBytes, this.#ctx.pool)
+        : this.#encodeHere(part, Array.isArray(part) ? part.length : (part as { numRows?: number }).numRows ?? 1, route);
+    }
+    this.#ledger.skip(enc.skippedRows.length);
+    for (const r of enc.skippedRows) report.skippedRows.push(r + offset);
+    if (enc.lines === 0) return;
+    let bodies = enc.bodies;
+    // Columnar encoders always write a time; text and the other encoders' output may lack one.
+    if (route === 'here' || route === 'write') {
+      const p = this.#o.write.precision;
+      const now = String(floorDiv(nowNs(), NS_PER[p]));
+      bodies = bodies.map((b) => {
+        const body = stampMissingTimes(b.body, now, p);
+        return body === b.body ? b : { body, lines: b.lines };
+      });
+    }
+    const lanes = enc.lanes;
+    const ids = await this.#appendToSpool(bodies);
+    report.accepted += enc.lines;
+    if (ids === undefined) {
+      // whenFull 'dropNewest' with the spool full: accepted and dropped at once, never on disk.
+      report.dropped += this.#buffer.dropAll(bodies, enc.lines);
+      return;
+    }
+    report.dropped += this.#buffer.accept(bodies, enc.lines, route !== 'write' && route !== 'here' && !this.#o.write.allowNewlinesInStrings, lanes, ids);
+  }
+
+  /** The slice's bodies on disk; undefined when dropped (whenFull 'dropNewest', the spool full). */
+  async #appendToSpool(bodies: readonly EncodedBody[]): Promise<number[] | undefined> {
+    const spool = this.#spool!;
+    const deadline = Date.now() + this.#o.maxBlockMs;
+    for (;;) {
+      try {
+        return await spool.append(bodies, Date.now());
+      } catch (e) {
+        if (!(e instanceof SpoolFullError)) throw e;
+        if (this.#o.whenFull === 'dropNewest') return undefined;
+        const left = deadline - Date.now();
+        if (this.#o.whenFull !== 'block' || left <= 0) throw e;
+        // Room comes back as batches are acknowledged and whole segments are deleted.
+        this.#buffer.unblock();
+        await spool.nextRelease(Math.min(left, 1000));
+        if (this.#flusher.abandoning) throw new WriterClosedError();
+      }
+    }
   }
 
   /**
