@@ -131,6 +131,8 @@ export class BatchWriter {
    * credentials or the database (the points stay buffered until deliveryTimeoutMs).
    */
   flush(): Promise<void> {
+    // What the spool held when it opened counts as accepted before any flush() call.
+    if (this.#spoolReady !== undefined && this.#spool === undefined) return this.#spoolReady.then(() => this.flush());
     const upTo = this.#ledger.accepted;
     this.#buffer.seal();
     return new Promise<void>((resolve, reject) => {

@@ -4,7 +4,10 @@
  * stored (asked directly, not through the proxy), numbered lines, and the writer's accounting.
  * Call `proxiedWrites()` once at the top of a test file (it registers an afterEach).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { InfluxDBClient, type ClientOptions, type WriterStats } from '../../src/index.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
@@ -23,13 +26,22 @@ export interface ProxiedWrites {
   count(db: string, base?: string): Promise<number>;
 }
 
+/**
+ * Set by a test file before it imports a suite built on `proxiedWrites()`: every writer made
+ * through `clientFor` then gets a durable spool in a fresh temp dir (the fault matrix with the
+ * spool on, test/integration/writer-faults-spool.test.ts).
+ */
+export const writerMode = { spool: false };
+
 export function proxiedWrites(): ProxiedWrites {
   const url = sharedInfluxUrl();
   const proxies: FaultProxy[] = [];
   const clients: InfluxDBClient[] = [];
+  const dirs: string[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
     await Promise.all(proxies.splice(0).map((p) => p.close()));
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
   return {
     url,
@@ -41,6 +53,14 @@ export function proxiedWrites(): ProxiedWrites {
     clientFor(base: string, db: string, more: ClientOptions = {}): InfluxDBClient {
       const c = new InfluxDBClient({ ...more, url: base, db });
       clients.push(c);
+      if (writerMode.spool) {
+        const writer = c.writer.bind(c);
+        c.writer = (o) => {
+          const dir = mkdtempSync(join(tmpdir(), 'fastinflux-spool-matrix-'));
+          dirs.push(dir);
+          return writer({ spool: { dir }, ...o });
+        };
+      }
       return c;
     },
     async newDb(prefix: string, base = url): Promise<string> {
@@ -61,6 +81,8 @@ export const lines = (n: number, from = 0): string => Array.from({ length: n }, 
 /** The writer's accounting: every accepted point is in exactly one outcome. */
 export function addsUp(s: WriterStats): void {
   expect(s.accepted).toBe(s.written + s.rejected + s.expired + s.dropped + s.pending);
+  // The spool variant of a suite really wrote through a spool.
+  if (writerMode.spool && s.accepted > 0) expect(s.spool?.fsyncs).toBeGreaterThan(0);
 }
 
 /** A loopback port nothing listens on (listened on, then closed). */

@@ -72,6 +72,33 @@ describe('writer spool', () => {
     expect(await count(db)).toBe(3010);
   });
 
+  it('the delivery deadline counts from acceptance, across a restart: old spooled points expire at once', async () => {
+    const db = await newDb('spexp');
+    const dir = await spoolDir();
+    const p = await proxy();
+    p.defaultAction = { status: 503 };
+    const w1 = clientFor(p.url, db).writer({ ...fast, spool: { dir } });
+    await w1.write(lines(100));
+    const acceptedAt = Date.now();
+    await w1.close({ timeoutMs: 0 }).catch(() => undefined);
+    // The next writer's budget is shorter than the records' age (waited for by the clock, not a sleep).
+    const budget = 300;
+    while (Date.now() - acceptedAt <= budget) await new Promise((r) => setImmediate(r));
+    const rejected: string[] = [];
+    const w2 = clientFor(p.url, db).writer({ ...fast, deliveryTimeoutMs: budget, requestTimeoutMs: 100, flushIntervalMs: 50, spool: { dir, onRecover: () => undefined }, onRejected: (l) => rejected.push(...l) });
+    await expect(w2.flush()).rejects.toThrow(/expired|not confirmed/);
+    expect(w2.stats()).toMatchObject({ accepted: 100, expired: 100, written: 0 });
+    expect(rejected).toHaveLength(100);
+    // Given back with a reason: released from the spool, not sent again by a third writer.
+    await w2.close();
+    const reports: SpoolRecovery[] = [];
+    const w3 = clientFor(url, db).writer({ ...fast, spool: { dir, onRecover: (r) => reports.push(r) } });
+    await w3.write(lines(1, 1000));
+    await w3.close();
+    expect(reports).toHaveLength(0);
+    expect(await count(db)).toBe(1);
+  });
+
   it('one process per directory: a second writer is refused, naming the directory and the owner pid', async () => {
     const db = await newDb('sp3');
     const dir = await spoolDir();
