@@ -29,6 +29,8 @@ export const loadOptions = {
   gzip: { type: 'boolean' },
   'dead-letter': { type: 'string' },
   checkpoint: { type: 'string' },
+  spool: { type: 'string' },
+  'spool-size': { type: 'string' },
   'create-db': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -89,6 +91,10 @@ Writing:
                          every second and at the end. The same command run again skips the
                          files already loaded and resumes the others where they stopped; a
                          file whose size or modification time changed is loaded from the start
+  --spool DIR            the writer's durable spool: every point read is on disk (fsynced)
+                         before more is read, and what a killed run left in DIR is sent first
+                         by the next load that uses DIR (one process at a time)
+  --spool-size SIZE      the spool's disk bound (default 1g); when full, reading waits
 Output:
   --json                 print the summary as JSON on stdout
   -q, --quiet            no progress on stderr
@@ -143,6 +149,8 @@ export interface LoadSettings {
   deliveryTimeoutMs: number | undefined;
   /** --checkpoint: the checkpoint file. */
   checkpoint: string | undefined;
+  /** --spool, --spool-size: the writer's durable spool. */
+  spool: { dir: string; maxBytes: number | undefined } | undefined;
   /** --in-flight: the writer's maxInFlight. */
   inFlight: number | 'auto';
   spread: string[];
@@ -188,12 +196,15 @@ export function parseLoadArgs(args: string[]): { help: true } | { help: false; s
     workers: parsePositiveInt(str('workers'), '--workers', 0, 64) ?? 0,
     gzip: v.gzip === true,
     checkpoint: str('checkpoint'),
+    spool: str('spool') === undefined ? undefined : { dir: str('spool')!, maxBytes: parseSize(str('spool-size'), '--spool-size') },
     json: v.json === true,
     quiet: v.quiet === true,
     plainIntervalMs: (parsePositiveInt(str('progress-interval'), '--progress-interval', 1, 3600) ?? 5) * 1000,
   };
   if (s.measurement === '') throw new UsageError('--measurement must not be empty');
   if (s.checkpoint === '') throw new UsageError('--checkpoint must name a file');
+  if (s.spool?.dir === '') throw new UsageError('--spool must name a directory');
+  if (str('spool-size') !== undefined && s.spool === undefined) throw new UsageError('--spool-size applies to --spool DIR');
   if (s.checkpoint !== undefined && files.includes('-')) throw new UsageError('--checkpoint cannot resume standard input (-): give files');
   // Every input's format is checked before anything is sent.
   for (const f of files) {

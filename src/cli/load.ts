@@ -19,6 +19,8 @@ import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
 // (err.decision, from transport/classify.ts), the one the writer acts on.
 import { stopsSending } from '../writer/retry.js';
 import { Checkpoint, FileMarks, type Position } from './checkpoint.js';
+import { describeRecovery } from '../writer/spool.js';
+import type { SpoolRecovery } from '../options.js';
 import { connect, errorLine, out, redact, type Connection } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
 import { describe, loadHelp, parseLoadArgs, sum, type FileReport, type LoadSettings } from './load-settings.js';
@@ -355,6 +357,8 @@ async function loadOne(file: string, s: LoadSettings, conn: Connection, dead: De
       batchSize: s.batchSize, batchBytes: s.batchBytes, maxBufferBytes: s.bufferBytes, gzip: s.gzip, invalidRows: 'skip',
       ...(s.deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs: s.deliveryTimeoutMs }),
       maxInFlight: s.inFlight,
+      // What a killed run left in the spool is sent first, and said so on stderr.
+      ...(s.spool === undefined ? {} : { spool: { dir: s.spool.dir, onRecover: (r: SpoolRecovery) => notify(describeRecovery(r)), ...(s.spool.maxBytes === undefined ? {} : { maxBytes: s.spool.maxBytes }) } }),
       // The other servers of the cluster take the connection's credentials and options, their own URL.
       ...(s.spread.length > 0 ? { spread: s.spread.map((url) => ({ ...conn.options, url })) } : {}),
       ...(s.failover.length > 0 ? { failover: s.failover.map((url) => ({ ...conn.options, url })) } : {}),
