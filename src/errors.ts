@@ -19,7 +19,12 @@
  * ├─ BufferFullError             FI_ERR_BUFFER_FULL      the writer's buffer stayed full (maxBlockMs, or whenFull: 'error')
  * ├─ DeliveryTimeoutError        FI_ERR_DELIVERY_TIMEOUT points not acknowledged within deliveryTimeoutMs (or close's timeout)
  * ├─ PointsDroppedError          FI_ERR_DROPPED          points dropped by the writer's whenFull policy
- * └─ WriteDeliveryError          FI_ERR_DELIVERY         flush()/close(): some accepted points were not written
+ * ├─ WriteDeliveryError          FI_ERR_DELIVERY         flush()/close(): some accepted points were not written
+ * ├─ SpoolLockedError            FI_ERR_SPOOL_LOCKED     the spool directory is owned by another live process (its pid)
+ * ├─ SpoolFullError              FI_ERR_SPOOL_FULL       the spool reached its maxBytes (whenFull applies)
+ * ├─ SpoolBrokenError            FI_ERR_SPOOL_BROKEN     a spool write or fsync failed: nothing more is accepted on it
+ * └─ EncoderWorkerError          FI_ERR_ENCODER_WORKER   an encoder worker died (twice) or failed on a range of rows
+ *    (EncoderPoolClosedError, a ClientClosedError: the encoder pool was closed)
  * ```
  *
  * No message, `toString()` or enumerable property ever holds a password or a token: the client
@@ -372,4 +377,28 @@ export class SpoolFullError extends InfluxDBError {
 /** A write or sync of the durable spool failed earlier: the log refuses every later append (`cause`: the first failure). */
 export class SpoolBrokenError extends InfluxDBError {
   override readonly code = 'FI_ERR_SPOOL_BROKEN';
+}
+
+/** An encoder worker died (twice) or failed while encoding rows `fromRow .. toRow`. */
+export class EncoderWorkerError extends InfluxDBError {
+  override readonly code = 'FI_ERR_ENCODER_WORKER';
+  /** First and last row (global indices) of the task. */
+  readonly fromRow: number;
+  readonly toRow: number;
+  /** The worker's exit code, when it exited. */
+  readonly exitCode: number | undefined;
+  constructor(message: string, fromRow: number, toRow: number, exitCode: number | undefined, options?: { cause?: unknown }) {
+    super(message, options);
+    this.fromRow = fromRow;
+    this.toRow = toRow;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The pool was closed (code `FI_ERR_CLOSED`, as a closed client). */
+export class EncoderPoolClosedError extends ClientClosedError {
+  constructor() {
+    super();
+    this.message = 'the encoder pool is closed';
+  }
 }

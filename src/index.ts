@@ -8,7 +8,7 @@
 export { InfluxDBClient } from './client.js';
 export type { PingResult, WriteReport, PatternMethod, QueryResult, ChunkedQueryResult, ModeResult } from './client.js';
 export { BlockingWorkerError } from './blocking/errors.js';
-export { EncoderWorkerError } from './pool/encoder-pool.js';
+export { EncoderWorkerError } from './errors.js';
 export {
   iterpoints, InfluxDBResult, InfluxDBChunkedResult, SchemaCache, getTagInfo, exactInt64Values,
 } from './query/output/index.js';

@@ -35,7 +35,7 @@ import { availableParallelism } from 'node:os';
 // Types only: piscina itself is imported when the first pool starts (#start), so that programs
 // that never use the pool (the CLI's load, most writers) do not pay for loading it.
 import type { Piscina } from 'piscina';
-import { ClientClosedError, InfluxDBError, InvalidOptionError, InvalidPointError, type PointElement } from '../errors.js';
+import { EncoderPoolClosedError, EncoderWorkerError, InvalidOptionError, InvalidPointError, type PointElement } from '../errors.js';
 import type { EncodedBody } from '../encode/body-builder.js';
 import type { ColumnarLayout } from '../encode/columnar/layout.js';
 import { ColumnarBodyWriter, encodeLayout, type ColumnarEncodeOptions } from '../encode/columnar/ts-encoder.js';
@@ -78,29 +78,8 @@ export interface PoolEncodeResult {
   skippedRows: number[];
 }
 
-/** An encoder worker died (twice) or failed while encoding rows `fromRow .. toRow`. */
-export class EncoderWorkerError extends InfluxDBError {
-  override readonly code = 'FI_ERR_ENCODER_WORKER';
-  /** First and last row (global indices) of the task. */
-  readonly fromRow: number;
-  readonly toRow: number;
-  /** The worker's exit code, when it exited. */
-  readonly exitCode: number | undefined;
-  constructor(message: string, fromRow: number, toRow: number, exitCode: number | undefined, options?: { cause?: unknown }) {
-    super(message, options);
-    this.fromRow = fromRow;
-    this.toRow = toRow;
-    this.exitCode = exitCode;
-  }
-}
-
-/** The pool was closed (code `FI_ERR_CLOSED`, as a closed client). */
-export class EncoderPoolClosedError extends ClientClosedError {
-  constructor() {
-    super();
-    this.message = 'the encoder pool is closed';
-  }
-}
+// The pool's errors live with every other error class (errors.ts); importers of this file keep them.
+export { EncoderPoolClosedError, EncoderWorkerError } from '../errors.js';
 
 const kDefaultIdleTimeoutMs = 30_000;
 const kDefaultMaxRowsPerTask = 250_000;
