@@ -13,20 +13,18 @@ import {
   type ClientMode, type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
 } from './options.js';
 import { BatchWriter } from './writer/batch-writer.js';
-import { parseExactJson } from './query/exact-json.js';
-import { completeChunkLines, invalidJson, parseChunks } from './query/chunks.js';
-import { jsonChunksToRecordBatches, jsonToArrowAsync } from './query/output/json-columns.js';
-import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs, type PatternValue } from './query/patterns.js';
-import { checkQueryResponse, type QueryResponse } from './query/response.js';
+import { queryText, runQuery, runRawQuery, type QueryTarget } from './query/request.js';
+import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs } from './query/patterns.js';
+import type { QueryResponse } from './query/response.js';
 import {
-  InfluxDBResult, SchemaCache, formatChunks, formatResponse, getTagInfo, resolveOutput,
-  type ArrowOptions, type ArrowResult, type AsyncSchemaLookup, type InfluxDBChunkedResult, type OutputFormat, type OutputOption, type TagInfo,
+  InfluxDBResult, SchemaCache, getTagInfo, resolveOutput,
+  type ArrowResult, type InfluxDBChunkedResult, type OutputFormat, type OutputOption, type TagInfo,
 } from './query/output/index.js';
 import type { RecordBatch } from 'apache-arrow';
 import { BlockingChannel } from './blocking/channel.js';
 import { encodeSync } from './encode/input.js';
 import { decodeArrowResult, decodeWriteData, encodeWriteData, type BlockingRequest, type ClientState, type WireArrow } from './blocking/protocol.js';
-import { HttpTransport, queryNote, readErrorMessage, toConnectionError, type TransportResponse } from './transport/http-transport.js';
+import { HttpTransport, readErrorMessage, type TransportResponse } from './transport/http-transport.js';
 import { parseRetryAfter } from './transport/classify.js';
 import { parseRefusal } from './transport/refusal.js';
 
@@ -101,6 +99,8 @@ const kWriterRefused = "client.writer() is not available in blocking mode (a bat
 export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode = 'async'> {
   readonly #opts: ResolvedClientOptions;
   readonly #transport: HttpTransport;
+  // What queries run on (see query/request.ts).
+  readonly #target: QueryTarget;
   readonly #patterns = new Map<string, CompiledPattern>(kCompiledBuiltins);
   // Field types and tag keys for the arrow output; filled on demand, always through raw queries.
   readonly #schemas = new SchemaCache((q, o) => this.#rawQuery(q, o));
@@ -136,6 +136,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     this.#output = this.#opts.output;
     this.#encoder = this.#opts.encoder;
     this.#transport = new HttpTransport(this.#opts);
+    this.#target = { transport: this.#transport, schemas: this.#schemas, describe: this.#opts.describe };
   }
 
   /**
@@ -368,80 +369,13 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   async #query(q: string | string[], options?: QueryOptions): Promise<unknown> {
     this.#checkOpen();
     const o = resolveQueryOptions(options, this);
-    const text = queryText(q);
-    // Arrow columns are typed from numbers: ask for integer epochs (exact ns) unless told otherwise.
-    const epoch = o.epoch ?? (o.output === 'arrow' ? 'n' : undefined);
-    const res = await this.#send(text, { ...o, epoch });
-    const ctx = {
-      output: o.output, query: text, parser: o.parser, db: o.db, epoch: epoch ?? 'n', schemas: this.#schemas,
-      arrow: o.columnTypes === undefined ? undefined : { columnTypes: o.columnTypes },
-    };
-    if (o.output === 'arrow') {
-      // Straight from the body's bytes into typed columns: no row arrays, no BigInt per value.
-      const lookup = (m: string) => this.#schemas.get(m, o.db);
-      const arrowOpts = { epoch: ctx.epoch, ...ctx.arrow };
-      if (o.chunked) return arrowBatches(res, lookup, arrowOpts, this.#opts.describe);
-      let bytes: Uint8Array;
-      try {
-        bytes = await res.body.bytes();
-      } catch (err) {
-        throw toConnectionError(err, `query to ${this.#opts.describe}`);
-      }
-      try {
-        return await jsonToArrowAsync(bytes, lookup, arrowOpts, res.statusCode);
-      } catch (err) {
-        if (err instanceof SyntaxError) throw invalidJson(err);
-        throw err;
-      }
-    }
-    if (o.chunked) return formatChunks(streamChunks(res, this.#opts.describe), ctx);
-    return formatResponse(await this.#readWhole(res), ctx);
+    return runQuery(this.#target, queryText(q), o);
   }
 
   /** A query whose answer is always the raw JSON: for the client's own lookups. */
   async #rawQuery(q: string, options?: { db?: string }): Promise<QueryResponse> {
     this.#checkOpen();
-    const o = resolveQueryOptions({ db: options?.db, output: 'raw' }, this);
-    return this.#readWhole(await this.#send(q, o));
-  }
-
-  async #send(text: string, o: { db?: string | undefined; rp?: string | undefined; epoch?: Precision | undefined; params?: Record<string, PatternValue> | undefined; chunked?: boolean; chunkSize?: number | undefined; maxResponseBytes?: number | undefined }): Promise<TransportResponse> {
-    const form = new URLSearchParams({ q: text });
-    if (o.db !== undefined) form.set('db', o.db);
-    if (o.rp !== undefined) form.set('rp', o.rp);
-    // The server's epoch names nanoseconds "ns"; the rest match the write precisions.
-    if (o.epoch !== undefined) form.set('epoch', o.epoch === 'n' ? 'ns' : o.epoch);
-    if (o.params !== undefined) form.set('params', paramsToJson(o.params));
-    if (o.chunked) {
-      form.set('chunked', 'true');
-      if (o.chunkSize !== undefined) form.set('chunk_size', String(o.chunkSize));
-    }
-    // POST with a form body: the query text stays out of URLs and access logs.
-    const res = await this.#transport.request({
-      method: 'POST', endpoint: 'query', body: form.toString(), contentType: 'application/x-www-form-urlencoded',
-      maxResponseBytes: o.maxResponseBytes, chunked: o.chunked, note: queryNote(text),
-    });
-    if (res.statusCode !== 200) {
-      const msg = await readErrorMessage(res);
-      throw new InfluxDBQueryError(`query failed with HTTP ${res.statusCode}: ${truncateText(msg)}`, { status: res.statusCode, serverMessage: msg, endpoint: 'query' });
-    }
-    return res;
-  }
-
-  async #readWhole(res: TransportResponse): Promise<QueryResponse> {
-    let body: string;
-    try {
-      body = await res.body.text();
-    } catch (err) {
-      throw toConnectionError(err, `query to ${this.#opts.describe}`);
-    }
-    let doc: unknown;
-    try {
-      doc = parseExactJson(body);
-    } catch (err) {
-      throw err instanceof InfluxDBError ? err : invalidJson(err);
-    }
-    return checkQueryResponse(doc, res.statusCode);
+    return runRawQuery(this.#target, q, resolveQueryOptions({ db: options?.db, output: 'raw' }, this));
   }
 
   /**
@@ -601,42 +535,6 @@ function patternNameRefusal(client: object, name: string, registered: boolean): 
     return `it would hide a client ${kind} ("${name}", ${owner}); choose another name`;
   }
   return undefined;
-}
-
-function queryText(q: string | string[]): string {
-  const text = Array.isArray(q) ? q.join('; ') : q;
-  if (typeof text !== 'string' || text.trim() === '') throw new InvalidQueryError('the query must be a non-empty string');
-  return text;
-}
-
-/** Bind parameters as JSON, with bigints written as exact integer literals. */
-function paramsToJson(params: Record<string, PatternValue>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(params)) parts.push(`${JSON.stringify(k)}:${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`);
-  return `{${parts.join(',')}}`;
-}
-
-async function* streamChunks(res: TransportResponse, describe: string): AsyncIterableIterator<QueryResponse> {
-  try {
-    yield* parseChunks(res.body.lines(), res.statusCode, `chunked query from ${describe}`);
-  } catch (err) {
-    throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
-  } finally {
-    // The consumer may stop early: release the socket instead of reading the rest.
-    if (!res.body.destroyed) res.body.destroy();
-  }
-}
-
-/** Chunked arrow output: each NDJSON line converted straight into record batches. */
-async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): AsyncGenerator<RecordBatch, void, undefined> {
-  try {
-    yield* jsonChunksToRecordBatches(completeChunkLines(res.body.lines(), `chunked query from ${describe}`), lookup, options, res.statusCode);
-  } catch (err) {
-    if (err instanceof SyntaxError) throw invalidJson(err, 'a chunk of the query answer');
-    throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
-  } finally {
-    if (!res.body.destroyed) res.body.destroy();
-  }
 }
 
 /**
