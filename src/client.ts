@@ -14,7 +14,9 @@ import {
 } from './options.js';
 import { BatchWriter } from './writer/batch-writer.js';
 import { queryText, runQuery, runRawQuery, type QueryTarget } from './query/request.js';
-import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs } from './query/patterns.js';
+import type { PatternArgs } from './query/patterns.js';
+import { PatternMethods } from './query/pattern-methods.js';
+import type { ChunkedQueryResult, ModeResult, QueryResult } from './query/results.js';
 import type { QueryResponse } from './query/response.js';
 import {
   InfluxDBResult, SchemaCache, getTagInfo, resolveOutput,
@@ -38,6 +40,9 @@ export interface WriteReport {
   skippedRows: number[];
 }
 
+export type { ChunkedQueryResult, ModeResult, QueryResult } from './query/results.js';
+export type { PatternMethod } from './query/pattern-methods.js';
+
 export interface PingResult {
   /** `X-Influxdb-Version`, e.g. `1.6.7~rc0`. */
   version: string;
@@ -46,44 +51,6 @@ export interface PingResult {
   /** Round trip of the ping, in milliseconds. */
   durationMs: number;
 }
-
-/** What `query()` resolves to for each output format. */
-export type QueryResult<O extends OutputOption> =
-  O extends 'arrow' | 'dataframe' ? ArrowResult : O extends 'iterable' ? InfluxDBResult<unknown> : QueryResponse;
-/** What a chunked `query()` resolves to for each output format. */
-export type ChunkedQueryResult<O extends OutputOption> =
-  O extends 'arrow' | 'dataframe' ? AsyncGenerator<RecordBatch, void, undefined>
-    : O extends 'iterable' ? InfluxDBChunkedResult<unknown> : AsyncIterableIterator<QueryResponse>;
-
-/** A method's result in mode `M`: the value itself in blocking mode, a promise of it in async mode. */
-export type ModeResult<M extends ClientMode, T> = M extends 'blocking' ? T : Promise<T>;
-
-/** Query patterns bound as methods: positional values, then optionally one object of named values. */
-export type PatternMethod<O extends OutputOption = 'raw', M extends ClientMode = 'async'> = (...args: PatternArgs) => ModeResult<M, QueryResult<O>>;
-
-// The seed's built-in patterns (aioinflux 0.3 and 0.9), camelCased. Optional FROM clauses get two forms.
-const kBuiltinPatterns = {
-  createDatabase: 'CREATE DATABASE {db}',
-  dropDatabase: 'DROP DATABASE {db}',
-  dropMeasurement: 'DROP MEASUREMENT {measurement}',
-  showDatabases: 'SHOW DATABASES',
-  showMeasurements: 'SHOW MEASUREMENTS',
-  showUsers: 'SHOW USERS',
-  showSeries: 'SHOW SERIES',
-  showSeriesFrom: 'SHOW SERIES FROM {measurement}',
-  showTagKeys: 'SHOW TAG KEYS',
-  showTagKeysFrom: 'SHOW TAG KEYS FROM {measurement}',
-  showFieldKeys: 'SHOW FIELD KEYS',
-  showFieldKeysFrom: 'SHOW FIELD KEYS FROM {measurement}',
-  showTagValues: 'SHOW TAG VALUES WITH KEY = {key}',
-  showTagValuesFrom: 'SHOW TAG VALUES FROM {measurement} WITH KEY = {key}',
-  showRetentionPolicies: 'SHOW RETENTION POLICIES ON {db}',
-  showContinuousQueries: 'SHOW CONTINUOUS QUERIES',
-} as const;
-
-const kCompiledBuiltins = new Map<string, CompiledPattern>(
-  Object.entries(kBuiltinPatterns).map(([name, source]) => [name, compilePattern(source)]),
-);
 
 const kChunkedRefused = "chunked queries are not available in blocking mode (a chunked answer is an async iterator that streams in while it is read): "
   + "query without chunked, or switch to async mode (client.mode = 'async')";
@@ -96,12 +63,11 @@ const kWriterRefused = "client.writer() is not available in blocking mode (a bat
  * default) or the value itself (`blocking`). A per-call `output` overrides the first, with its
  * own precise type; `setMode()` switches the mode and returns the client typed for it.
  */
-export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode = 'async'> {
+export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode = 'async'> extends PatternMethods<O, M> {
   readonly #opts: ResolvedClientOptions;
   readonly #transport: HttpTransport;
   // What queries run on (see query/request.ts).
   readonly #target: QueryTarget;
-  readonly #patterns = new Map<string, CompiledPattern>(kCompiledBuiltins);
   // Field types and tag keys for the arrow output; filled on demand, always through raw queries.
   readonly #schemas = new SchemaCache((q, o) => this.#rawQuery(q, o));
   #db: string | undefined;
@@ -122,6 +88,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   readonly #workerOptions: unknown;
 
   constructor(options?: string | (ClientOptions & { output?: O; mode?: M })) {
+    super();
     this.#opts = resolveClientOptions(options);
     this.#mode = this.#opts.mode;
     if (typeof options === 'object' && options !== null) {
@@ -404,29 +371,6 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     if (this.#blocking?.started) this.#blocking.post('invalidateSchema', [db, measurement], this.#state());
   }
 
-  /**
-   * Adds a query pattern as a method of this client (the seed's `set_query_pattern`).
-   * `{name}` fields are quoted for where they stand (see `patterns.ts`): no argument can
-   * inject a statement.
-   */
-  setQueryPattern(name: string, pattern: string): PatternMethod<O, M> {
-    if (typeof name !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new InvalidOptionError(`query pattern name must be a JavaScript identifier (got ${typeof name === 'string' ? JSON.stringify(name) : typeName(name)})`);
-    const refused = patternNameRefusal(this, name, this.#patterns.has(name));
-    if (refused !== undefined) throw new InvalidOptionError(`query pattern name "${name}" is refused: ${refused}`);
-    const compiled = compilePattern(pattern);
-    this.#patterns.set(name, compiled);
-    const method: PatternMethod<O, M> = (...args) => this.queryPattern(name, ...args);
-    Object.defineProperty(this, name, { value: method, configurable: true, enumerable: false, writable: false });
-    return method;
-  }
-
-  /** Renders a registered pattern with the given values, without running it. */
-  renderQueryPattern(name: string, ...args: PatternArgs): string {
-    const p = this.#patterns.get(name);
-    if (!p) throw new InvalidQueryError(`no query pattern named "${name}"`);
-    return renderPattern(p, args, { db: this.#db });
-  }
-
   /** Runs a registered pattern (built-in or added with `setQueryPattern`), in the client's output format. */
   queryPattern(name: string, ...args: PatternArgs): ModeResult<M, QueryResult<O>> {
     if (this.#mode === 'blocking') {
@@ -443,28 +387,6 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     // Dropping changes the schema the arrow output caches: forget it all (cheap to fetch again).
     if (name === 'dropDatabase' || name === 'dropMeasurement') this.invalidateSchema();
     return result as QueryResult<O>;
-  }
-
-  createDatabase(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('createDatabase', db); }
-  dropDatabase(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('dropDatabase', db); }
-  dropMeasurement(measurement: string | { measurement: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('dropMeasurement', measurement); }
-  showDatabases(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showDatabases'); }
-  showMeasurements(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showMeasurements'); }
-  showUsers(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showUsers'); }
-  /** `SHOW SERIES`, or `SHOW SERIES FROM "measurement"`. */
-  showSeries(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showSeries', measurement); }
-  showTagKeys(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showTagKeys', measurement); }
-  showFieldKeys(measurement?: string | { measurement?: string }): ModeResult<M, QueryResult<O>> { return this.#optionalFrom('showFieldKeys', measurement); }
-  /** `SHOW TAG VALUES WITH KEY = "key"`. */
-  showTagValues(key: string | { key: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('showTagValues', key); }
-  /** `SHOW TAG VALUES FROM "measurement" WITH KEY = "key"`: `showTagValuesFrom('cpu', { key: 'host' })`. */
-  showTagValuesFrom(...args: PatternArgs): ModeResult<M, QueryResult<O>> { return this.queryPattern('showTagValuesFrom', ...args); }
-  showRetentionPolicies(db?: string | { db?: string }): ModeResult<M, QueryResult<O>> { return this.queryPattern('showRetentionPolicies', db); }
-  showContinuousQueries(): ModeResult<M, QueryResult<O>> { return this.queryPattern('showContinuousQueries'); }
-
-  #optionalFrom(base: string, measurement: string | { measurement?: string } | undefined): ModeResult<M, QueryResult<O>> {
-    const m = typeof measurement === 'object' && measurement !== null ? measurement.measurement : measurement;
-    return m === undefined ? this.queryPattern(base) : this.queryPattern(`${base}From`, m);
   }
 
   /**
@@ -499,7 +421,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     await this.close();
   }
 
-  toString(): string {
+  override toString(): string {
     return `InfluxDBClient(${this.#opts.describe}${this.#db ? `, db=${this.#db}` : ''})`;
   }
 
@@ -510,31 +432,6 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   toJSON(): Record<string, unknown> {
     return { server: this.#opts.describe, db: this.#db, rp: this.#rp, precision: this.#precision, output: this.#output, mode: this.#mode, auth: this.#opts.authorization ? 'set' : 'none' };
   }
-}
-
-/** Promise methods: a client with one of them as a pattern would be taken for a promise. */
-const kPromiseProtocol = new Set(['then', 'catch', 'finally']);
-
-/**
- * Why `name` cannot be a query pattern of `client`, or undefined. A pattern becomes an own
- * property of the client, so it must shadow none of its members (its class's methods and
- * accessors, Object.prototype's: `constructor`, `toString`, `__proto__` …) and must not make
- * the client a thenable (`then`: `await client`, or an async function returning the client,
- * would never settle). A pattern already registered (a built-in one) may be replaced.
- */
-function patternNameRefusal(client: object, name: string, registered: boolean): string | undefined {
-  if (kPromiseProtocol.has(name)) {
-    return `a client with a "${name}" method would look like a promise (a thenable): awaiting it, or returning it from an async function, would never settle`;
-  }
-  if (registered) return undefined;
-  for (let o: object | null = client; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const d = Object.getOwnPropertyDescriptor(o, name);
-    if (d === undefined) continue;
-    const kind = d.get !== undefined || d.set !== undefined ? 'property' : typeof d.value === 'function' ? 'method' : 'property';
-    const owner = o === Object.prototype ? 'inherited from Object.prototype' : o === client ? 'of this client' : "of the client's class";
-    return `it would hide a client ${kind} ("${name}", ${owner}); choose another name`;
-  }
-  return undefined;
 }
 
 /**
