@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SpoolLockedError, type SpoolRecovery } from '../../src/index.js';
+import { PointsDroppedError, SpoolFullError, SpoolLockedError, type SpoolRecovery } from '../../src/index.js';
 import { lines, proxiedWrites } from '../helpers/proxied-writes.js';
 import { rawQuery } from '../helpers/server.js';
 
@@ -97,6 +97,41 @@ describe('writer spool', () => {
     await w3.close();
     expect(reports).toHaveLength(0);
     expect(await count(db)).toBe(1);
+  });
+
+  it.each(['error', 'dropNewest', 'block'] as const)('a full spool (maxBytes) with whenFull %s: refused, dropped, or waits and then refuses', async (whenFull) => {
+    const db = await newDb('spfull');
+    const dir = await spoolDir();
+    const p = await proxy();
+    p.defaultAction = { status: 503 };
+    const dropped: string[] = [];
+    const w = clientFor(p.url, db).writer({
+      ...fast, whenFull, ...(whenFull === 'block' ? { maxBlockMs: 200 } : {}),
+      spool: { dir, maxBytes: 1024 * 1024 }, onRejected: (l, e) => { if (e instanceof PointsDroppedError) dropped.push(...l); },
+    });
+    // About 25 KB per write: the 1 MiB spool fills long before the 64 MiB memory buffer.
+    let error: unknown;
+    let accepted = 0;
+    for (let k = 0; k < 100 && error === undefined; k++) {
+      await w.write(lines(1000, k * 1000)).then((r) => { accepted += r.accepted - r.dropped; }, (e: unknown) => { error = e; });
+    }
+    const s = w.stats();
+    if (whenFull === 'dropNewest') {
+      expect(error).toBeUndefined();
+      expect(s.dropped).toBeGreaterThan(0);
+      expect(dropped).toHaveLength(s.dropped);
+    } else {
+      expect(error).toBeInstanceOf(SpoolFullError);
+      expect((error as Error).message).toContain(dir);
+    }
+    expect(s.spool!.bytes).toBeLessThanOrEqual(1024 * 1024 + 4096);
+    expect(accepted).toBeGreaterThan(10_000);
+    // What was accepted is on disk: the next writer, with the server back, stores exactly that.
+    await w.close({ timeoutMs: 0 }).catch(() => undefined);
+    const w2 = clientFor(url, db).writer({ ...fast, spool: { dir, onRecover: () => undefined } });
+    await w2.flush();
+    await w2.close();
+    expect(await count(db)).toBe(accepted);
   });
 
   it('one process per directory: a second writer is refused, naming the directory and the owner pid', async () => {
