@@ -27,10 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import { BlockingWorkerError, rebuildError } from './errors.js';
-import type { BlockingReply, BlockingRequest, ClientState } from './protocol.js';
+import type { BlockingReply, BlockingRequest, BlockingWorkerData, ClientState, ExitNotice } from './protocol.js';
 import { Slot, WorkerState, kSlots } from './slots.js';
 import { blockingWorkerFile } from './worker-file.js';
-import type { BlockingWorkerData, ExitNotice } from './worker.js';
 
 /** @internal Tunables and counters, for tests. */
 export const blockingInternals = {

@@ -11,6 +11,7 @@
  *   its bigints, GROUP BY `Map`s) is structured-cloned as is.
  * @module
  */
+import type { MessagePort } from 'node:worker_threads';
 import { Table, tableFromIPC, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { InvalidOptionError } from '../errors.js';
 import { isArrowBatchReader, isArrowRecordBatch, isArrowTable } from '../encode/arrow/index.js';
@@ -31,6 +32,21 @@ export interface ClientState {
   rp: string | undefined;
   precision: string;
   encoder: string;
+}
+
+/** What the calling thread puts in `workerData`. */
+export interface BlockingWorkerData {
+  readonly port: MessagePort;
+  readonly shared: SharedArrayBuffer;
+  /** The calling client's constructor argument, without `mode`. */
+  readonly options: unknown;
+}
+
+/** Posted from the exit hook (id -2): why this thread is ending, for the calling thread's error message. */
+export interface ExitNotice {
+  readonly id: -2;
+  readonly exitCode: number;
+  readonly reason: string | undefined;
 }
 
 /** Worker → calling thread. */

@@ -1,6 +1,6 @@
 /**
- * The blocking mode's worker thread: it owns an ordinary async `InfluxDBClient` (the calling
- * client's options, in async mode) and runs one request at a time for the calling thread, which
+ * The blocking mode's worker thread: it owns an async core (core/async-core.ts, built from the
+ * calling client's options) and runs one request at a time for the calling thread, which
  * waits for the answer with `Atomics.wait` (see `channel.ts`). Each reply is posted on the
  * shared MessagePort, then the shared Signal slot is bumped and notified.
  *
@@ -9,26 +9,12 @@
  * thread, the calling thread learns it and never waits forever.
  * @module
  */
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { Slot, WorkerState, kCrashForTestPrefix, kHeartbeatMs } from './slots.js';
-import type { BlockingReply, BlockingRequest, ClientState, WireWriteData } from './protocol.js';
-import type { InfluxDBClient as Client } from '../client.js';
+import type { BlockingReply, BlockingRequest, BlockingWorkerData, ClientState, ExitNotice, WireWriteData } from './protocol.js';
+import type { AsyncCore } from '../core/async-core.js';
+import type { ClientSettings } from '../core/core.js';
 import type { EncoderChoice, Precision, QueryOptions, WriteOptions } from '../options.js';
-
-/** What the calling thread puts in `workerData`. */
-export interface BlockingWorkerData {
-  readonly port: MessagePort;
-  readonly shared: SharedArrayBuffer;
-  /** The calling client's constructor argument, without `mode`. */
-  readonly options: unknown;
-}
-
-/** Posted from the exit hook (id -2): why this thread is ending, for the calling thread's error message. */
-export interface ExitNotice {
-  readonly id: -2;
-  readonly exitCode: number;
-  readonly reason: string | undefined;
-}
 
 const data = workerData as BlockingWorkerData;
 const shared = new Int32Array(data.shared);
@@ -61,10 +47,10 @@ process.on('exit', (exitCode) => {
 const heartbeat = setInterval(() => Atomics.add(shared, Slot.Heartbeat, 1), kHeartbeatMs);
 heartbeat.unref();
 
-type Modules = [typeof import('../client.js'), typeof import('./protocol.js'), typeof import('./errors.js')];
+type Modules = [typeof import('../core/async-core.js'), typeof import('./protocol.js'), typeof import('./errors.js')];
 let modules: Modules | undefined;
 try {
-  modules = await Promise.all([import('../client.js'), import('./protocol.js'), import('./errors.js')]);
+  modules = await Promise.all([import('../core/async-core.js'), import('./protocol.js'), import('./errors.js')]);
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e));
   port.postMessage({
@@ -78,10 +64,11 @@ try {
 
 if (modules !== undefined) serve(modules);
 
-function serve([{ InfluxDBClient }, protocol, errors]: Modules): void {
-  let client: Client;
+function serve([{ workerCore }, protocol, errors]: Modules): void {
+  let core: AsyncCore;
+  let settings: ClientSettings;
   try {
-    client = new InfluxDBClient(data.options as string);
+    ({ core, settings } = workerCore(data.options));
   } catch (e) {
     // Cannot happen (the calling thread validated the same options); reported on every call if it does.
     port.on('message', (req: BlockingRequest) => reply({ id: req.id, ok: false, error: errors.serializeError(e) }, []));
@@ -89,31 +76,32 @@ function serve([{ InfluxDBClient }, protocol, errors]: Modules): void {
     return;
   }
 
+  // The calling client checked them when they were set.
   function applyState(s: ClientState): void {
-    client.db = s.db;
-    client.rp = s.rp;
-    client.precision = s.precision as Precision;
-    client.encoder = s.encoder as EncoderChoice;
+    settings.db = s.db;
+    settings.rp = s.rp;
+    settings.precision = s.precision as Precision;
+    settings.encoder = s.encoder as EncoderChoice;
   }
 
   async function run(req: BlockingRequest, transfer: ArrayBuffer[]): Promise<unknown> {
     const a = req.args;
     switch (req.op) {
       case 'ping':
-        return client.ping();
+        return core.ping();
       case 'write':
-        return client.write(protocol.decodeWriteData(a[0] as WireWriteData) as never, a[1] as WriteOptions);
+        return core.write(protocol.decodeWriteData(a[0] as WireWriteData) as never, a[1] as WriteOptions);
       case 'query': {
         const text = a[0] as string;
         if (process.env.FASTINFLUX_BLOCKING_TEST === '1' && text.startsWith(kCrashForTestPrefix)) return crashForTest(text.slice(kCrashForTestPrefix.length));
         const options = a[1] as QueryOptions & { output: 'raw' | 'arrow' };
-        const r = await client.query(text, options);
+        const r = await core.query(text, options);
         return options.output === 'arrow' ? protocol.encodeArrowResult(r as never, transfer) : r;
       }
       case 'getTagInfo':
-        return client.getTagInfo(a[0] as string | undefined);
+        return core.getTagInfo(a[0] as string | undefined);
       case 'invalidateSchema':
-        client.invalidateSchema(a[0] as string | undefined, a[1] as string | undefined);
+        core.invalidateSchema(a[0] as string | undefined, a[1] as string | undefined);
         return undefined;
     }
   }
