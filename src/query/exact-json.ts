@@ -7,6 +7,8 @@
  * outside the safe-integer range is returned as a `bigint`.
  */
 
+import { C, hexValue, skipWsText } from './json/bytes.js';
+
 /**
  * Any integer literal of at most 15 digits is a safe integer, so a text
  * without a 16-digit run needs no special care. Semantically `/\d{16}/`, but
@@ -36,32 +38,6 @@ export function parseExactJson(text: string): unknown {
   return parseSlow(text);
 }
 
-// Character codes.
-const C_TAB = 0x09;
-const C_LF = 0x0a;
-const C_CR = 0x0d;
-const C_SPACE = 0x20;
-const C_QUOTE = 0x22;
-const C_PLUS = 0x2b;
-const C_COMMA = 0x2c;
-const C_MINUS = 0x2d;
-const C_DOT = 0x2e;
-const C_SLASH = 0x2f;
-const C_0 = 0x30;
-const C_1 = 0x31;
-const C_9 = 0x39;
-const C_COLON = 0x3a;
-const C_UPPER_E = 0x45;
-const C_LBRACKET = 0x5b;
-const C_BACKSLASH = 0x5c;
-const C_RBRACKET = 0x5d;
-const C_LOWER_E = 0x65;
-const C_LOWER_F = 0x66;
-const C_LOWER_N = 0x6e;
-const C_LOWER_T = 0x74;
-const C_LBRACE = 0x7b;
-const C_RBRACE = 0x7d;
-
 type JsonObject = Record<string, unknown>;
 
 function fail(text: string, pos: number, what?: string): never {
@@ -88,13 +64,6 @@ function setProperty(obj: JsonObject, key: string, value: unknown): void {
   }
 }
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lc = c | 0x20;
-  if (lc >= 0x61 && lc <= 0x66) return lc - 0x61 + 10;
-  return -1;
-}
-
 /**
  * End position of the token most recently parsed by parseString/parseNumber/
  * parseKey (a second return value without allocating). Module-level state is
@@ -110,11 +79,11 @@ function parseString(text: string, start: number): string {
   for (;;) {
     if (i >= len) fail(text, i, 'Unterminated string');
     const c = text.charCodeAt(i);
-    if (c === C_QUOTE) {
+    if (c === C.QUOTE) {
       tokenEnd = i + 1;
       return text.slice(start + 1, i);
     }
-    if (c === C_BACKSLASH) break;
+    if (c === C.BACKSLASH) break;
     if (c < 0x20) fail(text, i, 'Bad control character in string literal');
     i++;
   }
@@ -124,19 +93,19 @@ function parseString(text: string, start: number): string {
   for (;;) {
     if (i >= len) fail(text, i, 'Unterminated string');
     const c = text.charCodeAt(i);
-    if (c === C_QUOTE) {
+    if (c === C.QUOTE) {
       tokenEnd = i + 1;
       return runStart < i ? out + text.slice(runStart, i) : out;
     }
-    if (c === C_BACKSLASH) {
+    if (c === C.BACKSLASH) {
       if (runStart < i) out += text.slice(runStart, i);
       i++;
       if (i >= len) fail(text, i, 'Unterminated string');
       const e = text.charCodeAt(i);
       switch (e) {
-        case C_QUOTE: out += '"'; break;
-        case C_BACKSLASH: out += '\\'; break;
-        case C_SLASH: out += '/'; break;
+        case C.QUOTE: out += '"'; break;
+        case C.BACKSLASH: out += '\\'; break;
+        case C.SLASH: out += '/'; break;
         case 0x62 /* b */: out += '\b'; break;
         case 0x66 /* f */: out += '\f'; break;
         case 0x6e /* n */: out += '\n'; break;
@@ -171,48 +140,48 @@ function parseString(text: string, start: number): string {
 function parseNumber(text: string, start: number): number | bigint {
   let i = start;
   let c = text.charCodeAt(i);
-  if (c === C_MINUS) {
+  if (c === C.MINUS) {
     i++;
     c = text.charCodeAt(i);
   }
   const intStart = i;
-  if (c === C_0) {
+  if (c === C.ZERO) {
     i++;
     c = text.charCodeAt(i);
-    if (c >= C_0 && c <= C_9) fail(text, i, 'Unexpected number');
-  } else if (c >= C_1 && c <= C_9) {
+    if (c >= C.ZERO && c <= C.NINE) fail(text, i, 'Unexpected number');
+  } else if (c >= C.ONE && c <= C.NINE) {
     do {
       i++;
       c = text.charCodeAt(i);
-    } while (c >= C_0 && c <= C_9);
+    } while (c >= C.ZERO && c <= C.NINE);
   } else {
     fail(text, i, 'No number after minus sign');
   }
   const intDigits = i - intStart;
   let isInteger = true;
-  if (c === C_DOT) {
+  if (c === C.DOT) {
     isInteger = false;
     i++;
     c = text.charCodeAt(i);
-    if (!(c >= C_0 && c <= C_9)) fail(text, i, 'Unterminated fractional number');
+    if (!(c >= C.ZERO && c <= C.NINE)) fail(text, i, 'Unterminated fractional number');
     do {
       i++;
       c = text.charCodeAt(i);
-    } while (c >= C_0 && c <= C_9);
+    } while (c >= C.ZERO && c <= C.NINE);
   }
-  if (c === C_LOWER_E || c === C_UPPER_E) {
+  if (c === C.LOWER_E || c === C.UPPER_E) {
     isInteger = false;
     i++;
     c = text.charCodeAt(i);
-    if (c === C_PLUS || c === C_MINUS) {
+    if (c === C.PLUS || c === C.MINUS) {
       i++;
       c = text.charCodeAt(i);
     }
-    if (!(c >= C_0 && c <= C_9)) fail(text, i, 'Exponent part is missing a number');
+    if (!(c >= C.ZERO && c <= C.NINE)) fail(text, i, 'Exponent part is missing a number');
     do {
       i++;
       c = text.charCodeAt(i);
-    } while (c >= C_0 && c <= C_9);
+    } while (c >= C.ZERO && c <= C.NINE);
   }
   tokenEnd = i;
   const slice = text.slice(start, i);
@@ -228,21 +197,13 @@ function parseNumber(text: string, start: number): number | bigint {
   return Number(slice);
 }
 
-function skipWs(text: string, p: number): number {
-  for (;;) {
-    const c = text.charCodeAt(p);
-    if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB) p++;
-    else return p;
-  }
-}
-
 /** Parse `"key" :` at `p` (whitespace already skipped); returns the key and sets `tokenEnd` past ':' and any whitespace. */
 function parseKey(text: string, p: number): string {
-  if (text.charCodeAt(p) !== C_QUOTE) fail(text, p, 'Expected double-quoted property name');
+  if (text.charCodeAt(p) !== C.QUOTE) fail(text, p, 'Expected double-quoted property name');
   const key = parseString(text, p);
-  p = skipWs(text, tokenEnd);
-  if (text.charCodeAt(p) !== C_COLON) fail(text, p, "Expected ':' after property name");
-  tokenEnd = skipWs(text, p + 1);
+  p = skipWsText(text, tokenEnd);
+  if (text.charCodeAt(p) !== C.COLON) fail(text, p, "Expected ':' after property name");
+  tokenEnd = skipWsText(text, p + 1);
   return key;
 }
 
@@ -266,19 +227,19 @@ function parseSlow(text: string): unknown {
   let key = ''; // pending key in the current object
   let value: unknown;
 
-  pos = skipWs(text, 0);
+  pos = skipWsText(text, 0);
   for (;;) {
     // ---- Parse a value at `pos` (whitespace already skipped). ----
     const c = text.charCodeAt(pos);
-    if (c === C_QUOTE) {
+    if (c === C.QUOTE) {
       value = parseString(text, pos);
       pos = tokenEnd;
-    } else if ((c >= C_0 && c <= C_9) || c === C_MINUS) {
+    } else if ((c >= C.ZERO && c <= C.NINE) || c === C.MINUS) {
       value = parseNumber(text, pos);
       pos = tokenEnd;
-    } else if (c === C_LBRACKET) {
-      pos = skipWs(text, pos + 1);
-      if (text.charCodeAt(pos) === C_RBRACKET) {
+    } else if (c === C.LBRACKET) {
+      pos = skipWsText(text, pos + 1);
+      if (text.charCodeAt(pos) === C.RBRACKET) {
         pos++;
         value = [];
       } else {
@@ -288,9 +249,9 @@ function parseSlow(text: string): unknown {
         arrStart = vals.length;
         continue;
       }
-    } else if (c === C_LBRACE) {
-      pos = skipWs(text, pos + 1);
-      if (text.charCodeAt(pos) === C_RBRACE) {
+    } else if (c === C.LBRACE) {
+      pos = skipWsText(text, pos + 1);
+      if (text.charCodeAt(pos) === C.RBRACE) {
         pos++;
         value = {};
       } else {
@@ -302,15 +263,15 @@ function parseSlow(text: string): unknown {
         key = k;
         continue;
       }
-    } else if (c === C_LOWER_T) {
+    } else if (c === C.LOWER_T) {
       if (!text.startsWith('true', pos)) failLiteral(text, pos, 'true');
       value = true;
       pos += 4;
-    } else if (c === C_LOWER_F) {
+    } else if (c === C.LOWER_F) {
       if (!text.startsWith('false', pos)) failLiteral(text, pos, 'false');
       value = false;
       pos += 5;
-    } else if (c === C_LOWER_N) {
+    } else if (c === C.LOWER_N) {
       if (!text.startsWith('null', pos)) failLiteral(text, pos, 'null');
       value = null;
       pos += 4;
@@ -321,23 +282,23 @@ function parseSlow(text: string): unknown {
     // ---- Attach `value` to the enclosing container(s). ----
     for (;;) {
       if (depth === 0) {
-        pos = skipWs(text, pos);
+        pos = skipWsText(text, pos);
         if (pos < len) fail(text, pos, 'Unexpected non-whitespace character after JSON');
         return value;
       }
       if (obj === undefined) vals.push(value);
       else setProperty(obj, key, value);
-      pos = skipWs(text, pos);
+      pos = skipWsText(text, pos);
       const d = text.charCodeAt(pos);
-      if (d === C_COMMA) {
-        pos = skipWs(text, pos + 1);
+      if (d === C.COMMA) {
+        pos = skipWsText(text, pos + 1);
         if (obj !== undefined) {
           key = parseKey(text, pos);
           pos = tokenEnd;
         }
         break; // parse next value
       }
-      if (obj === undefined ? d === C_RBRACKET : d === C_RBRACE) {
+      if (obj === undefined ? d === C.RBRACKET : d === C.RBRACE) {
         pos++;
         if (obj === undefined) {
           value = vals.slice(arrStart);

@@ -37,6 +37,7 @@ import {
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBQueryError } from '../../errors.js';
 import { parseExactJson } from '../exact-json.js';
+import { C, hexValue, skipWs } from '../json/bytes.js';
 import { checkQueryResponse, type QueryResponse, type Series } from '../response.js';
 import {
   ColumnTyper, NumberStats, columnField, field, kLittleEndian, kMetaKey, kTwo32, responseToArrow, seriesBatch, utf8Vector,
@@ -46,30 +47,6 @@ import type { MeasurementSchema } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // Bytes.
-
-const C_TAB = 0x09;
-const C_LF = 0x0a;
-const C_CR = 0x0d;
-const C_SPACE = 0x20;
-const C_QUOTE = 0x22;
-const C_PLUS = 0x2b;
-const C_COMMA = 0x2c;
-const C_MINUS = 0x2d;
-const C_DOT = 0x2e;
-const C_SLASH = 0x2f;
-const C_0 = 0x30;
-const C_9 = 0x39;
-const C_COLON = 0x3a;
-const C_UPPER_E = 0x45;
-const C_LBRACKET = 0x5b;
-const C_BACKSLASH = 0x5c;
-const C_RBRACKET = 0x5d;
-const C_LOWER_E = 0x65;
-const C_LOWER_F = 0x66;
-const C_LOWER_N = 0x6e;
-const C_LOWER_T = 0x74;
-const C_LBRACE = 0x7b;
-const C_RBRACE = 0x7d;
 
 const kTwo31 = 2147483648;
 const kTwo53 = 9007199254740992;
@@ -93,24 +70,8 @@ function bail(): never {
  */
 let gEnd = 0;
 
-function skipWs(b: Uint8Array, p: number): number {
-  for (;;) {
-    const c = b[p];
-    if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB) p++;
-    else return p;
-  }
-}
-
 function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= C_0 && c <= C_9;
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lc = c | 0x20;
-  if (lc >= 0x61 && lc <= 0x66) return lc - 0x61 + 10;
-  return -1;
+  return c !== undefined && c >= C.ZERO && c <= C.NINE;
 }
 
 function expectLiteral(b: Uint8Array, p: number, literal: string): number {
@@ -126,21 +87,21 @@ function parseNumber(b: Buffer, p: number): number | bigint {
   const start = p;
   let c = b[p];
   let neg = false;
-  if (c === C_MINUS) {
+  if (c === C.MINUS) {
     neg = true;
     c = b[++p];
   }
   if (!isDigit(c)) bail();
   let m = 0;
   let digits = 0;
-  if (c === C_0) {
+  if (c === C.ZERO) {
     p++;
     digits = 1;
     c = b[p];
     if (isDigit(c)) bail();
   } else {
     do {
-      m = m * 10 + (c! - C_0);
+      m = m * 10 + (c! - C.ZERO);
       digits++;
       c = b[++p];
     } while (isDigit(c));
@@ -148,20 +109,20 @@ function parseNumber(b: Buffer, p: number): number | bigint {
   const intDigits = digits;
   let fracDigits = 0;
   let exponent = false;
-  if (c === C_DOT) {
+  if (c === C.DOT) {
     c = b[++p];
     if (!isDigit(c)) bail();
     do {
-      m = m * 10 + (c! - C_0);
+      m = m * 10 + (c! - C.ZERO);
       digits++;
       fracDigits++;
       c = b[++p];
     } while (isDigit(c));
   }
-  if (c === C_LOWER_E || c === C_UPPER_E) {
+  if (c === C.LOWER_E || c === C.UPPER_E) {
     exponent = true;
     c = b[++p];
-    if (c === C_PLUS || c === C_MINUS) c = b[++p];
+    if (c === C.PLUS || c === C.MINUS) c = b[++p];
     if (!isDigit(c)) bail();
     do c = b[++p];
     while (isDigit(c));
@@ -188,31 +149,31 @@ function parseString(b: Buffer, p: number): string {
   const start = p + 1;
   let q = start;
   let c = b[q];
-  while (c !== C_QUOTE && c !== C_BACKSLASH && c !== undefined && c >= 0x20) c = b[++q];
-  if (c === C_QUOTE) {
+  while (c !== C.QUOTE && c !== C.BACKSLASH && c !== undefined && c >= 0x20) c = b[++q];
+  if (c === C.QUOTE) {
     gEnd = q + 1;
     return b.toString('utf8', start, q);
   }
-  if (c !== C_BACKSLASH) bail();
+  if (c !== C.BACKSLASH) bail();
   let out = b.toString('utf8', start, q);
   let run = q;
   for (;;) {
     c = b[q];
-    if (c === C_QUOTE) {
+    if (c === C.QUOTE) {
       gEnd = q + 1;
       return run < q ? out + b.toString('utf8', run, q) : out;
     }
     if (c === undefined || c < 0x20) bail();
-    if (c !== C_BACKSLASH) {
+    if (c !== C.BACKSLASH) {
       q++;
       continue;
     }
     if (run < q) out += b.toString('utf8', run, q);
     const e = b[q + 1];
     switch (e) {
-      case C_QUOTE: out += '"'; break;
-      case C_BACKSLASH: out += '\\'; break;
-      case C_SLASH: out += '/'; break;
+      case C.QUOTE: out += '"'; break;
+      case C.BACKSLASH: out += '\\'; break;
+      case C.SLASH: out += '/'; break;
       case 0x62: out += '\b'; break;
       case 0x66: out += '\f'; break;
       case 0x6e: out += '\n'; break;
@@ -244,10 +205,10 @@ function setProperty(obj: Record<string, unknown>, key: string, value: unknown):
 
 /** Reads `"key" :` at `p` (whitespace skipped); sets `gEnd` past the colon and whitespace. */
 function parseKey(b: Buffer, p: number): string {
-  if (b[p] !== C_QUOTE) bail();
+  if (b[p] !== C.QUOTE) bail();
   const key = parseString(b, p);
   p = skipWs(b, gEnd);
-  if (b[p] !== C_COLON) bail();
+  if (b[p] !== C.COLON) bail();
   gEnd = skipWs(b, p + 1);
   return key;
 }
@@ -256,12 +217,12 @@ function parseKey(b: Buffer, p: number): string {
 function parseValue(b: Buffer, p: number): unknown {
   const c = b[p];
   switch (c) {
-    case C_QUOTE:
+    case C.QUOTE:
       return parseString(b, p);
-    case C_LBRACKET: {
+    case C.LBRACKET: {
       const arr: unknown[] = [];
       p = skipWs(b, p + 1);
-      if (b[p] === C_RBRACKET) {
+      if (b[p] === C.RBRACKET) {
         gEnd = p + 1;
         return arr;
       }
@@ -269,17 +230,17 @@ function parseValue(b: Buffer, p: number): unknown {
         arr.push(parseValue(b, p));
         p = skipWs(b, gEnd);
         const d = b[p];
-        if (d === C_COMMA) p = skipWs(b, p + 1);
-        else if (d === C_RBRACKET) break;
+        if (d === C.COMMA) p = skipWs(b, p + 1);
+        else if (d === C.RBRACKET) break;
         else bail();
       }
       gEnd = p + 1;
       return arr;
     }
-    case C_LBRACE: {
+    case C.LBRACE: {
       const obj: Record<string, unknown> = {};
       p = skipWs(b, p + 1);
-      if (b[p] === C_RBRACE) {
+      if (b[p] === C.RBRACE) {
         gEnd = p + 1;
         return obj;
       }
@@ -288,24 +249,24 @@ function parseValue(b: Buffer, p: number): unknown {
         setProperty(obj, key, parseValue(b, gEnd));
         p = skipWs(b, gEnd);
         const d = b[p];
-        if (d === C_COMMA) p = skipWs(b, p + 1);
-        else if (d === C_RBRACE) break;
+        if (d === C.COMMA) p = skipWs(b, p + 1);
+        else if (d === C.RBRACE) break;
         else bail();
       }
       gEnd = p + 1;
       return obj;
     }
-    case C_LOWER_T:
+    case C.LOWER_T:
       gEnd = expectLiteral(b, p, 'true');
       return true;
-    case C_LOWER_F:
+    case C.LOWER_F:
       gEnd = expectLiteral(b, p, 'false');
       return false;
-    case C_LOWER_N:
+    case C.LOWER_N:
       gEnd = expectLiteral(b, p, 'null');
       return null;
     default:
-      if (c === C_MINUS || isDigit(c)) return parseNumber(b, p);
+      if (c === C.MINUS || isDigit(c)) return parseNumber(b, p);
       return bail();
   }
 }
@@ -335,13 +296,13 @@ function unescapeToScratch(b: Uint8Array, start: number, q: number): number {
   n = q - start;
   for (;;) {
     const c = b[q];
-    if (c === C_QUOTE) {
+    if (c === C.QUOTE) {
       gEnd = q + 1;
       return n;
     }
     if (c === undefined || c < 0x20) bail();
     ensure(4);
-    if (c !== C_BACKSLASH) {
+    if (c !== C.BACKSLASH) {
       scratch[n++] = c;
       q++;
       continue;
@@ -349,9 +310,9 @@ function unescapeToScratch(b: Uint8Array, start: number, q: number): number {
     const e = b[q + 1];
     let byte = -1;
     switch (e) {
-      case C_QUOTE: byte = 0x22; break;
-      case C_BACKSLASH: byte = 0x5c; break;
-      case C_SLASH: byte = 0x2f; break;
+      case C.QUOTE: byte = 0x22; break;
+      case C.BACKSLASH: byte = 0x5c; break;
+      case C.SLASH: byte = 0x2f; break;
       case 0x62: byte = 0x08; break;
       case 0x66: byte = 0x0c; break;
       case 0x6e: byte = 0x0a; break;
@@ -373,7 +334,7 @@ function unescapeToScratch(b: Uint8Array, start: number, q: number): number {
     let cp = (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
     q += 6;
     if (cp >= 0xd800 && cp <= 0xdfff) {
-      if (cp >= 0xdc00 || b[q] !== C_BACKSLASH || b[q + 1] !== 0x75) return -1;
+      if (cp >= 0xdc00 || b[q] !== C.BACKSLASH || b[q + 1] !== 0x75) return -1;
       const l0 = hexValue(b[q + 2]);
       const l1 = hexValue(b[q + 3]);
       const l2 = hexValue(b[q + 4]);
@@ -845,23 +806,23 @@ function writeSafe(words: Int32Array, r: number, x: number): void {
 /** An integer literal into an int64 column (times scaled by `mul`). */
 function cellInt(b: Buffer, p: number, s: Sink, r: number, mul: number): number {
   let neg = false;
-  if (b[p] === C_MINUS) {
+  if (b[p] === C.MINUS) {
     neg = true;
     p++;
   }
-  // `b[p] - C_0` is NaN past the end: every comparison below is then false.
-  let d = b[p]! - C_0;
+  // `b[p] - C.ZERO` is NaN past the end: every comparison below is then false.
+  let d = b[p]! - C.ZERO;
   if (!(d >= 0 && d <= 9)) return -1;
   let v = d;
   p++;
   if (v === 0) {
-    d = b[p]! - C_0;
+    d = b[p]! - C.ZERO;
     if (d >= 0 && d <= 9) return -1;
   } else {
     // Up to 15 digits are exact in a double.
     const limit = p + 14;
     for (;;) {
-      d = b[p]! - C_0;
+      d = b[p]! - C.ZERO;
       if (!(d >= 0 && d <= 9) || p === limit) break;
       v = v * 10 + d;
       p++;
@@ -873,16 +834,16 @@ function cellInt(b: Buffer, p: number, s: Sink, r: number, mul: number): number 
       do {
         lo = lo * 10 + d;
         k++;
-        d = b[++p]! - C_0;
+        d = b[++p]! - C.ZERO;
       } while (d >= 0 && d <= 9);
       const c = b[p];
-      if (c === C_DOT || c === C_LOWER_E || c === C_UPPER_E) return -1;
+      if (c === C.DOT || c === C.LOWER_E || c === C.UPPER_E) return -1;
       if (k > 4 || mul !== 1) return -1;
       return writeBigDigits(s.words, r, neg, v, k, lo) ? p : -1;
     }
   }
   const c = b[p];
-  if (c === C_DOT || c === C_LOWER_E || c === C_UPPER_E) return -1;
+  if (c === C.DOT || c === C.LOWER_E || c === C.UPPER_E) return -1;
   let x = neg ? -v : v;
   if (mul !== 1) {
     x *= mul;
@@ -897,41 +858,41 @@ function cellFloat(b: Buffer, p: number, out: Float64Array, r: number, noBigint 
   const start = p;
   let c = b[p];
   let neg = false;
-  if (c === C_MINUS) {
+  if (c === C.MINUS) {
     neg = true;
     c = b[++p];
   }
-  if (c === undefined || c < C_0 || c > C_9) return -1;
+  if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
   let m = 0;
   let digits = 0;
-  if (c === C_0) {
+  if (c === C.ZERO) {
     digits = 1;
     c = b[++p];
-    if (c !== undefined && c >= C_0 && c <= C_9) return -1;
+    if (c !== undefined && c >= C.ZERO && c <= C.NINE) return -1;
   } else {
     do {
-      m = m * 10 + (c - C_0);
+      m = m * 10 + (c - C.ZERO);
       digits++;
       c = b[++p];
-    } while (c !== undefined && c >= C_0 && c <= C_9);
+    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
   }
   let frac = 0;
-  if (c === C_DOT) {
+  if (c === C.DOT) {
     c = b[++p];
-    if (c === undefined || c < C_0 || c > C_9) return -1;
+    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
     do {
-      m = m * 10 + (c - C_0);
+      m = m * 10 + (c - C.ZERO);
       digits++;
       frac++;
       c = b[++p];
-    } while (c !== undefined && c >= C_0 && c <= C_9);
+    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
   }
-  if (c === C_LOWER_E || c === C_UPPER_E) {
+  if (c === C.LOWER_E || c === C.UPPER_E) {
     c = b[++p];
-    if (c === C_PLUS || c === C_MINUS) c = b[++p];
-    if (c === undefined || c < C_0 || c > C_9) return -1;
+    if (c === C.PLUS || c === C.MINUS) c = b[++p];
+    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
     do c = b[++p];
-    while (c !== undefined && c >= C_0 && c <= C_9);
+    while (c !== undefined && c >= C.ZERO && c <= C.NINE);
     out[r] = Number(b.toString('latin1', start, p));
     return p;
   }
@@ -952,16 +913,16 @@ function cellString(b: Buffer, p: number, s: Sink, r: number): number {
   const start = p + 1;
   let q = start;
   let c = b[q];
-  while (c !== C_QUOTE && c !== C_BACKSLASH && c !== undefined && c >= 0x20) c = b[++q];
+  while (c !== C.QUOTE && c !== C.BACKSLASH && c !== undefined && c >= 0x20) c = b[++q];
   let src: Uint8Array = b;
   let from = start;
   let len: number;
   let end: number;
-  if (c === C_QUOTE) {
+  if (c === C.QUOTE) {
     len = q - start;
     end = q + 1;
   } else {
-    if (c !== C_BACKSLASH) bail();
+    if (c !== C.BACKSLASH) bail();
     len = unescapeToScratch(b, start, q);
     if (len < 0) return -1;
     end = gEnd;
@@ -984,15 +945,15 @@ function cellTag(b: Buffer, p: number, s: Sink, r: number): number {
   let q = start;
   let h = 0x811c9dc5 | 0;
   let c = b[q];
-  while (c !== C_QUOTE && c !== C_BACKSLASH && c !== undefined && c >= 0x20) {
+  while (c !== C.QUOTE && c !== C.BACKSLASH && c !== undefined && c >= 0x20) {
     h = Math.imul(h ^ c, 0x01000193);
     c = b[++q];
   }
-  if (c === C_QUOTE) {
+  if (c === C.QUOTE) {
     s.ints[r] = s.dictIndex(b, start, q - start, h);
     return q + 1;
   }
-  if (c !== C_BACKSLASH) bail();
+  if (c !== C.BACKSLASH) bail();
   const len = unescapeToScratch(b, start, q);
   if (len < 0) return -1;
   const end = gEnd;
@@ -1002,7 +963,7 @@ function cellTag(b: Buffer, p: number, s: Sink, r: number): number {
 
 /** A time column whose first value is an ISO string: strings parsed to ns, numbers as they are. */
 function cellIsoTime(b: Buffer, p: number, s: Sink, r: number): number {
-  if (b[p] === C_QUOTE) {
+  if (b[p] === C.QUOTE) {
     const text = parseString(b, p);
     const ns = parseIsoToNs(text);
     if (typeof ns === 'string') return -1;
@@ -1015,15 +976,15 @@ function cellIsoTime(b: Buffer, p: number, s: Sink, r: number): number {
 
 /** A cell of an undeclared column (not null): kept typed while the values allow, else generic. */
 function cellSpeculative(b: Buffer, p: number, s: Sink, r: number, ch: number | undefined): number {
-  const isNumber = ch === C_MINUS || (ch !== undefined && ch >= C_0 && ch <= C_9);
+  const isNumber = ch === C.MINUS || (ch !== undefined && ch >= C.ZERO && ch <= C.NINE);
   if (s.kind === K_UNDECIDED) {
     if (isNumber) s.decide(true);
-    else if (ch === C_QUOTE) s.decide(false);
+    else if (ch === C.QUOTE) s.decide(false);
     else s.toGeneric(r);
   }
   let end = -1;
   if (s.kind === K_NUMBERS && isNumber) end = cellFloat(b, p, s.f64, r, true);
-  else if (s.kind === K_STRINGS && ch === C_QUOTE) end = cellString(b, p, s, r);
+  else if (s.kind === K_STRINGS && ch === C.QUOTE) end = cellString(b, p, s, r);
   if (end >= 0) return end;
   if (s.kind !== K_GENERIC) s.toGeneric(r);
   s.generic.push(parseValue(b, p));
@@ -1043,12 +1004,12 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
   let r = 0;
   let cap = 0;
   gRows = 0;
-  if (b[p] === C_RBRACKET) {
+  if (b[p] === C.RBRACKET) {
     gEnd = p + 1;
     return 0;
   }
   for (;;) {
-    if (b[p] !== C_LBRACKET) bail();
+    if (b[p] !== C.LBRACKET) bail();
     gRows = r + 1;
     if (r === cap) {
       cap = cap === 0 ? 64 : cap * 2;
@@ -1056,18 +1017,18 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
     }
     p = skipWs(b, p + 1);
     let c = 0;
-    if (b[p] !== C_RBRACKET) {
+    if (b[p] !== C.RBRACKET) {
       for (;;) {
         if (c < ncols) {
           const s = sinks[c]!;
           const ch = b[p];
-          if (ch === C_LOWER_N && s.kind !== K_GENERIC) {
+          if (ch === C.LOWER_N && s.kind !== K_GENERIC) {
             p = expectLiteral(b, p, 'null');
             s.setNull(r);
           } else {
             switch (s.kind) {
               case K_TIME:
-                if (r === 0 && ch === C_QUOTE) s.iso = true;
+                if (r === 0 && ch === C.QUOTE) s.iso = true;
                 p = s.iso ? cellIsoTime(b, p, s, r) : cellInt(b, p, s, r, mul);
                 break;
               case K_INT: p = cellInt(b, p, s, r, 1); break;
@@ -1075,13 +1036,13 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
               case K_UNDECIDED:
               case K_NUMBERS:
               case K_STRINGS: p = cellSpeculative(b, p, s, r, ch); break;
-              case K_STRING: p = ch === C_QUOTE ? cellString(b, p, s, r) : -1; break;
-              case K_TAG: p = ch === C_QUOTE ? cellTag(b, p, s, r) : -1; break;
+              case K_STRING: p = ch === C.QUOTE ? cellString(b, p, s, r) : -1; break;
+              case K_TAG: p = ch === C.QUOTE ? cellTag(b, p, s, r) : -1; break;
               case K_BOOL:
-                if (ch === C_LOWER_T) {
+                if (ch === C.LOWER_T) {
                   p = expectLiteral(b, p, 'true');
                   s.bits[r >> 3]! |= 1 << (r & 7);
-                } else if (ch === C_LOWER_F) {
+                } else if (ch === C.LOWER_F) {
                   p = expectLiteral(b, p, 'false');
                 } else {
                   p = -1;
@@ -1100,15 +1061,15 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
         }
         c++;
         let d = b[p];
-        if (d !== C_COMMA && d !== C_RBRACKET) {
+        if (d !== C.COMMA && d !== C.RBRACKET) {
           p = skipWs(b, p);
           d = b[p];
         }
-        if (d === C_COMMA) {
+        if (d === C.COMMA) {
           p++;
           const e = b[p];
-          if (e === C_SPACE || e === C_LF || e === C_CR || e === C_TAB) p = skipWs(b, p);
-        } else if (d === C_RBRACKET) {
+          if (e === C.SPACE || e === C.LF || e === C.CR || e === C.TAB) p = skipWs(b, p);
+        } else if (d === C.RBRACKET) {
           break;
         } else {
           bail();
@@ -1119,13 +1080,13 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
     r++;
     p++;
     let d = b[p];
-    if (d !== C_COMMA && d !== C_RBRACKET) {
+    if (d !== C.COMMA && d !== C.RBRACKET) {
       p = skipWs(b, p);
       d = b[p];
     }
-    if (d === C_COMMA) {
+    if (d === C.COMMA) {
       p = skipWs(b, p + 1);
-    } else if (d === C_RBRACKET) {
+    } else if (d === C.RBRACKET) {
       gEnd = p + 1;
       return r;
     } else {
@@ -1339,7 +1300,7 @@ function transpose(rows: unknown, ncols: number): { n: number; cols: unknown[][]
 
 /** Reads the series object at `p`; returns it with `gEnd` past it. */
 function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series?: PendingSeries }): Need {
-  if (b[p] !== C_LBRACE) bail();
+  if (b[p] !== C.LBRACE) bail();
   const s: PendingSeries = {
     name: undefined, tags: undefined, columns: [], n: 0, partial: undefined, typed: [], typedKinds: [], generic: [], schema: undefined, looked: false,
   };
@@ -1352,7 +1313,7 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
   let hasValues = false;
   let rawRows: unknown;
   p = skipWs(b, p + 1);
-  if (b[p] !== C_RBRACE) {
+  if (b[p] !== C.RBRACE) {
     for (;;) {
       const key = parseKey(b, p);
       p = gEnd;
@@ -1388,11 +1349,11 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
             rawRows = parseValue(b, p);
             break;
           }
-          if (b[p] === C_LOWER_N) {
+          if (b[p] === C.LOWER_N) {
             gEnd = expectLiteral(b, p, 'null');
             break;
           }
-          if (b[p] !== C_LBRACKET) bail();
+          if (b[p] !== C.LBRACKET) bail();
           if (s.name !== undefined && s.columns[0] === 'time') {
             s.schema = yield s.name;
             s.looked = true;
@@ -1436,8 +1397,8 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
       }
       p = skipWs(b, gEnd);
       const d = b[p];
-      if (d === C_COMMA) p = skipWs(b, p + 1);
-      else if (d === C_RBRACE) break;
+      if (d === C.COMMA) p = skipWs(b, p + 1);
+      else if (d === C.RBRACE) break;
       else bail();
     }
   }
@@ -1462,23 +1423,23 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
 }
 
 function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: StatementOut[], build: boolean): Need {
-  if (b[p] !== C_LBRACE) bail();
+  if (b[p] !== C.LBRACE) bail();
   const st: StatementOut = { statementId: undefined, error: undefined, series: [], batches: [] };
   let seenSeries = false;
   p = skipWs(b, p + 1);
-  if (b[p] !== C_RBRACE) {
+  if (b[p] !== C.RBRACE) {
     for (;;) {
       const key = parseKey(b, p);
       p = gEnd;
       if (key === 'series') {
         if (seenSeries) bail();
         seenSeries = true;
-        if (b[p] === C_LOWER_N) {
+        if (b[p] === C.LOWER_N) {
           gEnd = expectLiteral(b, p, 'null');
         } else {
-          if (b[p] !== C_LBRACKET) bail();
+          if (b[p] !== C.LBRACKET) bail();
           p = skipWs(b, p + 1);
-          if (b[p] === C_RBRACKET) {
+          if (b[p] === C.RBRACKET) {
             gEnd = p + 1;
           } else {
             for (;;) {
@@ -1487,8 +1448,8 @@ function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: State
               st.series.push(holder.series!);
               p = skipWs(b, gEnd);
               const d = b[p];
-              if (d === C_COMMA) p = skipWs(b, p + 1);
-              else if (d === C_RBRACKET) break;
+              if (d === C.COMMA) p = skipWs(b, p + 1);
+              else if (d === C.RBRACKET) break;
               else bail();
             }
             gEnd = p + 1;
@@ -1503,8 +1464,8 @@ function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: State
       }
       p = skipWs(b, gEnd);
       const d = b[p];
-      if (d === C_COMMA) p = skipWs(b, p + 1);
-      else if (d === C_RBRACE) break;
+      if (d === C.COMMA) p = skipWs(b, p + 1);
+      else if (d === C.RBRACE) break;
       else bail();
     }
   }
@@ -1519,18 +1480,18 @@ function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: State
 
 function* parseDocument(b: Buffer, conv: ColumnConverter, out: DocumentOut): Need {
   let p = skipWs(b, 0);
-  if (b[p] !== C_LBRACE) bail();
+  if (b[p] !== C.LBRACE) bail();
   p = skipWs(b, p + 1);
-  if (b[p] !== C_RBRACE) {
+  if (b[p] !== C.RBRACE) {
     for (;;) {
       const key = parseKey(b, p);
       p = gEnd;
       if (key === 'results') {
         if (out.hasResults) bail();
         out.hasResults = true;
-        if (b[p] !== C_LBRACKET) bail();
+        if (b[p] !== C.LBRACKET) bail();
         p = skipWs(b, p + 1);
-        if (b[p] === C_RBRACKET) {
+        if (b[p] === C.RBRACKET) {
           gEnd = p + 1;
         } else {
           for (;;) {
@@ -1538,8 +1499,8 @@ function* parseDocument(b: Buffer, conv: ColumnConverter, out: DocumentOut): Nee
             yield* parseStatement(b, p, conv, out.statements, !out.statements.some((s) => typeof s.error === 'string'));
             p = skipWs(b, gEnd);
             const d = b[p];
-            if (d === C_COMMA) p = skipWs(b, p + 1);
-            else if (d === C_RBRACKET) break;
+            if (d === C.COMMA) p = skipWs(b, p + 1);
+            else if (d === C.RBRACKET) break;
             else bail();
           }
           gEnd = p + 1;
@@ -1551,8 +1512,8 @@ function* parseDocument(b: Buffer, conv: ColumnConverter, out: DocumentOut): Nee
       }
       p = skipWs(b, gEnd);
       const d = b[p];
-      if (d === C_COMMA) p = skipWs(b, p + 1);
-      else if (d === C_RBRACE) break;
+      if (d === C.COMMA) p = skipWs(b, p + 1);
+      else if (d === C.RBRACE) break;
       else bail();
     }
   }
