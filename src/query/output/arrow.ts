@@ -20,14 +20,13 @@
  * Arrow's builders (which carry timestamps as milliseconds in a double).
  */
 import {
-  Bool, Data, Dictionary, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp,
-  Uint64, Utf8, Vector, makeData, makeVector, type DataType,
+  Bool, Data, Dictionary, Float64, Int32, Int64, Null, RecordBatch, Table, TimeUnit, Timestamp, Uint64, Utf8, Vector, makeData, makeVector,
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBResponseError } from '../../errors.js';
 import type { Epoch } from '../../options.js';
 import type { QueryResponse, Series } from '../response.js';
-import { seriesLabel } from './iterable.js';
+import { statementResult, toRecordBatch, type ConstantSource } from './batch.js';
 import type { InfluxFieldType, MeasurementSchema } from './schema.js';
 
 /** A column type that can be forced with `columnTypes`. */
@@ -54,16 +53,11 @@ export interface ArrowOptions {
   groupTagColumns?: boolean;
 }
 
-/** Metadata keys set on every table's / batch's schema. */
-export const kMetaMeasurement = 'measurement';
-export const kMetaTags = 'tags';
-export const kMetaStatementId = 'statement_id';
-export const kMetaKey = 'key';
-export const kMetaPartial = 'partial';
-/** Field metadata `influx_kind`: `time`, `field`, `tag` (a column of the rows) or `group_tag` (a GROUP BY constant). */
-export const kFieldKind = 'influx_kind';
+export {
+  columnField, field, kFieldKind, kMetaKey, kMetaMeasurement, kMetaPartial, kMetaStatementId, kMetaTags, seriesBatch, seriesKey,
+} from './batch.js';
 
-/** The type a column is built as (shared with `json-columns.ts`). */
+/** The type a column is built as (shared with `json-columns/`). */
 export type Kind = 'time' | 'float' | 'integer' | 'unsigned' | 'string' | 'boolean' | 'tag' | 'null';
 /** One column's values (`undefined` counts as null). */
 export type Column = readonly unknown[];
@@ -75,7 +69,7 @@ const kInt64Max = 2n ** 63n - 1n;
 const kUint64Max = 2n ** 64n - 1n;
 
 // ---------------------------------------------------------------------------------------------
-// Column builders (shared with `json-columns.ts`). Each walks one column once, filling typed arrays; `undefined`
+// Column builders (shared with `json-columns/`). Each walks one column once, filling typed arrays; `undefined`
 // means a value does not fit the type (the caller then infers the type from the values).
 
 export class Validity {
@@ -254,10 +248,6 @@ export function buildDictionary(col: Column, n: number, type: Dictionary<Utf8, I
   return makeData({ type, length: n, data: indices, dictionary: utf8Vector(values), ...props(valid) });
 }
 
-function constantDictionary(value: string, n: number, type: Dictionary<Utf8, Int32>): Data {
-  return makeData({ type, length: n, nullCount: 0, data: new Int32Array(n), dictionary: utf8Vector([value]) });
-}
-
 export function buildBool(col: Column, n: number): Data | undefined {
   const bits = new Uint8Array((n + 7) >> 3);
   const valid = new Validity(n);
@@ -378,34 +368,8 @@ export function timeUnitFor(epoch: Epoch | undefined): { unit: TimeUnit; mul: nu
   }
 }
 
-export function field(name: string, type: DataType, kind: string, nullable = true): Field {
-  return new Field(name, type, nullable, new Map([[kFieldKind, kind]]));
-}
-
-/** The field of a column of the rows built as `kind`. */
-export function columnField(name: string, data: Data, kind: Kind): Field {
-  return field(name, data.type, kind === 'time' ? 'time' : kind === 'tag' ? 'tag' : 'field', kind !== 'time' || data.nullCount > 0);
-}
-
-/** A series' record batch from its fields and columns, with the schema metadata of every batch. */
-export function seriesBatch(
-  series: Pick<Series, 'name' | 'tags'> & { partial?: unknown }, statementId: unknown, fields: Field[], children: Data[], n: number,
-): RecordBatch {
-  const metadata = new Map<string, string>([[kMetaStatementId, String(statementId)], [kMetaKey, seriesKey(series)]]);
-  if (series.name !== undefined) metadata.set(kMetaMeasurement, series.name);
-  if (series.tags !== undefined) metadata.set(kMetaTags, JSON.stringify(series.tags));
-  if (series.partial) metadata.set(kMetaPartial, 'true');
-  const arrowSchema = new Schema(fields, metadata);
-  return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
-}
-
-/** The seed's name of a series: `measurement,tag=value,...`, tags sorted (`''` for neither). */
-export function seriesKey(series: Pick<Series, 'name' | 'tags'>): string {
-  return seriesLabel(series);
-}
-
 /**
- * The typing rules of a converter, on columns (shared with `json-columns.ts`): the Dictionary
+ * The typing rules of a converter, on columns (shared with `json-columns/`): the Dictionary
  * type of each tag column name and the sticky kind of each inferred column, kept for all the
  * batches of one response or chunked stream.
  */
@@ -507,6 +471,12 @@ export class ColumnTyper {
   }
 }
 
+/** GROUP BY tag columns with a dictionary and indices of their own. */
+const freshConstants: ConstantSource = {
+  constantVector: (value) => utf8Vector([value]),
+  zeroIndices: (n) => new Int32Array(n),
+};
+
 /**
  * Turns series into record batches. One converter per response or per chunked stream: the
  * Dictionary type of each tag column name (and so its dictionary id) and the type chosen for
@@ -528,27 +498,11 @@ export class SeriesConverter {
     const typer = this.#typer;
     const rows = series.values ?? [];
     const n = rows.length;
-    const fields: Field[] = [];
-    const children: Data[] = [];
-    const names = new Set<string>();
-    series.columns.forEach((name, c) => {
-      const declared = typer.declared(name, c, schema, others);
+    return toRecordBatch(typer, series, statementId, n, (name, c) => {
       const col = new Array<unknown>(n);
       for (let i = 0; i < n; i++) col[i] = rows[i]![c];
-      const { data, kind } = typer.column(col, n, name, declared);
-      fields.push(columnField(name, data, kind));
-      children.push(data);
-      names.add(name);
-    });
-    if (typer.options.groupTagColumns !== false && series.tags !== undefined) {
-      for (const k of Object.keys(series.tags).sort()) {
-        if (names.has(k)) continue;
-        const data = constantDictionary(series.tags[k]!, n, typer.dictType(k));
-        fields.push(field(k, data.type, 'group_tag', false));
-        children.push(data);
-      }
-    }
-    return seriesBatch(series, statementId, fields, children, n);
+      return typer.column(col, n, name, typer.declared(name, c, schema, others));
+    }, freshConstants);
   }
 }
 
@@ -584,10 +538,6 @@ function schemasOf(seriesList: readonly Series[], lookup: (m: string) => Measure
   return { own, all };
 }
 
-function tableOf(batch: RecordBatch): Table {
-  return new Table(batch.schema, [batch]);
-}
-
 /**
  * A query answer as Arrow tables (see the module comment for the shape). `schemaFor` gives the
  * field types and tag keys of a measurement (`SchemaCache.lookupFor(resp, db)`); without it, or
@@ -599,25 +549,7 @@ export function responseToArrow(resp: QueryResponse, schemaFor?: SchemaLookup, o
   const statements: ArrowStatementResult[] = resp.results.map((st) => {
     const seriesList = st.series ?? [];
     const { own, all } = schemasOf(seriesList, lookup);
-    const batches = seriesList.map((s, i) => converter.toRecordBatch(s, st.statement_id, own[i], all));
-    if (batches.length === 1) return tableOf(batches[0]!);
-    const tables = new Map<string, Table>();
-    batches.forEach((b, i) => {
-      const key = seriesKey(seriesList[i]!);
-      const prev = tables.get(key);
-      if (prev === undefined) {
-        tables.set(key, tableOf(b));
-        return;
-      }
-      // The server merges a series' rows; should a key come twice, keep both: concatenated when
-      // the types agree (the Table constructor checks), else under `key#index`.
-      try {
-        tables.set(key, new Table(prev.schema, [...prev.batches, b]));
-      } catch {
-        tables.set(`${key}#${i}`, tableOf(b));
-      }
-    });
-    return tables;
+    return statementResult(seriesList.map((s, i) => converter.toRecordBatch(s, st.statement_id, own[i], all)));
   });
   return statements.length === 1 ? statements[0]! : statements;
 }

@@ -26,13 +26,14 @@
  *   Anything stranger (invalid JSON, a shape `responseToArrow` would choke on) makes the whole
  *   answer go through the original path, so even the errors are the same.
  *
- * The column typing rules (declared / sticky / inferred), the column builders and the batch
- * metadata are `SeriesConverter`'s own, imported from `arrow.ts` (`ColumnTyper` works on
- * columns; its sticky kinds are shared with the typed columns built here).
+ * The column typing rules (declared / sticky / inferred) and the column builders are
+ * `SeriesConverter`'s own, imported from `arrow.ts` (`ColumnTyper` works on columns; its sticky
+ * kinds are shared with the typed columns built here); the batches (fields, metadata, GROUP BY
+ * tag columns) and a statement's Table / Map come from `batch.ts`, as for `SeriesConverter`.
  */
 import { isUtf8 } from 'node:buffer';
 import {
-  Bool, Data, Dictionary, Field, Float64, Int32, Int64, RecordBatch, Table, TimeUnit, Timestamp, Utf8, Vector, makeData, makeVector,
+  Bool, Data, Float64, Int64, RecordBatch, TimeUnit, Timestamp, Utf8, Vector, makeData, makeVector,
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBQueryError } from '../../errors.js';
@@ -40,9 +41,10 @@ import { parseExactJson } from '../exact-json.js';
 import { C, hexValue, skipWs } from '../json/bytes.js';
 import { checkQueryResponse, type QueryResponse, type Series } from '../response.js';
 import {
-  ColumnTyper, NumberStats, columnField, field, kLittleEndian, kMetaKey, kTwo32, responseToArrow, seriesBatch, utf8Vector,
-  type ArrowOptions, type ArrowResult, type ArrowStatementResult, type AsyncSchemaLookup, type Column, type Kind, type SchemaLookup,
+  ColumnTyper, NumberStats, kLittleEndian, kTwo32, responseToArrow, utf8Vector,
+  type ArrowOptions, type ArrowResult, type AsyncSchemaLookup, type Column, type Kind, type SchemaLookup,
 } from './arrow.js';
+import { statementResult, toRecordBatch, type ConstantSource } from './batch.js';
 import type { MeasurementSchema } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -1101,10 +1103,6 @@ function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): number {
 /** An undeclared column: generic values, or read speculatively. */
 type LooseColumn = Column | Speculative;
 
-function constantDictionary(dictionary: Vector<Utf8>, n: number, type: Dictionary<Utf8, Int32>, slab: Slab): Data {
-  return makeData({ type, length: n, nullCount: 0, data: n <= kSmallRows ? slab.i32(n) : new Int32Array(n), dictionary });
-}
-
 /** `inferKind` of a speculative column of numbers (at least one). */
 function inferNumbers(col: Speculative, name: string): Kind {
   const nums = new NumberStats();
@@ -1156,7 +1154,7 @@ function isSelect(s: PendingSeries): boolean {
 }
 
 /** `SeriesConverter` on columns; one per answer or per chunked stream (dictionary types and sticky kinds shared). */
-class ColumnConverter extends ColumnTyper {
+class ColumnConverter extends ColumnTyper implements ConstantSource {
   readonly #constants = new Map<string, Vector<Utf8>>();
   readonly #pool: Sink[][] = [[], [], [], [], [], [], []];
   readonly slab = new Slab();
@@ -1221,47 +1219,33 @@ class ColumnConverter extends ColumnTyper {
     return { data: d, kind };
   }
 
-  toRecordBatch(series: PendingSeries, statementId: unknown, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): RecordBatch {
+  /** A GROUP BY tag's dictionary: one per value, shared by the batches of the answer (the values are equal). */
+  constantVector(value: string): Vector<Utf8> {
+    let dictionary = this.#constants.get(value);
+    if (dictionary === undefined) this.#constants.set(value, (dictionary = utf8Vector([value])));
+    return dictionary;
+  }
+
+  zeroIndices(n: number): Int32Array {
+    return n <= kSmallRows ? this.slab.i32(n) : new Int32Array(n);
+  }
+
+  #toRecordBatch(series: PendingSeries, statementId: unknown, schema: MeasurementSchema | undefined, others: readonly MeasurementSchema[]): RecordBatch {
     const n = series.n;
-    const fields: Field[] = [];
-    const children: Data[] = [];
-    const names = new Set<string>();
-    series.columns.forEach((name, c) => {
-      let data: Data;
-      let kind: Kind;
+    return toRecordBatch(this, series, statementId, n, (name, c) => {
       const typed = series.typed[c];
-      if (typed !== undefined) {
-        data = typed;
-        kind = series.typedKinds[c]!;
-      } else {
-        const col = series.generic[c]!;
-        const declared = this.declared(name, c, schema, others);
-        ({ data, kind } = col instanceof Speculative ? this.#speculativeColumn(col, n, name, declared) : this.column(col, n, name, declared));
-      }
-      fields.push(columnField(name, data, kind));
-      children.push(data);
-      names.add(name);
-    });
-    if (this.options.groupTagColumns !== false && series.tags !== undefined) {
-      for (const k of Object.keys(series.tags).sort()) {
-        if (names.has(k)) continue;
-        const value = series.tags[k]!;
-        // One dictionary per tag value, shared by the batches of the answer (the values are equal).
-        let dictionary = this.#constants.get(value);
-        if (dictionary === undefined) this.#constants.set(value, (dictionary = utf8Vector([value])));
-        const data = constantDictionary(dictionary, n, this.dictType(k), this.slab);
-        fields.push(field(k, data.type, 'group_tag', false));
-        children.push(data);
-      }
-    }
-    return seriesBatch(series, statementId, fields, children, n);
+      if (typed !== undefined) return { data: typed, kind: series.typedKinds[c]! };
+      const col = series.generic[c]!;
+      const declared = this.declared(name, c, schema, others);
+      return col instanceof Speculative ? this.#speculativeColumn(col, n, name, declared) : this.column(col, n, name, declared);
+    }, this);
   }
 
   /** The batches of one statement's series (the schemas of all of them known). */
   statementBatches(seriesList: PendingSeries[], statementId: unknown): RecordBatch[] {
     const own = seriesList.map((s) => (isSelect(s) ? s.schema : undefined));
     const all = [...new Set(own.filter((s): s is MeasurementSchema => s !== undefined))];
-    return seriesList.map((s, i) => this.toRecordBatch(s, statementId, own[i], all));
+    return seriesList.map((s, i) => this.#toRecordBatch(s, statementId, own[i], all));
   }
 }
 
@@ -1535,25 +1519,6 @@ function documentError(doc: DocumentOut, status: number): Error | 'generic' | un
     }
   }
   return undefined;
-}
-
-function statementResult(batches: RecordBatch[]): ArrowStatementResult {
-  if (batches.length === 1) return new Table(batches[0]!.schema, [batches[0]!]);
-  const tables = new Map<string, Table>();
-  batches.forEach((b, i) => {
-    const key = b.schema.metadata.get(kMetaKey)!;
-    const prev = tables.get(key);
-    if (prev === undefined) {
-      tables.set(key, new Table(b.schema, [b]));
-      return;
-    }
-    try {
-      tables.set(key, new Table(prev.schema, [...prev.batches, b]));
-    } catch {
-      tables.set(`${key}#${i}`, new Table(b.schema, [b]));
-    }
-  });
-  return tables;
 }
 
 // ---------------------------------------------------------------------------------------------
