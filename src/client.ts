@@ -1,5 +1,5 @@
 /**
- * `InfluxDBClient`: the facade of the client (the seed's, plus a blocking mode): its settings
+ * `InfluxDBClient`: the facade of the client (aioinflux's, plus a blocking mode): its settings
  * (db, rp, precision, output, encoder, mode) and its methods. The work is done by one of two cores
  * behind the same methods, picked when the mode is set: core/async-core.ts (promises, on undici)
  * or blocking/core.ts (the values themselves, from a worker thread). Query patterns are
@@ -69,7 +69,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
 
   /**
    * The query output format: `raw`, `iterable` or `arrow` (`dataframe` is read as `arrow`).
-   * Switch at any time, as in the seed; the client's type keeps the constructor's format, so
+   * Switch at any time, as in aioinflux; the client's type keeps the constructor's format, so
    * TypeScript users wanting precise types pass `output` per call.
    */
   get output(): OutputFormat {
@@ -81,7 +81,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
 
   /**
    * `async` (every method returns a promise) or `blocking` (the same methods return their
-   * results). Switch at any time, as in the seed: `client.mode = 'blocking'`. The client's type
+   * results). Switch at any time, as in aioinflux: `client.mode = 'blocking'`. The client's type
    * keeps the constructor's mode: TypeScript users switch with `setMode()`, which returns the
    * client typed for the new mode.
    */
@@ -185,7 +185,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
   }
 
   /**
-   * The seed's `get_tag_info`: every measurement's tag keys and values,
+   * aioinflux's `get_tag_info`: every measurement's tag keys and values,
    * `{ measurement: { tagKey: [values] } }`, from `SHOW TAG KEYS` and `SHOW TAG VALUES`.
    */
   getTagInfo(db?: string): ModeResult<M, TagInfo> {

@@ -74,14 +74,14 @@ export interface ClientOptions {
   /** Worker threads of the encoder pool (default: available parallelism). Started on first use. */
   workers?: number;
   /**
-   * `async` (default): every method returns a promise. `blocking` (the seed's blocking mode): the
+   * `async` (default): every method returns a promise. `blocking` (aioinflux's blocking mode): the
    * same methods return their results, for plain synchronous code and the REPL; the requests run
    * on a worker thread. Switch at any time with `client.mode = …` or `client.setMode(…)`.
    */
   mode?: ClientMode;
 }
 
-/** The client's running mode (the seed's `mode`). */
+/** The client's running mode (aioinflux's `mode`). */
 export type ClientMode = 'async' | 'blocking';
 export const CLIENT_MODES: readonly ClientMode[] = ['async', 'blocking'];
 
@@ -130,7 +130,7 @@ export interface QueryOptions {
   maxResponseBytes?: number;
   /** Output format of this call (default: the client's `output`). */
   output?: OutputOption;
-  /** `iterable` output: applied to every point, `(values, meta) => …` (the seed's iterpoints parser). */
+  /** `iterable` output: applied to every point, `(values, meta) => …` (aioinflux's iterpoints parser). */
   parser?: PointParser;
   /** `arrow` output: force column types by name, e.g. `{ max: 'integer' }`. */
   columnTypes?: Record<string, ColumnType>;
@@ -296,7 +296,7 @@ export function resolveClientOptions(input: string | ClientOptions | undefined):
     };
     if (u.username) fromUrl.username = decode(u.username, 'user name');
     if (u.password) fromUrl.password = decode(u.password, 'password');
-    // The seed's URL form `http://host:8086/db`: a single path segment names the database.
+    // aioinflux's URL form `http://host:8086/db`: a single path segment names the database.
     const segments = u.pathname.split('/').filter(Boolean).map((s) => decode(s, 'path'));
     if (segments.length === 1) fromUrl.db = segments[0];
     else if (segments.length > 1) fromUrl.path = u.pathname;

@@ -12,7 +12,7 @@ export type FieldValue = number | bigint | string | boolean | null | undefined;
 export type TagValue = string | number | bigint | boolean | null | undefined;
 export type TimeValue = Date | string | number | bigint;
 
-/** A point, as in the seed: only `fields` is required. */
+/** A point, as in aioinflux: only `fields` is required. */
 export interface Point {
   measurement?: string;
   /** Date, ISO 8601 string (no zone = UTC), or number/bigint in the write's precision. */

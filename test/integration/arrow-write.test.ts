@@ -1,6 +1,6 @@
 /**
  * Arrow tables through the columnar encoder into the real influxd (started by globalSetup):
- * the seed's DataFrame example, every timestamp unit stored exactly, nulls left out, hostile
+ * aioinflux's DataFrame example, every timestamp unit stored exactly, nulls left out, hostile
  * names and strings, integer extremes. The client's write() does not take Arrow yet: the bodies
  * from `encodeArrow` are POSTed to /write here, and what was stored is read back with /query
  * (exact JSON: integers beyond 2^53 as bigint).
@@ -60,9 +60,9 @@ function rows(s: Series): Record<string, unknown>[] {
 const tsVector = (unit: A.TimeUnit, raw: bigint[], tz: string | null = null) =>
   A.makeVector({ type: new A.Timestamp(unit, tz), data: BigInt64Array.from(raw), length: raw.length } as never);
 
-describe('the seed DataFrame example, as an Arrow table', () => {
+describe('aioinflux DataFrame example, as an Arrow table', () => {
   it('prices: float columns, a tag column, an extra tag, a UTC timestamp index', async () => {
-    // The seed's frame: index 2017-06-24 08:45:17.929097+00:00 and every 90 minutes after.
+    // aioinflux's frame: index 2017-06-24 08:45:17.929097+00:00 and every 90 minutes after.
     const start = 1498293917929097n; // microseconds
     const times = [0n, 1n, 2n, 3n, 4n].map((k) => start + k * 5_400_000_000n);
     const table = new A.Table({

@@ -1,5 +1,5 @@
 /**
- * The seed's blocking mode against the real influxd started by globalSetup: every client method
+ * aioinflux's blocking mode against the real influxd started by globalSetup: every client method
  * returning its result instead of a promise, mode switching, state (db, precision …) following
  * the client, exact bigints and nanoseconds, Arrow both ways, the iterable output, errors rebuilt
  * as the same classes with the same messages as in async mode, what is refused (chunked,
@@ -58,7 +58,7 @@ afterAll(async () => {
   await ref.close();
 });
 
-describe('the seed\'s example', () => {
+describe('aioinflux\'s example', () => {
   it('ping, write and query return their results, not promises', () => {
     const point = { time: '2009-11-10T23:00:00Z', measurement: 'cpu_load_short', tags: { host: 'server01', region: 'us-west' }, fields: { value: 0.64 } };
     const pong = client.ping();

@@ -1,5 +1,5 @@
 /**
- * Arrow through the client, both ways, against the real influxd: the seed's DataFrame example,
+ * Arrow through the client, both ways, against the real influxd: aioinflux's DataFrame example,
  * a round trip of every supported type (nulls, dictionary tags, hostile strings, every
  * timestamp unit) from write() to query({ output: 'arrow' }), record-batch streams, skipped rows.
  */
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('writing Arrow tables', () => {
-  it('the seed\'s DataFrame example: measurement, tag_columns and an extra tag', async () => {
+  it('aioinflux\'s DataFrame example: measurement, tag_columns and an extra tag', async () => {
     const times = ['2017-06-24T08:45:17.929097Z', '2017-06-24T10:15:17.929097Z', '2017-06-24T11:45:17.929097Z'];
     const df = new A.Table({
       time: timestamps(A.TimeUnit.MICROSECOND, times.map((t) => BigInt(Date.parse(t)) * 1000n + 97n)),

@@ -122,7 +122,7 @@ describe('query pattern names', () => {
     const own = Object.getOwnPropertyNames(InfluxDBClient.prototype);
     expect(own).toEqual(expect.arrayContaining(['constructor', 'write', 'query', 'close', 'db', 'mode', 'closed', 'toJSON']));
     const inherited = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'toLocaleString', '__proto__', '__defineGetter__'];
-    // Built-in patterns may be redefined (as in the seed); any other member is refused.
+    // Built-in patterns may be redefined (as in aioinflux); any other member is refused.
     const builtins = new Set(['createDatabase', 'dropDatabase', 'dropMeasurement', 'showDatabases', 'showMeasurements', 'showUsers', 'showSeries', 'showTagKeys', 'showFieldKeys', 'showTagValues', 'showTagValuesFrom', 'showRetentionPolicies', 'showContinuousQueries']);
     for (const name of [...own, ...inherited]) {
       if (builtins.has(name) || !/^[A-Za-z_$][\w$]*$/.test(name)) continue;

@@ -1,5 +1,5 @@
 /**
- * Output formats through the client, as the seed documents them: `client.output` switched on
+ * Output formats through the client, as aioinflux documents them: `client.output` switched on
  * the fly, per-call `output`, `dataframe` as an alias of `arrow`, chunked iteration for every
  * format, `iterpoints` with a parser, and `getTagInfo`.
  */
@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = uniqueDb('output');
   client = new InfluxDBClient({ url, db });
   await client.createDatabase();
-  // The seed's h2o_quality example, plus a few more rows for chunking.
+  // aioinflux's h2o_quality example, plus a few more rows for chunking.
   const lines: string[] = [];
   for (let i = 0; i < 300; i++) {
     const location = i % 2 ? 'santa_monica' : 'coyote_creek';
@@ -64,7 +64,7 @@ describe('output formats', () => {
     await expect(client.query('SELECT 1', { output: 'csv' as never })).rejects.toThrow(/query options\.output must be one of 'raw', 'iterable', 'arrow', 'dataframe' \(got "csv"\)/);
   });
 
-  it('iterpoints: a plain value list per point, or what the parser makes of it (the seed\'s example)', async () => {
+  it('iterpoints: a plain value list per point, or what the parser makes of it (aioinflux\'s example)', async () => {
     const r = await client.query('SELECT * from h2o_quality LIMIT 5', { output: 'raw', epoch: 'n' });
     const plain = [...iterpoints(r)];
     expect(plain[0]).toEqual([T0, 0, 'coyote_creek', '1']);
@@ -75,7 +75,7 @@ describe('output formats', () => {
     await expect(client.query('SELECT 1', { parser: (x) => x })).rejects.toThrow(/parser applies to output 'iterable'/);
   });
 
-  it('GROUP BY gives a Map keyed like the seed; several statements an array', async () => {
+  it('GROUP BY gives a Map keyed like aioinflux; several statements an array', async () => {
     const m = await client.query('SELECT count(index) FROM h2o_quality GROUP BY location', { output: 'arrow' });
     expect(m).toBeInstanceOf(Map);
     expect([...(m as Map<string, Table>).keys()]).toEqual(['h2o_quality,location=coyote_creek', 'h2o_quality,location=santa_monica']);
@@ -104,7 +104,7 @@ describe('chunked responses', () => {
     expect(chunks).toBe(Math.ceil(300 / 64));
   });
 
-  it('streams Arrow record batches (which the seed disallowed)', async () => {
+  it('streams Arrow record batches (which aioinflux disallowed)', async () => {
     const batches = await client.query('SELECT * FROM h2o_quality', { chunked: true, chunkSize: 100, output: 'arrow' });
     const all: RecordBatch[] = [];
     for await (const b of batches) {
@@ -127,7 +127,7 @@ describe('chunked responses', () => {
 });
 
 describe('tag info', () => {
-  it('gathers tag keys and values per measurement, as the seed\'s get_tag_info', async () => {
+  it('gathers tag keys and values per measurement, as aioinflux\'s get_tag_info', async () => {
     expect(await client.getTagInfo()).toEqual({
       h2o_quality: { location: ['coyote_creek', 'santa_monica'], randtag: ['1', '2', '3'] },
     });

@@ -1,5 +1,5 @@
 /**
- * The async client against the real influxd started by globalSetup: the seed's TL;DR,
+ * The async client against the real influxd started by globalSetup: aioinflux's TL;DR,
  * every write input, exact round trips, queries (raw, chunked, multi-statement, params),
  * errors, db switching and close.
  */
@@ -29,7 +29,7 @@ afterAll(async () => {
   await client.close();
 });
 
-describe('the seed TL;DR', () => {
+describe('aioinflux TL;DR', () => {
   it('creates a database, writes a point and queries it back', async () => {
     const point = {
       time: '2009-11-10T23:00:00Z',
@@ -83,7 +83,7 @@ describe('write inputs', () => {
     expect(rows(r)).toEqual([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 0.5]]);
   });
 
-  it('merges extra tags into every point (the seed\'s keyword tags), the point\'s own tag winning', async () => {
+  it('merges extra tags into every point (aioinflux\'s keyword tags), the point\'s own tag winning', async () => {
     await client.write([
       { measurement: 'extra', time: 1, tags: { host: 'a' }, fields: { v: 1 } },
       { measurement: 'extra', time: 2, tags: { host: 'b', region: 'eu' }, fields: { v: 2 } },

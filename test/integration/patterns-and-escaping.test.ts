@@ -26,7 +26,7 @@ afterAll(async () => {
   await client.close();
 });
 
-describe('built-in query patterns (the seed\'s examples)', () => {
+describe('built-in query patterns (aioinflux\'s examples)', () => {
   it('create_database, drop_measurement, show_users, show_tag_values_from', async () => {
     const foo = uniqueDb('foo');
     await client.createDatabase({ db: foo });
@@ -59,7 +59,7 @@ describe('built-in query patterns (the seed\'s examples)', () => {
     const hostLoad = client.setQueryPattern('hostLoad', "SELECT v FROM {measurement} WHERE host = '{host}' AND v > {min:number}");
     expect(client.renderQueryPattern('hostLoad', 'cpu', { host: 'b', min: 2 })).toBe('SELECT v FROM "cpu" WHERE host = \'b\' AND v > 2');
     expect(values(await hostLoad('cpu', 'b', 2))).toEqual([['1970-01-01T00:00:00.000000002Z', 5]]);
-    // The method is on the client too, as in the seed.
+    // The method is on the client too, as in aioinflux.
     const asMethod = (client as unknown as Record<string, (...a: unknown[]) => Promise<QueryResponse>>).hostLoad!;
     expect(values(await asMethod('cpu', { host: 'a', min: 0 }))).toEqual([['1970-01-01T00:00:00.000000001Z', 1]]);
     expect(() => client.setQueryPattern('query', 'SHOW DATABASES')).toThrow(/hide a client method/);

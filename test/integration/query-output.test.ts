@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('iterable', () => {
-  it('iterpoints yields plain value lists, or what the seed\'s dict(zip(columns, x)) parser makes', async () => {
+  it('iterpoints yields plain value lists, or what aioinflux\'s dict(zip(columns, x)) parser makes', async () => {
     const r = await client.query('SELECT f, host FROM cpu', { epoch: 'n' });
     expect([...iterpoints(r)]).toEqual([[5, 1, 'a'], [T1, 1.5, 'a'], [T1 + 1n, 2, 'b']]);
     const dicts = [...iterpoints(r, (x, meta) => Object.fromEntries(meta.columns.map((c, i) => [c, x[i]])))];
@@ -145,7 +145,7 @@ describe('arrow', () => {
     expect(t.schema.metadata.get('measurement')).toBe('cpu');
   });
 
-  it('GROUP BY gives a Map keyed like the seed, with the group tags as constant columns', async () => {
+  it('GROUP BY gives a Map keyed like aioinflux, with the group tags as constant columns', async () => {
     const m = (await arrow('SELECT f, i FROM cpu GROUP BY host, region')) as Map<string, Table>;
     expect(m).toBeInstanceOf(Map);
     expect([...m.keys()]).toEqual(['cpu,host=a,region=us', 'cpu,host=b,region=eu']);

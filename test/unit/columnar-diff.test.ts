@@ -657,7 +657,7 @@ describe('time', () => {
   });
 });
 
-describe('the seed DataFrame example, and tags', () => {
+describe('aioinflux DataFrame example, and tags', () => {
   it('prices with a Categorical tag, tagColumns and an extra tag', () => {
     const time = A.makeVector({ type: new A.TimestampMicrosecond('UTC'), data: BigInt64Array.of(1498293917929097n, 1498299317929097n), length: 2 } as never);
     const t = new A.Table({

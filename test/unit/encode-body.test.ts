@@ -214,7 +214,7 @@ describe('input encoding', () => {
     expect((err as InvalidPointError).reason).toMatch(/a line of 2009 bytes does not fit a request body of at most 1024 bytes/);
   });
 
-  it('reproduces the seed\'s TL;DR point exactly', () => {
+  it('reproduces aioinflux\'s TL;DR point exactly', () => {
     const out = encode({
       time: '2009-11-10T23:00:00Z',
       measurement: 'cpu_load_short',

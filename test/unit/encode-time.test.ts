@@ -56,7 +56,7 @@ describe('floorDiv and daysFromCivil', () => {
 });
 
 describe('parseIsoToNs', () => {
-  it('reads the seed\'s example and nanosecond fractions exactly', () => {
+  it('reads aioinflux\'s example and nanosecond fractions exactly', () => {
     expect(ns('2009-11-10T23:00:00Z')).toBe(1257894000000000000n);
     expect(ns('2009-11-10T23:00:00.123456789Z')).toBe(1257894000123456789n);
     expect(ns('2009-11-10T23:00:00.1Z')).toBe(1257894000100000000n);

@@ -328,7 +328,7 @@ describe('query patterns: field kinds', () => {
 describe('query patterns: arguments', () => {
   const seed = 'SHOW TAG VALUES FROM {measurement} WITH KEY = {key}';
 
-  it('mixes positional and named values as in the seed', () => {
+  it('mixes positional and named values as in aioinflux', () => {
     expect(render(seed, ['bar', { key: 'spam' }])).toBe('SHOW TAG VALUES FROM "bar" WITH KEY = "spam"');
     expect(render(seed, ['bar', 'spam'])).toBe('SHOW TAG VALUES FROM "bar" WITH KEY = "spam"');
     expect(render(seed, [{ key: 'spam', measurement: 'bar' }])).toBe('SHOW TAG VALUES FROM "bar" WITH KEY = "spam"');

@@ -1,5 +1,5 @@
 /**
- * The `arrow` output (src/query/output/arrow.ts) on hand-written answers: the seed's shapes
+ * The `arrow` output (src/query/output/arrow.ts) on hand-written answers: aioinflux's shapes
  * (Table, Map keyed `measurement,tag=value`, array per statement), types from the schema,
  * exact int64 and nanosecond times, nulls, inference for undeclared columns, chunked batches.
  */
@@ -113,7 +113,7 @@ describe('types from the schema', () => {
     expect([...host.data[0]!.dictionary!]).toEqual(['a', 'b']);
   });
 
-  it('sets the seed name and origin in the schema metadata', () => {
+  it('sets aioinflux name and origin in the schema metadata', () => {
     expect(Object.fromEntries(t.schema.metadata)).toEqual({ measurement: 'cpu', statement_id: '0', key: 'cpu' });
   });
 
@@ -123,7 +123,7 @@ describe('types from the schema', () => {
   });
 });
 
-describe('shapes (as the seed)', () => {
+describe('shapes (as aioinflux)', () => {
   const grouped: Series[] = [
     { name: 'cpu', tags: { host: 'a', region: 'us' }, columns: ['time', 'f'], values: [[1, 1], [2, 2]] },
     { name: 'cpu', tags: { region: 'eu', host: 'b' }, columns: ['time', 'f'], values: [[3, 3]] },
@@ -173,7 +173,7 @@ describe('shapes (as the seed)', () => {
     expect(t.schema.fields.map((f) => String(f.type))).toEqual(['Timestamp<NANOSECOND, UTC>', 'Float64', 'Dictionary<Int32, Utf8>', 'Null']);
   });
 
-  it('seriesKey follows the seed', () => {
+  it('seriesKey follows aioinflux', () => {
     expect(seriesKey({ name: 'h2o', tags: { location: 'santa_monica', a: '1' } })).toBe('h2o,a=1,location=santa_monica');
   });
 });

@@ -40,7 +40,7 @@ describe('iterpoints', () => {
     expect(first).toBe(resp.results[0]!.series![0]!.values![0]);
   });
 
-  it('passes the seed meta (columns, name, tags, statement_id) to the parser', () => {
+  it('passes aioinflux meta (columns, name, tags, statement_id) to the parser', () => {
     const metas: PointMeta[] = [];
     const out = [...iterpoints(resp, (x, meta) => {
       metas.push(meta);
@@ -119,7 +119,7 @@ describe('InfluxDBResult', () => {
     expect(showResponse(many, { maxRows: Infinity }).split('\n')).toHaveLength(7);
   });
 
-  it('seriesLabel is the seed name: measurement then sorted tags', () => {
+  it('seriesLabel is aioinflux name: measurement then sorted tags', () => {
     expect(seriesLabel({ name: 'cpu', tags: { z: '1', a: 'x,y' } })).toBe('cpu,a=x,y,z=1');
     expect(seriesLabel({ name: 'cpu' })).toBe('cpu');
     expect(seriesLabel({ tags: { a: '1' } })).toBe('a=1');

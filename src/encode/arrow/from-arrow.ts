@@ -15,7 +15,7 @@
  *   point's number/bigint time) and Utf8 (ISO 8601, as a point's string time). Converted to the
  *   precision exactly, in BigInt (floor division toward the past, as `floorDiv`). A null time
  *   is "now", as for a point without a time.
- * - tags: dictionary-encoded string columns (the seed's Categorical rule), the columns named in
+ * - tags: dictionary-encoded string columns (aioinflux's Categorical rule), the columns named in
  *   `tagColumns` (strings, integers, floats, booleans: written as `String(value)`, as the point
  *   encoder does for non-string tag values), and the constant `tags` of the write (a row's own
  *   non-empty value of the same key wins). A null or empty value leaves the tag out.
