@@ -69,7 +69,7 @@ add('fastinflux columnar TS (encode only)', 'fastinflux', () => {
   encodeLayout(layout, writer);
   return writer.finish();
 });
-let pools = [];
+const pools = [];
 if (wasm) {
   const enc = new wasm.WasmEncoder();
   const run = () => {

@@ -26,7 +26,6 @@ import { REGIONS, START_NS, STATUSES, makeWorkload, timeNs, toArrowTable } from 
 
 export class NotAvailable extends Error {}
 
-const MiB = 2 ** 20;
 const yieldToLoop = () => new Promise((r) => setImmediate(r));
 
 /** Plain point objects of rows [start, end) of the workload's columns, exactly as toPoints() makes them. */

@@ -100,8 +100,8 @@ export class EscapeCache {
   readonly #limit: number;
   readonly #escape: (s: string) => string;
   readonly #check: (s: string) => string | undefined;
-  constructor(escape: (s: string) => string, check: (s: string) => string | undefined, limit = 20_000) {
-    this.#escape = escape;
+  constructor(escapeName: (s: string) => string, check: (s: string) => string | undefined, limit = 20_000) {
+    this.#escape = escapeName;
     this.#check = check;
     this.#limit = limit;
   }

@@ -15,7 +15,7 @@ import { startHostileServer, type HostileServer } from '../helpers/hostile-serve
 import { addsUp, lines, proxiedWrites } from '../helpers/proxied-writes.js';
 import { uniqueDb } from '../helpers/server.js';
 
-const { url, proxy, clientFor, newDb, count: stored } = proxiedWrites();
+const { proxy, clientFor, newDb, count: stored } = proxiedWrites();
 const hostiles: HostileServer[] = [];
 afterEach(async () => {
   await Promise.all(hostiles.splice(0).map((h) => h.close()));

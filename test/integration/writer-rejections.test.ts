@@ -466,9 +466,3 @@ describe('random batches of one measurement: types, time keys, shard groups, sto
   }, 300000);
 });
 
-export function read1(line: string): 'float' | 'integer' | 'string' | 'boolean' {
-  const r = readLine(Buffer.from(line), { start: 0, end: Buffer.byteLength(line) });
-  if (!r.ok) throw new Error(r.reason);
-  return r.line.fields[0]!.type as 'float';
-}
-

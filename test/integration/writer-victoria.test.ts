@@ -40,7 +40,7 @@ describe('BatchWriter into VictoriaMetrics', () => {
     const got = new Map<string, number>();
     for (const s of series) {
       expect(s.metric).toMatchObject(labels);
-      s.timestamps.forEach((t, k) => got.set(`${s.metric.__name__}|${s.metric.host}|${t}`, s.values[k]!));
+      for (const [k, t] of s.timestamps.entries()) got.set(`${s.metric.__name__}|${s.metric.host}|${t}`, s.values[k]!);
     }
     expect(got.size).toBe(2000);
     for (let i = 0; i < 1000; i++) {

@@ -53,13 +53,13 @@ describe('NDJSON keys that name Object.prototype members', () => {
   it('a polluted Object.prototype adds nothing to the points', async () => {
     const proto = Object.prototype as Record<string, unknown>;
     proto.injected = 'evil';
-    let out;
+    let out: Awaited<ReturnType<typeof load>> | undefined;
     try {
       out = await load('{"time": 1, "host": "a", "v": 1}\n{"measurement": "p", "time": 2, "tags": {"host": "b"}, "fields": {"v": 2}}\n', { tagColumns: ['host'] });
     } finally {
       delete proto.injected;
     }
-    expect(out.rejects).toEqual([]);
-    expect(out.lines).toEqual(['m,host=a v=1i 1', 'p,host=b v=2i 2']);
+    expect(out?.rejects).toEqual([]);
+    expect(out?.lines).toEqual(["m,host=a v=1i 1", "p,host=b v=2i 2"]);
   });
 });

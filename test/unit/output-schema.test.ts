@@ -81,7 +81,8 @@ describe('getTagInfo', () => {
       : [{ name: '__proto__', columns: ['key', 'value'], values: [['constructor', 'v']] }]));
     const info = await getTagInfo(run);
     expect(Object.keys(info)).toEqual(['__proto__']);
-    expect(info['__proto__']!['constructor']).toEqual(['v']);
+    // An own key named __proto__ (not the prototype): read through the property descriptor.
+    expect(Object.getOwnPropertyDescriptor(info, '__proto__')?.value.constructor).toEqual(['v']);
     expect(({} as Record<string, unknown>).constructor).toBe(Object); // nothing polluted
   });
 });

@@ -178,7 +178,7 @@ describe('pool bytes === single-thread bytes', () => {
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(3), async (spec, which) => {
         const table = buildTable(spec);
-        let layouts;
+        let layouts: ReturnType<typeof layoutsOf>;
         try {
           layouts = layoutsOf(table, spec.options);
         } catch (e) {
@@ -380,7 +380,7 @@ describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
     const wasmPools = [makePool({ size: 2, kernel: 'wasm', maxRowsPerTask: 3 }), makePool({ size: 1, kernel: 'wasm', maxRowsPerTask: 11 })];
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(1), async (spec, which) => {
-        let layouts;
+        let layouts: ReturnType<typeof layoutsOf>;
         try {
           layouts = layoutsOf(buildTable(spec), spec.options);
         } catch (e) {

@@ -395,7 +395,7 @@ function pack(values: readonly Uint8Array[], start: number): { data: Uint8Array;
     offsets[i + 1] = size;
   });
   const data = new Uint8Array(size + 3).fill(0x23);
-  values.forEach((v, i) => data.set(v, offsets[i]!));
+  for (const [i, v] of values.entries()) data.set(v, offsets[i]!);
   return { data, offsets };
 }
 

@@ -63,7 +63,7 @@ export class CsvParser {
     let line = this.#line;
     const resumeQuote = this.#resumeQuote;
     this.#resumeQuote = -1;
-    records: while (pos < n) {
+    while (pos < n) {
       const recStart = pos;
       const recLine = line;
       const fields: string[] = [];
@@ -110,7 +110,10 @@ export class CsvParser {
             if (c === d || c === LF || c === CR) break;
             e++;
           }
-          if (e >= n && !final) return this.#keep(s, recStart, recLine);
+          if (e >= n && !final) {
+            this.#keep(s, recStart, recLine);
+            return;
+          }
           if (e > pos) v += s.slice(pos, e);
           pos = e;
           fields.push(v);
@@ -121,7 +124,10 @@ export class CsvParser {
             if (c === d || c === LF || c === CR) break;
             e++;
           }
-          if (e >= n && !final) return this.#keep(s, recStart, recLine);
+          if (e >= n && !final) {
+            this.#keep(s, recStart, recLine);
+            return;
+          }
           fields.push(s.slice(pos, e));
           pos = e;
         }
@@ -129,19 +135,25 @@ export class CsvParser {
         c = s.charCodeAt(pos);
         if (c === d) {
           pos++;
-          if (pos >= n && !final) return this.#keep(s, recStart, recLine);
+          if (pos >= n && !final) {
+            this.#keep(s, recStart, recLine);
+            return;
+          }
           continue;
         }
         // End of the record: LF, CR or CRLF.
         pos++;
         if (c === CR) {
-          if (pos >= n && !final) return this.#keep(s, recStart, recLine);
+          if (pos >= n && !final) {
+            this.#keep(s, recStart, recLine);
+            return;
+          }
           if (s.charCodeAt(pos) === LF) pos++;
         }
         line++;
         break;
       }
-      if (fields.length === 1 && fields[0] === '' && !quotedAny) continue records; // a blank line
+      if (fields.length === 1 && fields[0] === '' && !quotedAny) continue; // a blank line
       out.push(fields);
       lines.push(recLine);
     }

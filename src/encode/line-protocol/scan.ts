@@ -46,7 +46,7 @@ export function lineEndAt(buf: Uint8Array, i: number): number {
     if (c === NL) break;
     i++;
   }
-  return i > n ? n : i;
+  return Math.min(i, n);
 }
 
 /**
@@ -77,7 +77,7 @@ export function fieldsEndAt(buf: Uint8Array, i: number): number {
     else if (c === 10 /* \n */ && !quoted) break;
     i++;
   }
-  return i > n ? n : i;
+  return Math.min(i, n);
 }
 
 /** 1 for the bytes `fieldsEndAt` looks at: `\n` `"` `,` `=` `\`. */
