@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/helpers/global-setup.ts'],
+    // dev-workers.ts: the JavaScript copy of src/ that worker threads run under vitest.
+    globalSetup: ['test/helpers/dev-workers.ts', 'test/helpers/global-setup.ts'],
   },
 });

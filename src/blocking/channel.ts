@@ -65,7 +65,7 @@ export class BlockingChannel {
     try {
       file = blockingWorkerFile();
     } catch (e) {
-      // Running from TypeScript sources without the `typescript` package, an unwritable cache …
+      // Running from TypeScript sources without FASTINFLUX_DEV_WORKERS (src/worker-file.ts).
       throw new BlockingWorkerError(`the blocking mode's worker could not be prepared: ${(e as Error).message}`, { cause: e });
     }
     if (!existsSync(fileURLToPath(file))) throw new BlockingWorkerError(`the blocking mode's worker is missing: ${fileURLToPath(file)} (run npm run build)`);

@@ -1,23 +1,20 @@
 /**
- * The sources under `src/` as JavaScript, for worker threads started while the package runs from
- * its TypeScript sources (vitest, tsx): a worker is started with plain Node, which cannot run
- * TypeScript, and pointing it at `dist/` would run whatever was last built, silently stale while
- * `src/` changes. Used by the encoder pool's and the blocking mode's worker files; the built
- * package (`dist/`) never comes here.
+ * vitest globalSetup: the sources under `src/` as JavaScript, for the worker threads that the
+ * tests start while the package runs from its TypeScript sources. A worker is started with plain
+ * Node, which cannot run TypeScript, and pointing it at `dist/` would run whatever was last built,
+ * silently stale while `src/` changes. The directory goes to the library in
+ * `FASTINFLUX_DEV_WORKERS`, which only its TypeScript sources read (`src/worker-file.ts`); the
+ * built package never does. A value already set is kept (`FASTINFLUX_DEV_WORKERS=$PWD/dist`
+ * runs the tests against the built workers).
  *
  * - `src/` is transpiled with TypeScript's `transpileModule` (types stripped, no type check,
- *   about a second, once per process and content) into
+ *   about a second, once per content) into
  *   `node_modules/.cache/fastinflux-pool/<hash of the sources>/`.
  * - The directory is written atomically (temporary directory, then rename), so parallel test
- *   processes share it safely; bare imports (`piscina`) resolve from the repository's
+ *   runs share it safely; bare imports (`piscina`) resolve from the repository's
  *   `node_modules` above it; transpiles of older sources are removed after a day.
- * - Synchronous (`typescript` is loaded with `require`: it is CommonJS), because the first
- *   blocking call has to start its worker before it returns and cannot await anything.
  * - The cache also gets a `build` link to the package's `build/`: the transpiled
  *   `encode/wasm/module.js` looks for the WebAssembly encoder three directories up.
- *
- * Only this path needs `typescript` (a dev dependency).
- * @module
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -25,12 +22,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let dir: string | undefined;
-
-/** The directory holding `src/` transpiled to JavaScript (see the module comment). */
-export function transpiledSourcesDir(): string {
-  dir ??= transpile();
-  return dir;
+export default function setup(): void {
+  process.env.FASTINFLUX_DEV_WORKERS ??= transpile();
 }
 
 function listTs(dir: string, out: string[] = []): string[] {
@@ -42,9 +35,10 @@ function listTs(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** The directory holding `src/` transpiled to JavaScript (see the module comment). */
 function transpile(): string {
-  const src = fileURLToPath(new URL('../', import.meta.url));
-  const root = dirname(src);
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
   const files = listTs(src).sort();
   const sources = files.map((f) => readFileSync(f, 'utf8'));
   const hash = createHash('sha256');
@@ -54,6 +48,7 @@ function transpile(): string {
   linkBuild(cache, root);
   if (existsSync(dir)) return dir;
 
+  // Loaded only when the sources changed since the last transpile.
   const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
   mkdirSync(cache, { recursive: true });
   const tmp = mkdtempSync(join(cache, 'tmp-'));
