@@ -7,6 +7,7 @@
  * refuse is a bad point too, named by its line number and influxd's reason.
  */
 import { InvalidPointError } from '../errors.js';
+import { isAsyncIterable, isIterable as isAnyIterable } from '../guards.js';
 import {
   encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable,
   type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch, type ArrowTable,
@@ -36,12 +37,11 @@ export interface EncodedInput {
   lanes?: Uint16Array;
 }
 
-export function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
+export { isAsyncIterable };
 
+/** An iterable of write items: guards.ts's `isIterable`, but bytes (a Uint8Array: line protocol) are one item. */
 export function isIterable(x: unknown): x is Iterable<unknown> {
-  return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
+  return isAnyIterable(x) && !(x instanceof Uint8Array);
 }
 
 const isArrowItem = (x: unknown): boolean => isArrowRecordBatch(x) || isArrowTable(x);

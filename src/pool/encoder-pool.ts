@@ -39,7 +39,8 @@ import { EncoderPoolClosedError, EncoderWorkerError, InvalidOptionError, Invalid
 import type { EncodedBody } from '../encode/body-builder.js';
 import type { ColumnarLayout } from '../encode/columnar/layout.js';
 import { ColumnarBodyWriter, encodeLayout, type ColumnarEncodeOptions } from '../encode/columnar/ts-encoder.js';
-import { ArrowLayoutBuilder, isArrowBatchReader, isArrowRecordBatch, isArrowTable, type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch } from '../encode/arrow/index.js';
+import { isIterable } from '../guards.js';
+import { ArrowLayoutBuilder, isArrowRecordBatch, isArrowTable, isAsyncOnly, type ArrowEncodeOptions, type ArrowInput, type ArrowRecordBatch } from '../encode/arrow/index.js';
 import { LayoutPacker, type CrashForTest, type EncodeTask, type EncodeTaskResult, type Segment, type WireLayout } from './wire.js';
 import { getEncoderModule } from '../encode/wasm/module.js';
 import { defaultWorkerFile } from './worker-file.js';
@@ -577,21 +578,4 @@ class Job {
     if (failure !== undefined) throw failure.error;
     return { bodies, lines, skippedRows };
   }
-}
-
-// ---- input kinds (as encodeArrow reads them) ------------------------------------------------------
-
-function isObject(x: unknown): x is Record<PropertyKey, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
-function isIterable(x: unknown): x is Iterable<unknown> {
-  return isObject(x) && typeof x[Symbol.iterator] === 'function';
-}
-
-/** An async iterable that is not also a plain one, or an Arrow reader over an async source. */
-function isAsyncOnly(x: unknown): boolean {
-  if (!isObject(x) || typeof x[Symbol.asyncIterator] !== 'function') return false;
-  if (isArrowBatchReader(x)) return (x as unknown as { isAsync(): boolean }).isAsync();
-  return !isIterable(x);
 }

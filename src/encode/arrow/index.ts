@@ -9,6 +9,7 @@
  * @module
  */
 import { InvalidPointError } from '../../errors.js';
+import { isAsyncIterable, isIterable, isObject } from '../../guards.js';
 import type { EncodedBody } from '../body-builder.js';
 import { ColumnarBodyWriter, encodeLayout } from '../columnar/ts-encoder.js';
 import { ArrowLayoutBuilder, type ArrowEncodeOptions, type ArrowRecordBatch, type ArrowTable } from './from-arrow.js';
@@ -18,10 +19,6 @@ export { ArrowLayoutBuilder } from './from-arrow.js';
 
 const kTableSymbol = Symbol.for('apache-arrow/Table');
 const kRecordBatchSymbol = Symbol.for('apache-arrow/RecordBatch');
-
-function isObject(x: unknown): x is Record<PropertyKey, unknown> {
-  return typeof x === 'object' && x !== null;
-}
 
 function hasSchema(x: Record<PropertyKey, unknown>): boolean {
   const s = x.schema;
@@ -117,19 +114,11 @@ interface ArrowWriterState {
   skipped: number[];
 }
 
-function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
-  return isObject(x) && typeof x[Symbol.asyncIterator] === 'function';
-}
-
-function isIterable(x: unknown): x is Iterable<unknown> {
-  return isObject(x) && typeof x[Symbol.iterator] === 'function';
-}
-
 /**
  * Whether `x` must be read with `for await`: an async iterable that is not also a plain iterable,
  * or an Arrow reader over an async source (readers define both iterator methods).
  */
-function isAsyncOnly(x: unknown): boolean {
+export function isAsyncOnly(x: unknown): boolean {
   if (!isAsyncIterable(x)) return false;
   if (isArrowBatchReader(x)) return (x as unknown as { isAsync(): boolean }).isAsync();
   return !isIterable(x);
