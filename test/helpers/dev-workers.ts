@@ -42,7 +42,7 @@ function transpile(): string {
   const files = listTs(src).sort();
   const sources = files.map((f) => readFileSync(f, 'utf8'));
   const hash = createHash('sha256');
-  files.forEach((f, i) => hash.update(relative(src, f)).update('\0').update(sources[i]!).update('\0'));
+  for (const [i, f] of files.entries()) hash.update(relative(src, f)).update('\0').update(sources[i]!).update('\0');
   const cache = join(root, 'node_modules', '.cache', 'fastinflux-pool');
   const dir = join(cache, hash.digest('hex').slice(0, 16));
   linkBuild(cache, root);
