@@ -8,7 +8,7 @@ import type { Precision, ResolvedQueryOptions } from '../options.js';
 import { queryNote, readErrorMessage, toConnectionError, type HttpTransport, type TransportResponse } from '../transport/http-transport.js';
 import { completeChunkLines, invalidJson, parseChunks } from './chunks.js';
 import { parseExactJson } from './exact-json.js';
-import { jsonChunksToRecordBatches, jsonToArrowAsync } from './output/json-columns.js';
+import { jsonChunksToRecordBatches, jsonToArrowAsync } from './output/json-columns/index.js';
 import { formatChunks, formatResponse, type ArrowOptions, type AsyncSchemaLookup, type SchemaCache } from './output/index.js';
 import type { PatternValue } from './patterns.js';
 import { checkQueryResponse, type QueryResponse } from './response.js';

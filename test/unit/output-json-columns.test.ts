@@ -14,7 +14,7 @@ import { parseExactJson } from '../../src/query/exact-json.js';
 import {
   responseChunksToRecordBatches, responseToArrow, type ArrowOptions, type ArrowResult, type SchemaLookup,
 } from '../../src/query/output/arrow.js';
-import { JsonChunkConverter, jsonChunksToRecordBatches, jsonToArrow, jsonToArrowAsync } from '../../src/query/output/json-columns.js';
+import { JsonChunkConverter, jsonChunksToRecordBatches, jsonToArrow, jsonToArrowAsync } from '../../src/query/output/json-columns/index.js';
 import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../src/query/output/schema.js';
 import { checkQueryResponse, type QueryResponse } from '../../src/query/response.js';
 import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';

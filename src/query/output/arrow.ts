@@ -20,7 +20,7 @@
  * Arrow's builders (which carry timestamps as milliseconds in a double).
  */
 import {
-  Bool, Data, Dictionary, Float64, Int32, Int64, Null, RecordBatch, Table, TimeUnit, Timestamp, Uint64, Utf8, Vector, makeData, makeVector,
+  Bool, type Data, Dictionary, Float64, Int32, Int64, Null, type RecordBatch, type Table, TimeUnit, Timestamp, Uint64, Utf8, type Vector, makeData, makeVector,
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBResponseError } from '../../errors.js';

@@ -6,7 +6,7 @@
  * series' GROUP BY tags, and the Table / Map shape of a statement.
  */
 import {
-  Data, Dictionary, Field, Int32, RecordBatch, Schema, Struct, Table, Utf8, Vector, makeData, type DataType,
+  type Data, type Dictionary, Field, type Int32, RecordBatch, Schema, Struct, Table, type Utf8, type Vector, makeData, type DataType,
 } from 'apache-arrow';
 import type { Series } from '../response.js';
 import type { ColumnTyper, Kind } from './arrow.js';
