@@ -403,7 +403,10 @@ export async function startFaultProxy(opts: FaultProxyOptions = {}): Promise<Fau
       } else res?.destroy();
       done(`pass → 502 (${why})`);
     };
-    if (!target) return fail('no target');
+    if (!target) {
+      fail('no target');
+      return;
+    }
     const body = record.body;
     const headers = filterRawHeaders(rawHeaders.get(record) ?? [], ['content-length']);
     // With raw-array headers node adds no Host of its own: name the target.

@@ -239,6 +239,8 @@ export async function eachVictoriaSample(
   for (const l of text.split('\n')) {
     if (l.trim() === '') continue;
     const s = parseVmExportLine(l);
-    s.timestamps.forEach((t, i) => each(s.metric, t, s.values[i]!));
+    s.timestamps.forEach((t, i) => {
+      each(s.metric, t, s.values[i]!);
+    });
   }
 }

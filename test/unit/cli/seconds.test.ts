@@ -1,7 +1,7 @@
 /** `--timeout` and `--delivery-timeout`: seconds on the command line, milliseconds in the options. */
 import { describe, expect, it } from 'vitest';
-import { connectionClientOptions, parseSeconds } from '../../src/cli/common.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { connectionClientOptions, parseSeconds } from '../../../src/cli/common.js';
+import { UsageError } from '../../../src/cli/errors.js';
 
 describe('seconds on the command line', () => {
   it('reads whole and fractional seconds as milliseconds; 0 is no limit; absent is undefined', () => {

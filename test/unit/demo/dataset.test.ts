@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as A from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COLUMNS, REGIONS, writeTelemetryFile } from '../../src/demo/dataset.js';
+import { COLUMNS, REGIONS, writeTelemetryFile } from '../../../src/demo/dataset.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fastinflux-dataset-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

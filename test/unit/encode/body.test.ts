@@ -4,10 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BodyBuilder, LineTooLargeError, type EncodedBody } from '../../src/encode/body-builder.js';
-import { encode } from '../../src/encode/encode.js';
-import { encodeAny, encodeSync } from '../../src/encode/input.js';
-import { InvalidPointError } from '../../src/errors.js';
+import { BodyBuilder, LineTooLargeError, type EncodedBody } from '../../../src/encode/body-builder.js';
+import { encode } from '../../../src/encode/encode.js';
+import { encodeAny, encodeSync } from '../../../src/encode/input.js';
+import { InvalidPointError } from '../../../src/errors.js';
 
 /** Checks the invariants of a list of bodies built from `lines` (without newlines) under `limit`. */
 function checkBodies(bodies: EncodedBody[], lines: string[], limit: number): void {

@@ -7,10 +7,10 @@
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, type EncodeOptions } from '../../src/encode/encode.js';
-import { POOL_MIN_POINTS, routeOf } from '../../src/encode/route.js';
-import type { FieldValue, Point } from '../../src/encode/point-encoder.js';
-import { InvalidOptionError, InvalidPointError } from '../../src/errors.js';
+import { encode, type EncodeOptions } from '../../../src/encode/encode.js';
+import { POOL_MIN_POINTS, routeOf } from '../../../src/encode/route.js';
+import type { FieldValue, Point } from '../../../src/encode/point-encoder.js';
+import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
 
 const kChoices = ['ts', 'wasm', 'auto'] as const;
 

@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkMeasurement, checkName, escapeMeasurement, escapeStringField, escapeTag, EscapeCache, reservedKeyReason } from '../../src/encode/escape.js';
-import { PointEncoder } from '../../src/encode/point-encoder.js';
+import { checkMeasurement, checkName, escapeMeasurement, escapeStringField, escapeTag, EscapeCache, reservedKeyReason } from '../../../src/encode/escape.js';
+import { PointEncoder } from '../../../src/encode/point-encoder.js';
 
 // ---- reference unescapers (InfluxDB 1.x) -------------------------------------------------------
 

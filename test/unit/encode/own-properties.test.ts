@@ -6,10 +6,10 @@
  * Every pollution is undone in `finally`, so the other tests of this worker never see it.
  */
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../src/encode/encode.js';
-import { POOL_MIN_POINTS } from '../../src/encode/route.js';
-import type { Point } from '../../src/encode/point-encoder.js';
-import { InvalidPointError } from '../../src/errors.js';
+import { encode } from '../../../src/encode/encode.js';
+import { POOL_MIN_POINTS } from '../../../src/encode/route.js';
+import type { Point } from '../../../src/encode/point-encoder.js';
+import { InvalidPointError } from '../../../src/errors.js';
 
 const kChoices = ['ts', 'wasm', 'auto'] as const;
 const proto = Object.prototype as Record<string, unknown>;

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, type EncodeOptions } from '../../src/encode/encode.js';
-import { formatFloat, PointEncoder, type Point } from '../../src/encode/point-encoder.js';
-import { InvalidPointError, type PointElement } from '../../src/errors.js';
+import { encode, type EncodeOptions } from '../../../src/encode/encode.js';
+import { formatFloat, PointEncoder, type Point } from '../../../src/encode/point-encoder.js';
+import { InvalidPointError, type PointElement } from '../../../src/errors.js';
 
 /** The one line `encode()` produces for a single point, without its newline. */
 function line(point: Point, options: EncodeOptions = {}): string {
@@ -430,7 +430,7 @@ describe('rejections: times', () => {
 
 describe('series key length', () => {
   it('rejects a series key over 65 535 bytes, and accepts one just under', async () => {
-    const { PointEncoder } = await import('../../src/encode/point-encoder.js');
+    const { PointEncoder } = await import('../../../src/encode/point-encoder.js');
     const enc = new PointEncoder({ precision: 'n' });
     // measurement (1) + ',t=' (3) + value + ' ' ... the key counts measurement, tags, field key + 4.
     const ok = 'x'.repeat(65_535 - 1 - 3 - 1 - 4);

@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArrowLayoutBuilder, encodeArrow, type ArrowEncodeOptions } from '../../src/encode/arrow/index.js';
-import type { EncodedBody } from '../../src/encode/body-builder.js';
-import type { ColumnarLayout } from '../../src/encode/columnar/layout.js';
-import { encodeLayoutToBodies, type ColumnarEncodeOptions } from '../../src/encode/columnar/ts-encoder.js';
-import { InvalidOptionError, InvalidPointError } from '../../src/errors.js';
-import { EncoderPool, EncoderPoolClosedError, EncoderWorkerError, type PoolEncodeResult } from '../../src/pool/encoder-pool.js';
+import { ArrowLayoutBuilder, encodeArrow, type ArrowEncodeOptions } from '../../../src/encode/arrow/index.js';
+import type { EncodedBody } from '../../../src/encode/body-builder.js';
+import type { ColumnarLayout } from '../../../src/encode/columnar/layout.js';
+import { encodeLayoutToBodies, type ColumnarEncodeOptions } from '../../../src/encode/columnar/ts-encoder.js';
+import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
+import { EncoderPool, EncoderPoolClosedError, EncoderWorkerError, type PoolEncodeResult } from '../../../src/pool/encoder-pool.js';
 // @ts-expect-error: plain JS module of the benchmarks, no types
-import { makeWorkload, toArrowTable } from '../../bench/workload.mjs';
+import { makeWorkload, toArrowTable } from '../../../bench/workload.mjs';
 
 const kTestEnv = { ...process.env, FASTINFLUX_POOL_TEST: '1' } as Record<string, string>;
 const pools: EncoderPool[] = [];
@@ -359,7 +359,7 @@ describe('the standard workload', () => {
 });
 
 // The WASM kernel (src/encode/wasm/), when it is built: the same results as the TypeScript encoder on one thread.
-const kWasmBuilt = existsSync(new URL('../../build/encoder.wasm', import.meta.url));
+const kWasmBuilt = existsSync(new URL('../../../build/encoder.wasm', import.meta.url));
 describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
   it('standard workload, 100k rows: 1 and 2 workers, the single-thread TypeScript bytes', async () => {
     const table: A.Table = toArrowTable(makeWorkload(100_000));

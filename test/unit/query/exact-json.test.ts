@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExactJson } from '../../src/query/exact-json.js';
+import { parseExactJson } from '../../../src/query/exact-json.js';
 
 /** A 20-digit integer: its presence forces the hand-written (slow) path. */
 const BIG = '12345678901234567890';

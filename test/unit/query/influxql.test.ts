@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InfluxDBError, InvalidQueryError } from '../../src/errors.js';
-import { checkDuration, escapeIdentifier, escapeString, formatNumberLiteral, quoteIdentifier, quoteLiteral } from '../../src/query/influxql.js';
-import { compilePattern, renderPattern, type PatternArgs, type PatternValue } from '../../src/query/patterns.js';
+import { InfluxDBError, InvalidQueryError } from '../../../src/errors.js';
+import { checkDuration, escapeIdentifier, escapeString, formatNumberLiteral, quoteIdentifier, quoteLiteral } from '../../../src/query/influxql.js';
+import { compilePattern, renderPattern, type PatternArgs, type PatternValue } from '../../../src/query/patterns.js';
 
 // ---- reference scanner -----------------------------------------------------------------------------
 

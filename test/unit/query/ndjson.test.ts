@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExactJson } from '../../src/query/exact-json.js';
-import { parseNdjson, splitLines } from '../../src/query/ndjson.js';
+import { parseExactJson } from '../../../src/query/exact-json.js';
+import { parseNdjson, splitLines } from '../../../src/query/ndjson.js';
 
 const encoder = new TextEncoder();
 

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   InfluxDBConnectionError, InfluxDBQueryError, InfluxDBRedirectError, InfluxDBResponseError, InfluxDBWriteError, InvalidPointError, type Decision,
-} from '../../src/errors.js';
-import { classify, classifyFailure } from '../../src/transport/classify.js';
-import { toConnectionError } from '../../src/transport/http-transport.js';
-import { decideAnswer, decideFailure, stopsSending } from '../../src/writer/retry.js';
+} from '../../../src/errors.js';
+import { classify, classifyFailure } from '../../../src/transport/classify.js';
+import { toConnectionError } from '../../../src/transport/http-transport.js';
+import { decideAnswer, decideFailure, stopsSending } from '../../../src/writer/retry.js';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 
@@ -127,7 +127,7 @@ describe('the classifier: failures without a usable answer', () => {
 describe('client.write() reads the same verdict', () => {
   it('its error carries the decision, with the server\'s Retry-After', async () => {
     const { MockAgent } = await import('undici');
-    const { InfluxDBClient } = await import('../../src/client.js');
+    const { InfluxDBClient } = await import('../../../src/client.js');
     const agent = new MockAgent();
     agent.disableNetConnect();
     const pool = agent.get('http://influx.test:8086');

@@ -4,7 +4,7 @@
  * writer/rejections.ts's table).
  */
 import { describe, expect, it } from 'vitest';
-import { errorText, parseErrorItems, parseRefusal, parseRejectedLines } from '../../src/transport/refusal.js';
+import { errorText, parseErrorItems, parseRefusal, parseRejectedLines } from '../../../src/transport/refusal.js';
 
 describe('parseRefusal: influxd 1.6.7 messages', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit, FixedLimit, type InFlightLimit } from '../../src/writer/concurrency.js';
+import { AdaptiveLimit, FixedLimit, type InFlightLimit } from '../../../src/writer/concurrency.js';
 
 /**
  * A simulated server with `cores` workers, each serving a body at `msPerKiB`, first come first

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LaneQueues } from '../../src/writer/lanes.js';
-import { TargetSet } from '../../src/writer/spread.js';
-import { FixedLimit } from '../../src/writer/concurrency.js';
-import type { WriteTarget } from '../../src/writer/targets.js';
+import { LaneQueues } from '../../../src/writer/lanes.js';
+import { TargetSet } from '../../../src/writer/spread.js';
+import { FixedLimit } from '../../../src/writer/concurrency.js';
+import type { WriteTarget } from '../../../src/writer/targets.js';
 
 const batch = (lane: number, firstSeq: number, acceptedAt = firstSeq) => ({ lane, firstSeq, acceptedAt });
 

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../src/index.js';
-import { goString, readLine } from '../../src/encode/line-protocol/parse.js';
-import { lineEndAt, splitLines, type LineRange } from '../../src/encode/line-protocol/scan.js';
-import { analyzeRejection, errorText, type RejectionAnalysis } from '../../src/writer/rejections.js';
+import { encode } from '../../../src/index.js';
+import { goString, readLine } from '../../../src/encode/line-protocol/parse.js';
+import { lineEndAt, splitLines, type LineRange } from '../../../src/encode/line-protocol/scan.js';
+import { analyzeRejection, errorText, type RejectionAnalysis } from '../../../src/writer/rejections.js';
 
 const te = new TextEncoder();
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InfluxDBConnectionError, InfluxDBRedirectError, InfluxDBResponseError } from '../../src/errors.js';
-import { backoffDelay, decideAnswer, decideFailure, parseRetryAfter, retryWait } from '../../src/writer/retry.js';
+import { InfluxDBConnectionError, InfluxDBRedirectError, InfluxDBResponseError } from '../../../src/errors.js';
+import { backoffDelay, decideAnswer, decideFailure, parseRetryAfter, retryWait } from '../../../src/writer/retry.js';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 const answer = (status: number, message = '', headers: Record<string, string> = {}) => decideAnswer({ status, message, headers }, 'http://127.0.0.1:8086', now);

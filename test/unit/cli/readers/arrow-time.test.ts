@@ -4,8 +4,8 @@
  */
 import * as A from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { integerTimeAsTimestamp } from '../../src/cli/readers/arrow-time.js';
-import { encode } from '../../src/encode/encode.js';
+import { integerTimeAsTimestamp } from '../../../../src/cli/readers/arrow-time.js';
+import { encode } from '../../../../src/encode/encode.js';
 
 const lines = (b: A.RecordBatch): string[] => encode(b as never, { measurement: 'm', precision: 'n', invalidRows: 'skip' }).toString('utf8').trimEnd().split('\n');
 

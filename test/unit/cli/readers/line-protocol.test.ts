@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineEnds, lineEndAt } from '../../src/encode/line-protocol/scan.js';
+import { LineEnds, lineEndAt } from '../../../../src/encode/line-protocol/scan.js';
 
 /** Line ends from the start of `buf`, one line after the other, by `end(start)`. */
 function cut(buf: Buffer, end: (start: number) => number): number[] {

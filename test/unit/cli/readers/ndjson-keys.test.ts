@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openNdjsonReader } from '../../src/cli/readers/ndjson.js';
-import type { ReaderOptions } from '../../src/cli/readers/index.js';
-import { encode } from '../../src/encode/encode.js';
-import type { Point } from '../../src/encode/point-encoder.js';
+import { openNdjsonReader } from '../../../../src/cli/readers/ndjson.js';
+import type { ReaderOptions } from '../../../../src/cli/readers/index.js';
+import { encode } from '../../../../src/encode/encode.js';
+import type { Point } from '../../../../src/encode/point-encoder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fi-ndjson-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

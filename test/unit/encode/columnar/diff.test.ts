@@ -8,15 +8,15 @@
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowEncodeOptions } from '../../src/encode/arrow/index.js';
-import type { EncodedBody } from '../../src/encode/body-builder.js';
-import { FieldKind, type ColumnarLayout } from '../../src/encode/columnar/layout.js';
-import { __numbers, encodeLayoutToBodies } from '../../src/encode/columnar/ts-encoder.js';
-import { encodeSync } from '../../src/encode/input.js';
-import { formatFloat, type Point, type PointEncoderOptions } from '../../src/encode/point-encoder.js';
-import { formatNsAsIso, floorDiv, NS_PER } from '../../src/encode/time.js';
-import { InvalidOptionError, InvalidPointError } from '../../src/errors.js';
-import type { FieldType, Precision } from '../../src/options.js';
+import { encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowEncodeOptions } from '../../../../src/encode/arrow/index.js';
+import type { EncodedBody } from '../../../../src/encode/body-builder.js';
+import { FieldKind, type ColumnarLayout } from '../../../../src/encode/columnar/layout.js';
+import { __numbers, encodeLayoutToBodies } from '../../../../src/encode/columnar/ts-encoder.js';
+import { encodeSync } from '../../../../src/encode/input.js';
+import { formatFloat, type Point, type PointEncoderOptions } from '../../../../src/encode/point-encoder.js';
+import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
+import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
+import type { FieldType, Precision } from '../../../../src/options.js';
 
 const kBig = 2 ** 31 - 1;
 

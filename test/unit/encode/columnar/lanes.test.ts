@@ -8,13 +8,13 @@
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RowLanes } from '../../src/encode/columnar/lanes.js';
-import { PointColumnBuilder } from '../../src/encode/columnar/point-builder.js';
-import { LaneSplitter, seriesHash } from '../../src/encode/line-protocol/series.js';
-import type { Point } from '../../src/encode/point-encoder.js';
-import { encodeArrowInThreadWasm, encodePointsInThreadWasm } from '../../src/encode/route.js';
-import type { EncodedInput } from '../../src/encode/input.js';
-import { resolveEncodeOptions } from '../../src/options.js';
+import { RowLanes } from '../../../../src/encode/columnar/lanes.js';
+import { PointColumnBuilder } from '../../../../src/encode/columnar/point-builder.js';
+import { LaneSplitter, seriesHash } from '../../../../src/encode/line-protocol/series.js';
+import type { Point } from '../../../../src/encode/point-encoder.js';
+import { encodeArrowInThreadWasm, encodePointsInThreadWasm } from '../../../../src/encode/route.js';
+import type { EncodedInput } from '../../../../src/encode/input.js';
+import { resolveEncodeOptions } from '../../../../src/options.js';
 
 /** Names with the bytes that line protocol escapes, unicode, and plain ones. */
 const nameArb = fc.stringMatching(/^[a-c ,="é水]{1,5}$/); // (a backslash is refused before some bytes: not the point here)

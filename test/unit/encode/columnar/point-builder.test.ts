@@ -10,22 +10,22 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { EncodedBody } from '../../src/encode/body-builder.js';
-import { FieldKind } from '../../src/encode/columnar/layout.js';
+import type { EncodedBody } from '../../../../src/encode/body-builder.js';
+import { FieldKind } from '../../../../src/encode/columnar/layout.js';
 import {
   PointColumnBuilder, encodePointsColumnar, pointsToLayouts, type PointBuilderOptions, type PointLayout,
-} from '../../src/encode/columnar/point-builder.js';
-import { ColumnarBodyWriter, encodeLayout, encodeLayoutToBodies } from '../../src/encode/columnar/ts-encoder.js';
-import { encodeSync } from '../../src/encode/input.js';
-import type { FieldValue, Point, TagValue } from '../../src/encode/point-encoder.js';
-import { formatNsAsIso } from '../../src/encode/time.js';
-import { InvalidOptionError, InvalidPointError } from '../../src/errors.js';
-import type { FieldType, Precision } from '../../src/options.js';
+} from '../../../../src/encode/columnar/point-builder.js';
+import { ColumnarBodyWriter, encodeLayout, encodeLayoutToBodies } from '../../../../src/encode/columnar/ts-encoder.js';
+import { encodeSync } from '../../../../src/encode/input.js';
+import type { FieldValue, Point, TagValue } from '../../../../src/encode/point-encoder.js';
+import { formatNsAsIso } from '../../../../src/encode/time.js';
+import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
+import type { FieldType, Precision } from '../../../../src/options.js';
 
 // A deterministic clock: every read moves it on, so a different number or order of reads shows.
 const clock = vi.hoisted(() => ({ t: 0n }));
-vi.mock('../../src/encode/time.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/encode/time.js')>();
+vi.mock('../../../../src/encode/time.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../../src/encode/time.js')>();
   return { ...real, nowNs: () => (clock.t += 1_000_003n) };
 });
 const kClockStart = 1_704_067_200_123_456_789n;
@@ -355,7 +355,7 @@ interface Workload {
 
 describe('the standard workload', () => {
   it('100k points: the point encoder\'s bytes and bodies, in two layouts', async () => {
-    const { makeWorkload, toPoints } = (await import(new URL('../../bench/workload.mjs', import.meta.url).href)) as Workload;
+    const { makeWorkload, toPoints } = (await import(new URL('../../../../bench/workload.mjs', import.meta.url).href)) as Workload;
     const points = toPoints(makeWorkload(100_000));
     const options: PointBuilderOptions = { precision: 'n' };
     const ref = encodeSync(points, options, 5_000_000);

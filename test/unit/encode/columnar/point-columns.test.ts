@@ -6,10 +6,10 @@
  * tag values made to collide in the cache and on more values than a column remembers.
  */
 import { describe, expect, it } from 'vitest';
-import { encodePointsColumnar } from '../../src/encode/columnar/point-builder.js';
-import { TagCol, kUtf8 } from '../../src/encode/columnar/point-columns.js';
-import { encodeSync } from '../../src/encode/input.js';
-import type { Point } from '../../src/encode/point-encoder.js';
+import { encodePointsColumnar } from '../../../../src/encode/columnar/point-builder.js';
+import { TagCol, kUtf8 } from '../../../../src/encode/columnar/point-columns.js';
+import { encodeSync } from '../../../../src/encode/input.js';
+import type { Point } from '../../../../src/encode/point-encoder.js';
 
 const dictOf = (col: TagCol): string[] => {
   const buf = new ArrayBuffer(col.size(1) + 64);

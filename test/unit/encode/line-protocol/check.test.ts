@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, InvalidPointError } from '../../src/index.js';
-import { InputEncoder } from '../../src/encode/input.js';
-import { checkLine, precisionSpec, readLine } from '../../src/encode/line-protocol/parse.js';
-import { resolveEncodeOptions } from '../../src/options.js';
+import { encode, InvalidPointError } from '../../../../src/index.js';
+import { InputEncoder } from '../../../../src/encode/input.js';
+import { checkLine, precisionSpec, readLine } from '../../../../src/encode/line-protocol/parse.js';
+import { resolveEncodeOptions } from '../../../../src/options.js';
 
 const ch = fc.constantFrom('a', 'b', '0', '1', '9', '-', '.', 'e', 'i', 'u', 't', 'F', 'N', ' ', ',', '=', '"', '\\', '#', '\t', '\0', '\xff', '\xc3', '\xa9');
 

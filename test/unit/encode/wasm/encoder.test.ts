@@ -15,21 +15,21 @@ import { readFileSync } from 'node:fs';
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArrowLayoutBuilder, type ArrowEncodeOptions } from '../../src/encode/arrow/index.js';
-import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn, type TagColumn } from '../../src/encode/columnar/layout.js';
-import { ColumnarBodyWriter, encodeLayout, type ColumnarEncodeOptions } from '../../src/encode/columnar/ts-encoder.js';
-import { MAX_STRING_FIELD_BYTES } from '../../src/encode/point-encoder.js';
-import { getEncoderModule } from '../../src/encode/wasm/module.js';
-import * as P from '../../src/encode/wasm/protocol.js';
-import { encodeLayoutWasm, WasmEncoder } from '../../src/encode/wasm/wasm-encoder.js';
-import type { FieldType, Precision } from '../../src/options.js';
+import { ArrowLayoutBuilder, type ArrowEncodeOptions } from '../../../../src/encode/arrow/index.js';
+import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn, type TagColumn } from '../../../../src/encode/columnar/layout.js';
+import { ColumnarBodyWriter, encodeLayout, type ColumnarEncodeOptions } from '../../../../src/encode/columnar/ts-encoder.js';
+import { MAX_STRING_FIELD_BYTES } from '../../../../src/encode/point-encoder.js';
+import { getEncoderModule } from '../../../../src/encode/wasm/module.js';
+import * as P from '../../../../src/encode/wasm/protocol.js';
+import { encodeLayoutWasm, WasmEncoder } from '../../../../src/encode/wasm/wasm-encoder.js';
+import type { FieldType, Precision } from '../../../../src/options.js';
 
 /** bench/workload.mjs (untyped JavaScript: imported through a URL so that tsc does not ask for types). */
 interface Workload {
   makeWorkload(n: number): { n: number };
   toArrowTable(w: { n: number }): A.Table;
 }
-const workload = (await import(new URL('../../bench/workload.mjs', import.meta.url).href)) as Workload;
+const workload = (await import(new URL('../../../../bench/workload.mjs', import.meta.url).href)) as Workload;
 
 type EncodeFn = (layout: ColumnarLayout, writer: ColumnarBodyWriter, options: ColumnarEncodeOptions) => void;
 
@@ -120,7 +120,7 @@ function ranges(layout: ColumnarLayout, rowBase: number, cuts: readonly number[]
 
 describe('memory protocol', () => {
   it('assembly/protocol.ts and src/encode/wasm/protocol.ts agree, and with layout.ts', () => {
-    const text = readFileSync(new URL('../../assembly/protocol.ts', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../../../assembly/protocol.ts', import.meta.url), 'utf8');
     const asConsts = Object.fromEntries([...text.matchAll(/export const (\w+): i32 = (-?\d+);/g)].map((m) => [m[1]!, Number(m[2])]));
     const tsConsts = Object.fromEntries(Object.entries(P).filter(([, v]) => typeof v === 'number'));
     expect(Object.keys(asConsts).length).toBeGreaterThan(80);

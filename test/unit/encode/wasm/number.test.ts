@@ -1,8 +1,9 @@
+// biome-ignore-all lint/correctness/noPrecisionLoss: literals beyond a double's precision are what these cases test
 // WASM number formatting (assembly/number/) must produce exactly the bytes of JS `String(x)`
 // (with -0 written as "-0", the encoder's convention) and of BigInt#toString for integers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildNumberTestExports, type NumberTestExports } from '../helpers/wasm-build.js';
+import { buildNumberTestExports, type NumberTestExports } from '../../../helpers/wasm-build.js';
 
 /** What the encoder writes for a finite double. */
 const expected = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
@@ -87,7 +88,7 @@ describe.each([
       [2.2250738585072014e-308, '2.2250738585072014e-308'],
       [2.225073858507201e-308, '2.225073858507201e-308'],
       [1.7976931348623157e308, '1.7976931348623157e+308'],
-      [9007199254740993, '9007199254740992'],
+          [9007199254740993, '9007199254740992'],
       [4.35, '4.35'],
       [0.3, '0.3'],
       [63.414885615, '63.414885615'],

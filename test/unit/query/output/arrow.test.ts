@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   exactInt64Values, kFieldKind, responseChunksToRecordBatches, responseToArrow, seriesKey, SeriesConverter, type ArrowResult,
-} from '../../src/query/output/arrow.js';
-import { formatChunks, formatResponse, resolveOutput } from '../../src/query/output/index.js';
-import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../src/query/output/schema.js';
-import type { QueryResponse, QueryValue, Series } from '../../src/query/response.js';
+} from '../../../../src/query/output/arrow.js';
+import { formatChunks, formatResponse, resolveOutput } from '../../../../src/query/output/index.js';
+import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../../../src/query/output/schema.js';
+import type { QueryResponse, QueryValue, Series } from '../../../../src/query/response.js';
 
 const I64_MAX = 9223372036854775807n;
 const I64_MIN = -9223372036854775808n;

@@ -6,11 +6,11 @@
  */
 import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { InfluxDBResponseError } from '../../src/errors.js';
-import { parseExactJson } from '../../src/query/exact-json.js';
-import { jsonToArrow } from '../../src/query/output/json-columns/index.js';
-import { responseToArrow } from '../../src/query/output/arrow.js';
-import type { QueryResponse } from '../../src/query/response.js';
+import { InfluxDBResponseError } from '../../../../src/errors.js';
+import { parseExactJson } from '../../../../src/query/exact-json.js';
+import { jsonToArrow } from '../../../../src/query/output/json-columns/index.js';
+import { responseToArrow } from '../../../../src/query/output/arrow.js';
+import type { QueryResponse } from '../../../../src/query/response.js';
 
 const answer = (values: string[]): string =>
   `{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[${values.map((v, i) => `[${i},${v}]`).join(',')}]}]}]}`;

@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InfluxDBError } from '../../src/errors.js';
-import { InfluxDBChunkedResult, InfluxDBResult, iterpoints, seriesLabel, showResponse, type PointMeta } from '../../src/query/output/iterable.js';
-import type { QueryResponse, QueryValue } from '../../src/query/response.js';
+import { InfluxDBError } from '../../../../src/errors.js';
+import { InfluxDBChunkedResult, InfluxDBResult, iterpoints, seriesLabel, showResponse, type PointMeta } from '../../../../src/query/output/iterable.js';
+import type { QueryResponse, QueryValue } from '../../../../src/query/response.js';
 
 const BIG = 9223372036854775807n;
 

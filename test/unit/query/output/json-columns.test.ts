@@ -10,14 +10,14 @@
 import { Type, type Data, type RecordBatch, type Table } from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseExactJson } from '../../src/query/exact-json.js';
+import { parseExactJson } from '../../../../src/query/exact-json.js';
 import {
   responseChunksToRecordBatches, responseToArrow, type ArrowOptions, type ArrowResult, type SchemaLookup,
-} from '../../src/query/output/arrow.js';
-import { JsonChunkConverter, jsonChunksToRecordBatches, jsonToArrow, jsonToArrowAsync } from '../../src/query/output/json-columns/index.js';
-import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../src/query/output/schema.js';
-import { checkQueryResponse, type QueryResponse } from '../../src/query/response.js';
-import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+} from '../../../../src/query/output/arrow.js';
+import { JsonChunkConverter, jsonChunksToRecordBatches, jsonToArrow, jsonToArrowAsync } from '../../../../src/query/output/json-columns/index.js';
+import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../../../src/query/output/schema.js';
+import { checkQueryResponse, type QueryResponse } from '../../../../src/query/response.js';
+import { sharedInfluxUrl, uniqueDb } from '../../../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
 // Comparison.
@@ -99,7 +99,9 @@ function compareData(a: Data, b: Data, what: string): void {
       const da = a.dictionary!;
       const db = b.dictionary!;
       expect(da.data.length, `${what}: dictionary chunks`).toBe(db.data.length);
-      da.data.forEach((d, i) => compareData(d, db.data[i]!, `${what}: dictionary`));
+      da.data.forEach((d, i) => {
+        compareData(d, db.data[i]!, `${what}: dictionary`);
+      });
       break;
     }
     case Type.Null:
@@ -122,7 +124,9 @@ function compareTable(a: Table, b: Table, what: string): void {
   expect(a.constructor.name, what).toBe('Table');
   expect(b.constructor.name, what).toBe('Table');
   expect(a.batches.length, `${what}: batches`).toBe(b.batches.length);
-  a.batches.forEach((batch, i) => compareBatch(batch, b.batches[i]!, `${what}#${i}`));
+  a.batches.forEach((batch, i) => {
+    compareBatch(batch, b.batches[i]!, `${what}#${i}`);
+  });
 }
 
 function compareStatement(a: Table | Map<string, Table>, b: Table | Map<string, Table>, what: string): void {
@@ -141,7 +145,9 @@ function compareResults(a: ArrowResult, b: ArrowResult): void {
     expect(Array.isArray(a), 'statement array').toBe(true);
     const aa = a as Array<Table | Map<string, Table>>;
     expect(aa.length, 'statements').toBe(b.length);
-    b.forEach((st, i) => compareStatement(aa[i]!, st, `statement ${i}`));
+    b.forEach((st, i) => {
+      compareStatement(aa[i]!, st, `statement ${i}`);
+    });
   } else {
     expect(Array.isArray(a), 'statement array').toBe(false);
     compareStatement(a as Table | Map<string, Table>, b, 'statement');
@@ -195,7 +201,9 @@ async function checkChunks(lines: string[], lookup: SchemaLookup | undefined, op
     const got = await collect(jsonChunksToRecordBatches(fromArray(lines.map((l) => (asBytes ? Buffer.from(l) : l))), asyncLookup, options));
     expect(got.error).toBe(want.error);
     expect(got.batches.length).toBe(want.batches.length);
-    got.batches.forEach((b, i) => compareBatch(b, want.batches[i]!, `batch ${i}`));
+    got.batches.forEach((b, i) => {
+      compareBatch(b, want.batches[i]!, `batch ${i}`);
+    });
   }
 }
 
@@ -623,7 +631,9 @@ describe('generated answers', () => {
         const rows = lits.map((l, i) => `[${i},${l}]`).join(',');
         const t = check(doc(st(0, `{"name":"cpu","columns":["time","f"],"values":[${rows}]}`)), lookup) as Table;
         const f = t.getChild('f')!.data[0]!.values as Float64Array;
-        lits.forEach((l, i) => expect(Object.is(f[i], Number(l)), l).toBe(true));
+        lits.forEach((l, i) => {
+          expect(Object.is(f[i], Number(l)), l).toBe(true);
+        });
       }),
       { numRuns: 300 },
     );
@@ -647,6 +657,8 @@ describe('against influxd', () => {
   }
   const queryText = (q: string, extra: Record<string, string> = {}): Promise<string> => post('/query', { q, db, epoch: 'ns', ...extra });
   const cache = new SchemaCache(async (q) => parseExactJson(await post('/query', { q, db })) as QueryResponse);
+  /** The schemas of cpu and mem, fetched once the data is written (for the synchronous lookups). */
+  const cacheSync = new Map<string, MeasurementSchema>();
 
   beforeAll(async () => {
     await post('/query', { q: `CREATE DATABASE "${db}"` });
@@ -661,6 +673,7 @@ describe('against influxd', () => {
       if (k % 5 === 0) lines.push(`mem,host=${host},dc=d${k % 2} used=${k}i,free=${k / 3} ${T0 + BigInt(k)}`);
     }
     await post('/write', { db, precision: 'n' }, lines.join('\n'));
+    for (const m of ['cpu', 'mem']) cacheSync.set(m, await cache.get(m, db));
   });
 
   afterAll(async () => {
@@ -703,10 +716,5 @@ describe('against influxd', () => {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     expect(lines.length).toBeGreaterThan(5);
     await checkChunks(lines, (m) => cacheSync.get(m));
-  });
-
-  const cacheSync = new Map<string, MeasurementSchema>();
-  beforeAll(async () => {
-    for (const m of ['cpu', 'mem']) cacheSync.set(m, await cache.get(m, db));
   });
 });

@@ -4,8 +4,8 @@
  * invalidation, failures and the multi-type / odd-name cases.
  */
 import { describe, expect, it } from 'vitest';
-import { getTagInfo, SchemaCache, type RunQuery } from '../../src/query/output/schema.js';
-import type { QueryResponse, Series } from '../../src/query/response.js';
+import { getTagInfo, SchemaCache, type RunQuery } from '../../../../src/query/output/schema.js';
+import type { QueryResponse, Series } from '../../../../src/query/response.js';
 
 interface Call {
   q: string;

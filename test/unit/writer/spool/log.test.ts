@@ -9,9 +9,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SpoolBrokenError, SpoolFullError, SpoolLockedError } from '../../src/errors.js';
-import { SpoolLog, type SpooledRecord, type SpoolOpenResult } from '../../src/writer/spool/log.js';
-import { crc32js, kDataOverhead } from '../../src/writer/spool/records.js';
+import { SpoolBrokenError, SpoolFullError, SpoolLockedError } from '../../../../src/errors.js';
+import { SpoolLog, type SpooledRecord, type SpoolOpenResult } from '../../../../src/writer/spool/log.js';
+import { crc32js, kDataOverhead } from '../../../../src/writer/spool/records.js';
 
 const dirs: string[] = [];
 let opened: SpoolLog[] = [];
