@@ -12,10 +12,10 @@ import { initialSettings, type ClientCore, type ClientSettings, type PingResult,
 import type { WriteData } from './encode/input.js';
 import { InvalidOptionError } from './errors.js';
 import {
-  resolveClientOptions, resolvePrecision, typeName, resolveMode, kBlockingDispatcherMessage,
+  resolveClientOptions, resolvePrecision, resolveOutput, typeName, resolveMode, kBlockingDispatcherMessage,
   type ClientMode, type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
 } from './options.js';
-import { resolveOutput, type OutputFormat, type OutputOption, type TagInfo } from './query/output/index.js';
+import type { OutputFormat, OutputOption, TagInfo } from './query/output/index.js';
 import { PatternMethods } from './query/pattern-methods.js';
 import type { PatternArgs } from './query/patterns.js';
 import type { ChunkedQueryResult, ModeResult, QueryResult } from './query/results.js';

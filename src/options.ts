@@ -5,16 +5,22 @@
  */
 import type { Dispatcher } from 'undici';
 import { InvalidOptionError } from './errors.js';
-import { resolveOutput, type OutputFormat, type OutputOption, type PointParser, type ColumnType } from './query/output/index.js';
+import type { ColumnType, Epoch, FieldType, OutputFormat, OutputOption, PointParser, Precision } from './types.js';
 
-/** Timestamp precision of the line protocol (`/write?precision=`). */
-export type Precision = 'n' | 'u' | 'ms' | 's' | 'm' | 'h';
+export type { Epoch, FieldType, OutputFormat, OutputOption, Precision } from './types.js';
+
 export const PRECISIONS: readonly Precision[] = ['n', 'u', 'ms', 's', 'm', 'h'];
+export const OUTPUT_FORMATS: readonly OutputOption[] = ['raw', 'iterable', 'arrow', 'dataframe'];
+
+/** Checks an `output` option; `dataframe` becomes `arrow`. */
+export function resolveOutput(value: unknown, what = 'output'): OutputFormat {
+  if (value === 'dataframe') return 'arrow';
+  if (value === 'raw' || value === 'iterable' || value === 'arrow') return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
+  throw new InvalidOptionError(`${what} must be one of ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(', ')} (got ${shown})`);
+}
 /** Aliases accepted wherever a precision is: `ns` and `us`/`µ` are common spellings. */
 const kPrecisionAliases: Record<string, Precision> = { ns: 'n', us: 'u', µ: 'u' };
-
-/** Declared type of a field, for numbers that must be written as integers (`i`). */
-export type FieldType = 'float' | 'integer' | 'string' | 'boolean';
 
 export interface TlsOptions {
   /** Certificate authority (PEM) trusted for the server's certificate. */
@@ -111,9 +117,6 @@ export interface WriteOptions {
   /** The encoder of this write (default: the client's `encoder`). */
   encoder?: EncoderChoice;
 }
-
-/** Epoch unit of returned timestamps (`/query?epoch=`). */
-export type Epoch = Precision;
 
 export interface QueryOptions {
   db?: string;

@@ -5,7 +5,8 @@
 import { InfluxDBQueryError, InfluxDBResponseError } from '../errors.js';
 
 /** A value in a result row. Integers beyond 2^53 (and ns epochs) are `bigint`, exact. */
-export type QueryValue = string | number | bigint | boolean | null;
+export type { QueryValue } from '../types.js';
+import type { QueryValue } from '../types.js';
 
 export interface Series {
   name?: string;

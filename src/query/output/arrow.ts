@@ -27,10 +27,11 @@ import { InfluxDBResponseError } from '../../errors.js';
 import type { Epoch } from '../../options.js';
 import type { QueryResponse, Series } from '../response.js';
 import { statementResult, toRecordBatch, type ConstantSource } from './batch.js';
-import type { InfluxFieldType, MeasurementSchema } from './schema.js';
+import type { MeasurementSchema } from './schema.js';
+import type { ColumnType } from '../../types.js';
 
-/** A column type that can be forced with `columnTypes`. */
-export type ColumnType = InfluxFieldType | 'tag' | 'time';
+/** A column type that can be forced with `columnTypes` (types.ts). */
+export type { ColumnType } from '../../types.js';
 
 /** Sync lookup of a measurement's schema; `undefined` when unknown (types are then inferred). */
 export type SchemaLookup = (measurement: string) => MeasurementSchema | undefined;

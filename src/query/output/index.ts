@@ -4,7 +4,6 @@
  * or a stream of record batches when chunked). `formatResponse` / `formatChunks` apply one to
  * an answer; the client only has to pick the format and pass its schema cache.
  */
-import { InvalidOptionError } from '../../errors.js';
 import type { Epoch } from '../../options.js';
 import type { QueryResponse } from '../response.js';
 import type { RecordBatch } from 'apache-arrow';
@@ -16,18 +15,11 @@ export * from './iterable.js';
 export * from './schema.js';
 export * from './arrow.js';
 
-export type OutputFormat = 'raw' | 'iterable' | 'arrow';
-/** What `output` accepts: `dataframe` is an alias of `arrow`. */
-export type OutputOption = OutputFormat | 'dataframe';
-export const OUTPUT_FORMATS: readonly OutputOption[] = ['raw', 'iterable', 'arrow', 'dataframe'];
-
-/** Checks an `output` option; `dataframe` becomes `arrow`. */
-export function resolveOutput(value: unknown, what = 'output'): OutputFormat {
-  if (value === 'dataframe') return 'arrow';
-  if (value === 'raw' || value === 'iterable' || value === 'arrow') return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
-  throw new InvalidOptionError(`${what} must be one of ${OUTPUT_FORMATS.map((f) => `'${f}'`).join(', ')} (got ${shown})`);
-}
+// The output formats and their validation are the options module's (the bottom layer); kept here
+// for the importers of this module.
+export type { OutputFormat, OutputOption } from '../../types.js';
+export { OUTPUT_FORMATS, resolveOutput } from '../../options.js';
+import type { OutputFormat } from '../../types.js';
 
 export interface OutputContext {
   output: OutputFormat;

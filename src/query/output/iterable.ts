@@ -7,18 +7,9 @@ import { inspect } from 'node:util';
 import { InfluxDBError } from '../../errors.js';
 import type { QueryResponse, QueryValue, Series, StatementResult } from '../response.js';
 
-/** What a parser learns about the series a point belongs to (the seed's `meta` dict). */
-export interface PointMeta {
-  columns: string[];
-  /** The measurement (absent for some SHOW statements' series). */
-  name?: string;
-  /** GROUP BY tags of the series, when there are any. */
-  tags?: Record<string, string>;
-  statement_id: number;
-}
-
-/** `(values, meta) => anything`: the seed's parser, e.g. `(x, meta) => Object.fromEntries(meta.columns.map((c, i) => [c, x[i]]))`. */
-export type PointParser<T = unknown> = (values: QueryValue[], meta: PointMeta) => T;
+// The parser's words are the API's shared ones (types.ts).
+export type { PointMeta, PointParser } from '../../types.js';
+import type { PointMeta, PointParser } from '../../types.js';
 
 /** A series with the statement it came from (`InfluxDBResult.series`). */
 export interface SeriesWithStatement extends Series {
