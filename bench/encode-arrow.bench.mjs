@@ -13,7 +13,7 @@
  * Absolute numbers move by ±30% on shared machines: compare within one run.
  */
 import { Bench } from 'tinybench';
-import { makeWorkload, median, toArrowTable, toPoints } from './workload.mjs';
+import { makeWorkload, median, toArrowTable, toPoints } from './lib/workload.mjs';
 
 const dist = process.env.FI_DIST ? new URL(`file://${process.env.FI_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
 const { encode } = await import(new URL('index.js', dist).href);

@@ -12,7 +12,7 @@
  * cost of one call across the JS/WASM boundary. MB = 10^6 bytes of line protocol. Absolute
  * numbers move by ±30% on shared machines: compare within one run.
  */
-import { makeWorkload, median, toArrowTable } from './workload.mjs';
+import { makeWorkload, median, toArrowTable } from './lib/workload.mjs';
 
 // dist internals, not `encode(table, { encoder })`: this times the two encoders alone over one
 // prebuilt layout and reads the WASM encoder's own timings, which the public API does not expose

@@ -14,9 +14,9 @@
  * MB = 10^6 bytes of line protocol. Compare within one run: shared machines move ±30%.
  */
 import { Bench } from 'tinybench';
-import { encodeNodeInflux, encodeOfficial, makeNodeInflux } from './peers.mjs';
+import { encodeNodeInflux, encodeOfficial, makeNodeInflux } from './lib/peers.mjs';
 import { encode } from '../dist/index.js';
-import { makeWorkload, median, toArrowTable, toPoints } from './workload.mjs';
+import { makeWorkload, median, toArrowTable, toPoints } from './lib/workload.mjs';
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');

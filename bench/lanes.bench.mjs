@@ -1,5 +1,5 @@
 /**
- * LaneSplitter.split on the standard workload (bench/workload.mjs), in bodies of `linesPerBody`
+ * LaneSplitter.split on the standard workload (bench/lib/workload.mjs), in bodies of `linesPerBody`
  * lines (the writer's default batchSize: 5000). Reports CPU time per line (process.cpuUsage, best
  * of `reps`: steadier than wall time on a shared machine) of split() and of its pass-1 work alone
  * (the key walk with the series hash, then the scanner to the line end); the rest is the copy.
@@ -7,7 +7,7 @@
  */
 import { LaneSplitter, seriesHash } from '../dist/encode/line-protocol/series.js';
 import { fieldsEndAt } from '../dist/encode/line-protocol/scan.js';
-import { makeWorkload, toLineProtocolBodies } from './workload.mjs';
+import { makeWorkload, toLineProtocolBodies } from './lib/workload.mjs';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const lanes = Number(process.argv[3] ?? 8);

@@ -1,5 +1,5 @@
 /**
- * Point objects through the writer into a discard-everything sink (bench/sink.mjs, its own
+ * Point objects through the writer into a discard-everything sink (bench/lib/sink.mjs, its own
  * process): client CPU-s per 1M points, building the points inside the timed phase as
  * bench/writer.bench.mjs's part 1 does. For profiling the point path:
  *   npm run build && node bench/points-drive.mjs [points] ['{"writer":"options"}']
@@ -8,12 +8,12 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InfluxDBClient } from '../dist/index.js';
-import { makeWorkload } from './workload.mjs';
-import { pointsOf } from './writer-runners.mjs';
+import { makeWorkload } from './lib/workload.mjs';
+import { pointsOf } from './lib/writer-runners.mjs';
 
 const n = Number(process.argv[2] ?? 2_000_000);
 const opts = JSON.parse(process.argv[3] ?? '{}');
-const sink = fork(fileURLToPath(new URL('sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
+const sink = fork(fileURLToPath(new URL('lib/sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
 try {
   const port = await new Promise((resolve) => sink.on('message', (m) => m.type === 'ready' && resolve(m.port)));
   const w = makeWorkload(n);

@@ -6,7 +6,7 @@
  *
  *   npm run build && node --expose-gc bench/pool-threshold.mjs
  */
-import { makeWorkload, median, toArrowTable } from './workload.mjs';
+import { makeWorkload, median, toArrowTable } from './lib/workload.mjs';
 
 // dist internals, not `encode()`: the threshold is about what write() does, bodies cut at 5 MB in
 // the calling thread against the pool, and encode() (one Buffer, calling thread only) can express neither.

@@ -9,7 +9,7 @@
 import { request } from 'undici';
 import { InfluxDBClient } from '../dist/index.js';
 import { ensureInfluxd, startLocalInfluxd } from '../dist/server/index.js';
-import { makeWorkload, median, toLineProtocolBodies } from './workload.mjs';
+import { makeWorkload, median, toLineProtocolBodies } from './lib/workload.mjs';
 
 const N = Number(process.env.N ?? 1_000_000);
 const REPS = Number(process.env.REPS ?? 3);

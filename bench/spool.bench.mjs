@@ -1,7 +1,7 @@
 /**
  * The durable spool's cost (issue 13): the batch writer with and without `spool`, default options
  * otherwise, rounds interleaved, each run in its own process:
- *   - into a discard-everything sink (bench/sink.mjs): point objects, write() per 5000 (built in
+ *   - into a discard-everything sink (bench/lib/sink.mjs): point objects, write() per 5000 (built in
  *     the timed phase, as bench/writer.bench.mjs does), SPOOL_BENCH_SINK_POINTS (2,000,000);
  *   - into a real influxd 1.6.7 (a fresh one per run, from dist/server): the standard workload as
  *     an Arrow table in 100k-row slices, SPOOL_BENCH_SERVER_POINTS (1,000,000).
@@ -32,12 +32,12 @@ if (process.argv[2] === '--run') {
 /** One run in this (child) process: { pointsPerSecond, cpuSPer1M, spool stats, seconds }. */
 async function runOne(cfg) {
   const { InfluxDBClient } = await import('../dist/index.js');
-  const { makeWorkload, toArrowTable } = await import('./workload.mjs');
-  const { pointsOf } = await import('./writer-runners.mjs');
+  const { makeWorkload, toArrowTable } = await import('./lib/workload.mjs');
+  const { pointsOf } = await import('./lib/writer-runners.mjs');
   let url;
   let stop = async () => {};
   if (cfg.target === 'sink') {
-    const sink = fork(fileURLToPath(new URL('sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
+    const sink = fork(fileURLToPath(new URL('lib/sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
     const port = await new Promise((resolve) => sink.on('message', (m) => m.type === 'ready' && resolve(m.port)));
     url = `http://127.0.0.1:${port}`;
     stop = async () => { sink.kill(); };

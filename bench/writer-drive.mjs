@@ -8,7 +8,7 @@
  */
 import { startLocalInfluxd } from '../dist/server/local-influxd.js';
 import { InfluxDBClient } from '../dist/index.js';
-import { makeWorkload, toArrowTable } from './workload.mjs';
+import { makeWorkload, toArrowTable } from './lib/workload.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const srv = process.env.SINK ? null : await startLocalInfluxd();

@@ -14,7 +14,7 @@
  *   - more fastinflux writer rows with given options (WRITER_BENCH_VARIANTS, e.g. maxInFlight 2, 4, 'auto';
  *     an option the library refuses is reported as "not available")
  *
- * Part 1 → Table 2, a discard-everything sink on loopback (bench/sink.mjs, its own process): client
+ * Part 1 → Table 2, a discard-everything sink on loopback (bench/lib/sink.mjs, its own process): client
  * CPU per 1M points of the fastinflux writer (points, Arrow), node-influx and the official client
  * (@influxdata/influxdb-client 1.35, which speaks only /api/v2/write: influxd 1.6.7 lacks it), as a
  * ratio to node-influx. The clock stops when the SINK has every line.
@@ -23,7 +23,7 @@
  * WRITER_BENCH_EXP_INFLIGHT requests in flight with bodies of 1000 / 5000 / 20000 lines, precision
  * ns vs ms, lines sorted by series within each body, gzip level 1: influxd's CPU per 1M points.
  *
- * Every client runs in its own process (bench/writer-runners.mjs), which builds its input first
+ * Every client runs in its own process (bench/lib/writer-runners.mjs), which builds its input first
  * (not timed) and then times the write phase only: wall time, CPU (user+sys, all threads), peak RSS.
  *
  *   npm run bench:writer                                   # parts 1 and 2 (≈ 6–8 min on a quiet machine)
@@ -57,7 +57,7 @@ import { fork, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { makeWorkload, median, toLineProtocolBodies } from './workload.mjs';
+import { makeWorkload, median, toLineProtocolBodies } from './lib/workload.mjs';
 
 const env = process.env;
 const num = (name, dflt) => (env[name] !== undefined && env[name] !== '' ? Number(env[name].replace(/_/g, '')) : dflt);
@@ -77,8 +77,8 @@ const SETTLE_MS = 2000;
 const AFTER_MS = 3000; // part 3: influxd's CPU is also read this long after the write (its background work)
 const WARMUP = num('WRITER_BENCH_WARMUP_POINTS', 200_000);
 const OUT = env.WRITER_BENCH_OUT ?? fileURLToPath(new URL('results/', import.meta.url));
-const RUNNER_FILE = fileURLToPath(new URL('writer-runners.mjs', import.meta.url));
-const SINK_FILE = fileURLToPath(new URL('sink.mjs', import.meta.url));
+const RUNNER_FILE = fileURLToPath(new URL('lib/writer-runners.mjs', import.meta.url));
+const SINK_FILE = fileURLToPath(new URL('lib/sink.mjs', import.meta.url));
 for (const [k, v] of Object.entries({ N, PEER_N, SERVER_N, REPS, SERVER_REPS, EXP_REPS, EXP_IN_FLIGHT })) if (!(Number.isInteger(v) && v > 0)) throw new Error(`${k} must be a positive integer (got ${v})`);
 const DEFAULT_VARIANTS = [{ maxInFlight: 2 }, { maxInFlight: 4 }, { maxInFlight: 'auto' }];
 const VARIANTS = (() => {
@@ -563,7 +563,7 @@ async function main() {
   if (interrupted) return true;
   result.loadavgAtEnd = loadavg();
 
-  const intro = `Standard workload (bench/workload.mjs, 1000 series, ≈147 bytes per line). Machine: ${machine}; Node ${process.version}; ${started.toISOString().slice(0, 10)}; load average at start ${result.loadavgAtStart.map((x) => x.toFixed(2)).join(', ')}. `
+  const intro = `Standard workload (bench/lib/workload.mjs, 1000 series, ≈147 bytes per line). Machine: ${machine}; Node ${process.version}; ${started.toISOString().slice(0, 10)}; load average at start ${result.loadavgAtStart.map((x) => x.toFixed(2)).join(', ')}. `
     + `Every client runs in its own process; client CPU is user+sys of that process (all threads; for the CLI, the child process's) during the write phase only, per 1M points. `
     + `Figures are medians (min–max) of the runs; shared 2-CPU machines move ±30% from run to run: compare within one run. Command: \`${command()}\`. `
     + (result.git ? `Library: dist/ built from ${result.git.head}${result.git.dirty.length ? ` plus uncommitted changes to ${result.git.dirty.join(', ')}` : ''}. ` : '')

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderPool } from '../../src/pool/encoder-pool.js';
 import { parseExactJson } from '../../src/query/exact-json.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb, type RawQueryResult } from '../helpers/server.js';
-// @ts-expect-error: plain JS module of the benchmarks, no types
-import { makeWorkload, toArrowTable, START_NS } from '../../bench/workload.mjs';
+import { makeWorkload, toArrowTable, START_NS } from '../helpers/generators.js';
 
 const url = sharedInfluxUrl();
 const db = uniqueDb('pool');

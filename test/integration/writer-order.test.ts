@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxDBClient } from '../../src/index.js';
 import { startFaultProxy, type FaultAction, type FaultProxy } from '../helpers/fault-proxy.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import { prng } from '../helpers/generators.js';
 
 const url = sharedInfluxUrl();
 let proxy: FaultProxy;
@@ -46,8 +47,6 @@ const fault: fc.Arbitrary<FaultAction> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<FaultAction>({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' }) },
 );
 
-/** bench/workload.mjs's seeded PRNG (mulberry32): the interleaving of the updates, from the case's seed. */
-const { prng } = (await import(new URL('../../bench/workload.mjs', import.meta.url).href)) as { prng: (seed: number) => () => number };
 
 interface Plan {
   /** The write() calls, each a body of lines; a call never holds two updates of one point. */

@@ -19,8 +19,7 @@ import type { ColumnarLayout } from '../../../src/encode/columnar/layout.js';
 import { encodeLayoutToBodies, type ColumnarEncodeOptions } from '../../../src/encode/columnar/ts-encoder.js';
 import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
 import { EncoderPool, EncoderPoolClosedError, EncoderWorkerError, type PoolEncodeResult } from '../../../src/pool/encoder-pool.js';
-// @ts-expect-error: plain JS module of the benchmarks, no types
-import { makeWorkload, toArrowTable } from '../../../bench/workload.mjs';
+import { makeWorkload, toArrowTable } from '../../helpers/generators.js';
 
 const kTestEnv = { ...process.env, FASTINFLUX_POOL_TEST: '1' } as Record<string, string>;
 const pools: EncoderPool[] = [];

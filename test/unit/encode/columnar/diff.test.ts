@@ -17,6 +17,7 @@ import { formatFloat, type Point, type PointEncoderOptions } from '../../../../s
 import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
 import type { FieldType, Precision } from '../../../../src/options.js';
+import { prng } from '../../../helpers/generators.js';
 
 const kBig = 2 ** 31 - 1;
 
@@ -360,7 +361,7 @@ describe('columnar bytes === point encoder bytes', () => {
         fc.constantFrom<Precision>('n', 'u', 'ms', 's'),
         fc.integer({ min: 0, max: 2 ** 20 }),
         (rows, precision, seed) => {
-          const rnd = mulberry32(seed);
+          const rnd = prng(seed);
           const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
           const tagPool = fc.sample(validTag, 20);
           const strPool = fc.sample(validString, 20);
@@ -392,17 +393,6 @@ describe('columnar bytes === point encoder bytes', () => {
     );
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the digit writers -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import type { FieldValue, Point, TagValue } from '../../../../src/encode/point-e
 import { formatNsAsIso } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
 import type { FieldType, Precision } from '../../../../src/options.js';
+import { makeWorkload, toPoints } from '../../../helpers/generators.js';
 
 // A deterministic clock: every read moves it on, so a different number or order of reads shows.
 const clock = vi.hoisted(() => ({ t: 0n }));
@@ -348,14 +349,9 @@ describe('point builder against the point encoder', () => {
 
 // ---- the standard workload -------------------------------------------------------------------
 
-interface Workload {
-  makeWorkload(n: number, seed?: number): unknown;
-  toPoints(w: unknown): Point[];
-}
 
 describe('the standard workload', () => {
   it('100k points: the point encoder\'s bytes and bodies, in two layouts', async () => {
-    const { makeWorkload, toPoints } = (await import(new URL('../../../../bench/workload.mjs', import.meta.url).href)) as Workload;
     const points = toPoints(makeWorkload(100_000));
     const options: PointBuilderOptions = { precision: 'n' };
     const ref = encodeSync(points, options, 5_000_000);

@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { readLine } from '../../../../src/encode/line-protocol/parse.js';
 import { cutLines } from '../../../../src/encode/line-protocol/scan.js';
 import { LaneSplitter, combineSeriesHash, componentHash, countLines, seriesHash } from '../../../../src/encode/line-protocol/series.js';
+import { prng } from '../../../helpers/generators.js';
 
-/** bench/workload.mjs's seeded PRNG (mulberry32); untyped JavaScript, imported through a URL so that tsc does not ask for types. */
-const { prng } = (await import(new URL('../../../../bench/workload.mjs', import.meta.url).href)) as { prng: (seed: number) => () => number };
 
 const NAME_CHARS = ['a', 'b', 'x', '0', '9', '-', '_', 'é', '水', '🚀', '\\ ', '\\,', '\\=', '"'];
 

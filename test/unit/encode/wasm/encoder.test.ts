@@ -23,13 +23,8 @@ import { getEncoderModule } from '../../../../src/encode/wasm/module.js';
 import * as P from '../../../../src/encode/wasm/protocol.js';
 import { encodeLayoutWasm, WasmEncoder } from '../../../../src/encode/wasm/wasm-encoder.js';
 import type { FieldType, Precision } from '../../../../src/options.js';
+import { makeWorkload, prng, toArrowTable } from '../../../helpers/generators.js';
 
-/** bench/workload.mjs (untyped JavaScript: imported through a URL so that tsc does not ask for types). */
-interface Workload {
-  makeWorkload(n: number): { n: number };
-  toArrowTable(w: { n: number }): A.Table;
-}
-const workload = (await import(new URL('../../../../bench/workload.mjs', import.meta.url).href)) as Workload;
 
 type EncodeFn = (layout: ColumnarLayout, writer: ColumnarBodyWriter, options: ColumnarEncodeOptions) => void;
 
@@ -325,7 +320,7 @@ describe('WASM bytes === TypeScript bytes, Arrow tables', () => {
         fc.integer({ min: 0, max: 2 ** 30 }),
         fc.oneof(fc.constant(5_000_000), fc.integer({ min: 200, max: 5000 })),
         (rows, precision, unit, seed, maxBodyBytes) => {
-          const rnd = mulberry32(seed);
+          const rnd = prng(seed);
           const floats = fc.sample(doubleArb.filter(Number.isFinite), { numRuns: rows, seed });
           const ints = fc.sample(int64Arb, { numRuns: rows, seed });
           const strs = fc.sample(stringValueArb.filter((s) => !/[\n\r]/.test(s)), { numRuns: 50, seed });
@@ -638,7 +633,7 @@ describe('floats: String(x) in every range', () => {
   it('random bit patterns (all magnitudes, subnormals), decimals, awkward values', () => {
     const n = 200_000;
     const bits = new BigUint64Array(n);
-    const rnd = mulberry32(7);
+    const rnd = prng(7);
     for (let i = 0; i < n; i++) bits[i] = (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));
     const all = new Float64Array(bits.buffer);
     expectFloats(all);
@@ -684,7 +679,7 @@ describe('times', () => {
     for (const step of [1_000_000n, 1_000_000_000n, 37n, 99_999_999n]) for (let k = 0n; k < 3000n; k++) times.push(1_704_067_199_999_000_000n + k * step);
     // Back and forth between two runs.
     for (let k = 0n; k < 500n; k++) times.push(k % 2n === 0n ? 1_000_000_000n + k : 2_000_000_000_000n - k);
-    const rnd = mulberry32(3);
+    const rnd = prng(3);
     for (let k = 0; k < 5000; k++) times.push(BigInt.asIntN(64, (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32))));
     const rows = times.length;
     const layout: ColumnarLayout = {
@@ -786,8 +781,8 @@ describe('memory protocol edges', () => {
 
 describe('the standard workload', () => {
   it('100k rows: the same bytes and bodies as the TypeScript encoder', () => {
-    const w = workload.makeWorkload(100_000);
-    const layouts = layoutsOf(workload.toArrowTable(w), { measurement: 'cpu', precision: 'n' })!;
+    const w = makeWorkload(100_000);
+    const layouts = layoutsOf(toArrowTable(w), { measurement: 'cpu', precision: 'n' })!;
     const calls = layouts.map(({ layout, rowBase }) => ({ layout, rowBase, from: 0, to: layout.rows }));
     for (const maxBodyBytes of [5_000_000, 100_000]) {
       const ts = expectSameAsTs(calls, { maxBodyBytes });
@@ -802,15 +797,4 @@ function nextUp(x: number): number {
   const b = new BigInt64Array(Float64Array.of(x).buffer);
   b[0]! += 1n;
   return new Float64Array(b.buffer)[0]!;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,4 +1,5 @@
 import * as A from 'apache-arrow';
+import { prng } from './prng.mjs';
 
 /**
  * The standard workload of shared/reference/perf.md, deterministic (seeded PRNG):
@@ -11,17 +12,7 @@ export const START_NS = 1_704_067_200_000_000_000n;
 export const REGIONS = ['us-west-1', 'us-west-2', 'us-west-3', 'us-east-1', 'us-east-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1', 'ap-southeast-1', 'sa-east-1'];
 export const STATUSES = ['ok', 'degraded', 'error'];
 
-/** mulberry32: small, fast, good enough for benchmark data. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng.mjs';
 
 /** Columns of the workload as typed arrays. */
 export function makeWorkload(n = 1_000_000, seed = 42) {

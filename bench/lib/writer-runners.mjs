@@ -3,7 +3,7 @@
  * so that its CPU time and peak RSS are its own. This file is both the list of runners and the
  * child's entry point:
  *
- *   fork('bench/writer-runners.mjs', { execArgv: ['--expose-gc'], env: { WRITER_CHILD: JSON.stringify(cfg) } })
+ *   fork('bench/lib/writer-runners.mjs', { execArgv: ['--expose-gc'], env: { WRITER_CHILD: JSON.stringify(cfg) } })
  *
  * Protocol (IPC): the child prepares its input (not timed) and sends { type: 'ready' }; the parent
  * resets the sink / samples the server and answers { type: 'go' }; the child runs the write phase,
@@ -71,7 +71,7 @@ async function fastinfluxWriter(cfg) {
   let mod;
   try {
     // WRITER_BENCH_FASTINFLUX: another build of the library (a path), e.g. to try a branch.
-    const from = process.env.WRITER_BENCH_FASTINFLUX ? pathToFileURL(process.env.WRITER_BENCH_FASTINFLUX) : new URL('../dist/index.js', import.meta.url);
+    const from = process.env.WRITER_BENCH_FASTINFLUX ? pathToFileURL(process.env.WRITER_BENCH_FASTINFLUX) : new URL('../../dist/index.js', import.meta.url);
     mod = await import(from.href);
   } catch (e) {
     throw new NotAvailable(`the library does not load (npm run build?): ${e.message}`);
@@ -132,7 +132,7 @@ try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
  * start included; its CPU is the child's user+sys (cutime + cstime once it has been waited for).
  */
 async function fastinfluxLoad(cfg) {
-  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
   if (!existsSync(cli)) throw new NotAvailable('dist/cli/main.js is missing (npm run build?)');
   const { tableToIPC } = await import('apache-arrow');
   const dir = mkdtempSync(join(tmpdir(), 'fastinflux-bench-load-'));

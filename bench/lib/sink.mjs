@@ -16,7 +16,7 @@
  * Started with child_process.fork: sends { type: 'ready', port } over IPC, then answers
  * { cmd: 'stats' | 'reset' | 'stop', id } with { id, ...counters } (counters include the sink's own
  * CPU seconds since the last reset). Exits when its parent goes away.
- * Standalone: `node bench/sink.mjs [port]` prints `listening <port>` and runs until killed.
+ * Standalone: `node bench/lib/sink.mjs [port]` prints `listening <port>` and runs until killed.
  */
 import { createServer } from 'node:http';
 import { createGunzip } from 'node:zlib';
