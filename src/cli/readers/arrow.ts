@@ -12,7 +12,7 @@
 import * as A from 'apache-arrow';
 import { CliError } from '../errors.js';
 import { openByteSource, openCounting, type ByteSource, type CountingHandle } from './source.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
 
 const kFileMagic = Buffer.from('ARROW1');
 /** A stream's end-of-stream marker: continuation, then a zero length. */

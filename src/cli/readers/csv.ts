@@ -21,7 +21,7 @@ import type { FieldType } from '../../options.js';
 import { CliError, UsageError } from '../errors.js';
 import { openByteSource } from './source.js';
 import { boolOf, inferType, isFloatText, isIntText, show, timeTextToNs } from './values.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;

@@ -12,7 +12,7 @@ import { checkLine, lineExcerpt, markChecked, precisionSpec } from '../../encode
 import { LineEnds, NL, lineTextStart, trimCR } from '../../encode/line-protocol/scan.js';
 import { CliError } from '../errors.js';
 import { openByteSource } from './source.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
 
 export function openLineProtocolReader(o: ReaderOptions): InputReader {
   const start = o.startByte ?? 0;

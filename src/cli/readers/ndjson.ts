@@ -16,7 +16,7 @@ import type { FieldValue, Point, TagValue } from '../../encode/point-encoder.js'
 import { CliError } from '../errors.js';
 import { parseJsonExact, type JsonValue } from './json.js';
 import { openByteSource, textLines } from './source.js';
-import { clip, type InputReader, type ReaderChunk, type ReaderOptions } from './index.js';
+import { clip, type InputReader, type ReaderChunk, type ReaderOptions } from './reader.js';
 import { epochToNs, isoToNs } from './values.js';
 
 type Obj = { [key: string]: JsonValue };

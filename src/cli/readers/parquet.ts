@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import * as A from 'apache-arrow';
 import { CliError, UsageError } from '../errors.js';
 import { fileSize, systemReason } from './source.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './index.js';
+import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 type WasmFile = import('parquet-wasm').ParquetFile;
