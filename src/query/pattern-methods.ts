@@ -1,5 +1,5 @@
 /**
- * Query patterns as client methods: the seed's built-in pattern table, the methods bound to it
+ * Query patterns as client methods: aioinflux's built-in pattern table, the methods bound to it
  * (`createDatabase()`, `showTagValuesFrom()` …), `setQueryPattern` and `renderQueryPattern`.
  * Patterns are compiled and rendered by patterns.ts; the client extends `PatternMethods` and
  * runs them (`queryPattern`, in its mode).
@@ -13,7 +13,7 @@ import type { ModeResult, QueryResult } from './results.js';
 /** Query patterns bound as methods: positional values, then optionally one object of named values. */
 export type PatternMethod<O extends OutputOption = 'raw', M extends ClientMode = 'async'> = (...args: PatternArgs) => ModeResult<M, QueryResult<O>>;
 
-// The seed's built-in patterns (aioinflux 0.3 and 0.9), camelCased. Optional FROM clauses get two forms.
+// aioinflux's built-in patterns (aioinflux 0.3 and 0.9), camelCased. Optional FROM clauses get two forms.
 const kBuiltinPatterns = {
   createDatabase: 'CREATE DATABASE {db}',
   dropDatabase: 'DROP DATABASE {db}',
@@ -48,7 +48,7 @@ export abstract class PatternMethods<O extends OutputOption, M extends ClientMod
   abstract queryPattern(name: string, ...args: PatternArgs): ModeResult<M, QueryResult<O>>;
 
   /**
-   * Adds a query pattern as a method of this client (the seed's `set_query_pattern`).
+   * Adds a query pattern as a method of this client (aioinflux's `set_query_pattern`).
    * `{name}` fields are quoted for where they stand (see `patterns.ts`): no argument can
    * inject a statement.
    */

@@ -1,10 +1,10 @@
 /**
- * Query patterns, as in the seed: query strings with `{name}` replacement fields, filled from
+ * Query patterns, as in aioinflux: query strings with `{name}` replacement fields, filled from
  * positional and named arguments (`client.showTagValuesFrom('cpu', { key: 'host' })`).
  *
- * Unlike the seed, every value is quoted for where it stands, so no argument can inject a statement:
+ * Unlike aioinflux, every value is quoted for where it stands, so no argument can inject a statement:
  * - `{name}` or `{name:ident}`: a double-quoted identifier (`"cpu"`);
- * - inside double quotes (`"{name}"`, `"cpu_{name}"`: the seed's style): escaped as an identifier;
+ * - inside double quotes (`"{name}"`, `"cpu_{name}"`: aioinflux's style): escaped as an identifier;
  * - inside single quotes (`'{name}'`, `'host-{name}'`): escaped as a string literal;
  * - inside a regex literal (`/^{name}$/`): refused, as no escaping makes user text safe there;
  * - `{name:literal}`: a literal chosen by type (string quoted, number, boolean, Date);

@@ -1,17 +1,17 @@
 /**
  * The `arrow` output format (alias `dataframe`): Apache Arrow tables, the DataFrame of this port.
  *
- * Shape, as the seed's DataFrames:
+ * Shape, as aioinflux's DataFrames:
  * - one statement with one series: a `Table`;
  * - one statement with several series (GROUP BY, or `FROM a, b`): a `Map<key, Table>`, the key
- *   being `measurement,tag=value,...` (tags sorted by key, nothing escaped: the seed's name);
- * - one statement without series: an empty `Map` (the seed's empty dict);
+ *   being `measurement,tag=value,...` (tags sorted by key, nothing escaped: aioinflux's name);
+ * - one statement without series: an empty `Map` (aioinflux's empty dict);
  * - several statements: an array with one such entry (Table or Map) per statement.
  *
  * Column types come from the server's schema (`SchemaCache`), not from the JSON values:
  * time -> Timestamp(ns, 'UTC'), float -> Float64, integer -> Int64, string -> Utf8,
  * boolean -> Bool, tags -> Dictionary<Utf8, Int32>. A series' GROUP BY tags become constant
- * dictionary columns after the others (the seed's `df[k] = v`), and every table carries
+ * dictionary columns after the others (aioinflux's `df[k] = v`), and every table carries
  * schema metadata `measurement`, `tags` (JSON), `statement_id` and `key`.
  *
  * Columns the schema does not name (function results such as `mean`, `count`, aliases, SHOW
@@ -50,7 +50,7 @@ export interface ArrowOptions {
   epoch?: Epoch;
   /** Force the type of columns by name, e.g. `{ max: 'integer' }` for `SELECT max(int_field)`. */
   columnTypes?: Record<string, ColumnType>;
-  /** Add a series' GROUP BY tags as constant dictionary columns (default true, as the seed). */
+  /** Add a series' GROUP BY tags as constant dictionary columns (default true, as aioinflux). */
   groupTagColumns?: boolean;
 }
 
@@ -558,7 +558,7 @@ export function responseToArrow(resp: QueryResponse, schemaFor?: SchemaLookup, o
 /**
  * Chunked + arrow: one `RecordBatch` per series of each chunk, as the chunks stream in. A batch's
  * `schema.metadata` says where it belongs: `statement_id`, `measurement`, `tags` (JSON), `key`
- * (the seed's `measurement,tag=value` name) and `partial: 'true'` when the series continues in
+ * (aioinflux's `measurement,tag=value` name) and `partial: 'true'` when the series continues in
  * the next batch. Batches of one series share their types (dictionary ids included), so
  * `new Table(batchesOfOneSeries)` concatenates them.
  */

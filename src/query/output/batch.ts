@@ -45,7 +45,7 @@ export function seriesBatch(
   return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
 }
 
-/** The seed's name of a series: `measurement,tag=value,...`, tags sorted (`''` for neither). */
+/** aioinflux's name of a series: `measurement,tag=value,...`, tags sorted (`''` for neither). */
 export function seriesKey(series: Pick<Series, 'name' | 'tags'>): string {
   return seriesLabel(series);
 }
@@ -70,7 +70,7 @@ export interface BuiltColumn {
 /**
  * The record batch of a series of `n` rows: its columns in order, each as `column` builds it,
  * then (unless `groupTagColumns` is false) its GROUP BY tags not already among them, sorted, as
- * constant dictionary columns (the seed's `df[k] = v`) of the typer's shared Dictionary types.
+ * constant dictionary columns (aioinflux's `df[k] = v`) of the typer's shared Dictionary types.
  */
 export function toRecordBatch(
   typer: ColumnTyper, series: SeriesHead, statementId: unknown, n: number,

@@ -1,5 +1,5 @@
 /**
- * Query output formats (the seed's `output`): `raw` (the parsed JSON answer), `iterable`
+ * Query output formats (aioinflux's `output`): `raw` (the parsed JSON answer), `iterable`
  * (`InfluxDBResult` / `InfluxDBChunkedResult`) and `arrow` (alias `dataframe`: Arrow tables,
  * or a stream of record batches when chunked). `formatResponse` / `formatChunks` apply one to
  * an answer; the client only has to pick the format and pass its schema cache.

@@ -1,5 +1,5 @@
 /**
- * The `iterable` output format: the seed's `iterpoints`, `InfluxDBResult` and
+ * The `iterable` output format: aioinflux's `iterpoints`, `InfluxDBResult` and
  * `InfluxDBChunkedResult`. Points are the raw value lists of the JSON answer (no copying, no
  * parsing) unless a `parser(values, meta)` turns each into something else.
  */
@@ -66,7 +66,7 @@ function describeQuery(kind: string, query: string | undefined): string {
   return `<${kind} [q="${q}"]>`;
 }
 
-/** The seed's series name: `measurement,tag=value,...` (tags in key order, values unescaped). */
+/** aioinflux's series name: `measurement,tag=value,...` (tags in key order, values unescaped). */
 export function seriesLabel(series: Pick<Series, 'name' | 'tags'>): string {
   const parts: string[] = [];
   if (series.name !== undefined && series.name !== '') parts.push(series.name);
@@ -138,14 +138,14 @@ export class InfluxDBResult<T = QueryValue[]> implements Iterable<T> {
     return out;
   }
 
-  /** Number of series (the seed's `series_count`). */
+  /** Number of series (aioinflux's `series_count`). */
   get seriesCount(): number {
     let n = 0;
     for (const st of this.#data.results) n += st.series?.length ?? 0;
     return n;
   }
 
-  /** Number of points over all series (the seed's `len()`). */
+  /** Number of points over all series (aioinflux's `len()`). */
   get length(): number {
     let n = 0;
     for (const st of this.#data.results) for (const s of st.series ?? []) n += s.values?.length ?? 0;
@@ -156,7 +156,7 @@ export class InfluxDBResult<T = QueryValue[]> implements Iterable<T> {
     return (this.parser === undefined ? iterpoints(this.#data) : iterpoints(this.#data, this.parser)) as Iterator<T>;
   }
 
-  /** Every point in an array (the seed's `show()` returned `list(self)`). */
+  /** Every point in an array (aioinflux's `show()` returned `list(self)`). */
   toArray(): T[] {
     return [...this];
   }

@@ -1,6 +1,6 @@
 /**
  * What the server knows about a database's schema, for typed output: tag keys and values
- * (`getTagInfo`, as in the seed) and the field types and tag keys of measurements
+ * (`getTagInfo`, as in aioinflux) and the field types and tag keys of measurements
  * (`SchemaCache`), so that column types come from the server and not from guessing at JSON
  * values (where a float `1.0` and an integer `1` look alike).
  *
@@ -48,7 +48,7 @@ function dict<V>(): Record<string, V> {
 }
 
 /**
- * The seed's `get_tag_info`: every tag key and value of every measurement of the database, as
+ * aioinflux's `get_tag_info`: every tag key and value of every measurement of the database, as
  * `{ measurement: { tagKey: [values] } }`. One request with two statements (`SHOW TAG KEYS;
  * SHOW TAG VALUES WITH KEY =~ /.*\/`), whatever the number of measurements.
  */
