@@ -2,7 +2,8 @@
  * `spread`: one writer over two real servers of its own (each its own process, temp dir and free
  * port), one of which is stopped in the middle of the load and started again on the same port and
  * data directory:
- *   - each server takes a fair share: each holds at least 25% of the points (influxd, the bottleneck);
+ *   - each server takes a fair share: each holds at least 25% of the points (influxd, the bottleneck),
+ *     the one stopped a fifth (it is down for a stretch, and may be the slower of the two on a busy machine);
  *     VictoriaMetrics answers faster than the client makes batches, so there shares follow speed: 10%;
  *   - together they hold every point (the union of (series, time) covers all, with the value written);
  *   - the stopped server is left out while down and taken back once it answers again: its count of
@@ -10,7 +11,8 @@
  *     writer reported it down;
  *   - each server holds at least the points it acknowledged (influxd survives SIGKILL with them);
  *   - the counters add up, nothing pending, and the servers' acknowledged points add up to `written`.
- * influxd: a million points, killed with SIGKILL once it acknowledged a quarter of them.
+ * influxd: a million points, killed with SIGKILL once it acknowledged a quarter of them (or 60% were
+ * written, should it be the slower of the two).
  * VictoriaMetrics (api 'v2'): 100k points, stopped with SIGTERM: VictoriaMetrics keeps the samples
  * of its last second or two in memory before it writes them out, so a SIGKILL loses samples it
  * acknowledged (its documented behaviour on a hard stop, not the writer's doing); SIGTERM flushes them.
@@ -43,7 +45,11 @@ const targetOf = (w: BatchWriter, server: RestartableServer): TargetStats | unde
 interface Load {
   n: number;
   perWrite: number;
-  /** Stop the second server once it acknowledged this many points. */
+  /**
+   * Stop the second server once it acknowledged this many points, or once 60% of the points were
+   * written, whichever comes first: a server slower than its peer may reach `stopAt` late, and the
+   * writer must still have points left to meet it down.
+   */
   stopAt: number;
   signal: 'SIGKILL' | 'SIGTERM';
   /** The last this-many points are written only once the stopped server is back. */
@@ -52,28 +58,31 @@ interface Load {
 
 /**
  * Writes `load.n` points through `w` (spread over `a` and `b`), stops `b` once it acknowledged
- * `load.stopAt` of them, starts it again (in the background) once the writer reports it down,
- * and holds the last `load.tail` points until it is back. Returns what the writer reported about `b`.
+ * `load.stopAt` of them (or 60% of the points are written), starts it again (in the background) once
+ * the writer reports it down, and holds the last `load.tail` points until it is back. The restart
+ * waits for the writer's report, never for a position: a restart before the writer met the server
+ * down would leave nothing to observe. Returns what the writer reported about `b`.
  */
 async function runLoad(w: BatchWriter, b: RestartableServer, load: Load) {
   let stoppedAt: number | undefined;
   let restart: Promise<void> | undefined;
   let sawDown = false;
   for (let i = 0; i < load.n; i += load.perWrite) {
-    if (stoppedAt !== undefined && !restart) {
-      // Once the writer has seen it fail and left it out, it comes back (in the background);
-      // at the tail at the latest.
-      if (targetOf(w, b)?.down) sawDown = true;
-      if (sawDown || i >= load.n - load.tail) restart = b.restart();
+    if (stoppedAt !== undefined && !restart && targetOf(w, b)?.down) {
+      // The writer has seen it fail and left it out: it comes back (in the background).
+      sawDown = true;
+      restart = b.restart();
     }
     if (restart && i >= load.n - load.tail) await restart;
     await w.write(chunk(i, Math.min(load.perWrite, load.n - i)));
     const tb = targetOf(w, b);
-    if (stoppedAt === undefined && tb !== undefined && tb.written >= load.stopAt) {
+    if (stoppedAt === undefined && tb !== undefined && (tb.written >= load.stopAt || i + load.perWrite >= load.n * 0.6)) {
       stoppedAt = tb.written;
       await b.kill(load.signal);
     }
   }
+  // Never met down (the assertion on sawDown says so); start it anyway so that close() can finish.
+  restart ??= b.restart();
   await restart;
   await w.close({ timeoutMs: 60_000 });
   return { stoppedAt, sawDown };
@@ -120,7 +129,7 @@ describe('spread over two servers, one stopped mid-load and restarted', () => {
     // Fair shares, and each holds what it acknowledged (SIGKILL loses nothing influxd acknowledged).
     const [countA, countB] = await Promise.all([influxCount(a.url, db, 'm'), influxCount(b.url, db, 'm')]);
     expect(countA).toBeGreaterThanOrEqual(n / 4);
-    expect(countB).toBeGreaterThanOrEqual(n / 4);
+    expect(countB).toBeGreaterThanOrEqual(n / 5);
     expect(countA).toBeGreaterThanOrEqual(t.a.written);
     expect(countB).toBeGreaterThanOrEqual(t.b.written);
 
