@@ -14,7 +14,7 @@ import { InvalidOptionError } from './errors.js';
 import {
   resolveClientOptions, resolvePrecision, resolveOutput, typeName, resolveMode, kBlockingDispatcherMessage,
   type ClientMode, type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
-} from './options.js';
+} from './options/index.js';
 import type { OutputFormat, OutputOption, TagInfo } from './query/output/index.js';
 import { PatternMethods } from './query/pattern-methods.js';
 import type { PatternArgs } from './query/patterns.js';

@@ -16,7 +16,7 @@ export type {
   OutputFormat, OutputOption, PointParser, PointMeta, TagInfo, ArrowResult, ArrowStatementResult, ArrowOptions,
   ColumnType, MeasurementSchema,
 } from './query/output/index.js';
-export type { ClientOptions, ClientMode, WriteOptions, WriterOptions, SpoolOptions, SpoolRecovery, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options.js';
+export type { ClientOptions, ClientMode, WriteOptions, WriterOptions, SpoolOptions, SpoolRecovery, WhenFull, QueryOptions, TlsOptions, Precision, Epoch, FieldType } from './options/index.js';
 export type { BatchWriter, AcceptReport, WriterStats, WriterInput } from './writer/batch-writer.js';
 export type { WriterStreamOptions } from './writer/stream.js';
 export type { SpoolStats } from './writer/spool.js';

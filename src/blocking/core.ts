@@ -7,7 +7,7 @@
 import { checkOpen, type ClientCore, type ClientSettings, type PingResult, type WriteReport } from '../core/core.js';
 import { encodeSync, type WriteData } from '../encode/input.js';
 import { InvalidOptionError } from '../errors.js';
-import { resolveQueryOptions, resolveWriteOptions, type QueryOptions, type ResolvedClientOptions, type WriteOptions } from '../options.js';
+import { resolveQueryOptions, resolveWriteOptions, type QueryOptions, type ResolvedClientOptions, type WriteOptions } from '../options/index.js';
 import { InfluxDBResult, type TagInfo } from '../query/output/index.js';
 import { queryText } from '../query/request.js';
 import type { QueryResponse } from '../query/response.js';

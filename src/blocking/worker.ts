@@ -14,7 +14,7 @@ import { Slot, WorkerState, kCrashForTestPrefix, kHeartbeatMs } from './slots.js
 import type { BlockingReply, BlockingRequest, BlockingWorkerData, ClientState, ExitNotice, WireWriteData } from './protocol.js';
 import type { AsyncCore } from '../core/async-core.js';
 import type { ClientSettings } from '../core/core.js';
-import type { EncoderChoice, Precision, QueryOptions, WriteOptions } from '../options.js';
+import type { EncoderChoice, Precision, QueryOptions, WriteOptions } from '../options/index.js';
 
 const data = workerData as BlockingWorkerData;
 const shared = new Int32Array(data.shared);

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InfluxDBClient } from '../client.js';
-import { resolveClientOptions, type ClientOptions, type Precision, PRECISIONS } from '../options.js';
+import { resolveClientOptions, type ClientOptions, type Precision, PRECISIONS } from '../options/index.js';
 import { CliError, UsageError } from './errors.js';
 
 export const DEFAULT_URL = 'http://localhost:8086';

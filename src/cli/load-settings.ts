@@ -1,8 +1,8 @@
 /**
  * `fastinflux load`'s options, help, settings and summary (load.ts does the loading).
  */
-import type { FieldType, Precision } from '../options.js';
-import { CLIENT_DEFAULTS } from '../options.js';
+import type { FieldType, Precision } from '../types.js';
+import { CLIENT_DEFAULTS } from '../options/index.js';
 import {
   connectionHelp, connectionOptions, parse, parsePositiveInt, parsePrecision, parseSeconds, parseSize, splitList,
   type Connection,

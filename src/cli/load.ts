@@ -13,14 +13,14 @@ import {
   BufferFullError, DeliveryTimeoutError, InfluxDBHttpError, InvalidOptionError,
   InvalidPointError, PointsDroppedError, WriteDeliveryError, WriterClosedError,
 } from '../errors.js';
-import type { Precision } from '../options.js';
+import type { Precision } from '../types.js';
 import type { BatchWriter, WriterInput } from '../writer/batch-writer.js';
 // Errors the writer reports that no waiting can fix stop the load: the error's own verdict
 // (err.decision, from transport/classify.ts), the one the writer acts on.
 import { stopsSending } from '../writer/retry.js';
 import { Checkpoint, FileMarks, type Position } from './checkpoint.js';
 import { describeRecovery } from '../writer/spool.js';
-import type { SpoolRecovery } from '../options.js';
+import type { SpoolRecovery } from '../options/index.js';
 import { connect, errorLine, out, redact, type Connection } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
 import { describe, loadHelp, parseLoadArgs, sum, type FileReport, type LoadSettings } from './load-settings.js';

@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as A from 'apache-arrow';
 import type { QueryResponse, QueryValue, Series } from '../query/response.js';
-import type { Epoch } from '../options.js';
+import type { Epoch } from '../types.js';
 import { connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision } from './common.js';
 import { CliError, EXIT_OK, UsageError } from './errors.js';
 import { stringifyJson } from './readers/json.js';

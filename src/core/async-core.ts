@@ -10,7 +10,7 @@ import { InfluxDBQueryError, truncateText } from '../errors.js';
 import {
   resolveClientOptions, resolveQueryOptions, resolveWriteOptions, resolveWriterOptions,
   type ClientOptions, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
-} from '../options.js';
+} from '../options/index.js';
 import { EncoderPool } from '../pool/encoder-pool.js';
 import { SchemaCache, getTagInfo, type TagInfo } from '../query/output/index.js';
 import { queryText, runQuery, runRawQuery, type QueryTarget } from '../query/request.js';

@@ -6,7 +6,7 @@
  */
 import type { WriteData } from '../encode/input.js';
 import { ClientClosedError } from '../errors.js';
-import type { ClientMode, EncoderChoice, Precision, QueryOptions, ResolvedClientOptions, WriteOptions, WriterOptions } from '../options.js';
+import type { ClientMode, EncoderChoice, Precision, QueryOptions, ResolvedClientOptions, WriteOptions, WriterOptions } from '../options/index.js';
 import type { OutputFormat, TagInfo } from '../query/output/index.js';
 import type { ModeResult } from '../query/results.js';
 import type { BatchWriter } from '../writer/batch-writer.js';

@@ -4,7 +4,7 @@
  */
 import type { EncodedBody } from '../encode/body-builder.js';
 import { ClientClosedError, InfluxDBConnectionError, InfluxDBError, InfluxDBRedirectError, InfluxDBWriteError, truncateText } from '../errors.js';
-import type { ResolvedWriteOptions } from '../options.js';
+import type { ResolvedWriteOptions } from '../options/index.js';
 import { parseRetryAfter } from '../transport/classify.js';
 import { readErrorMessage, type HttpTransport, type TransportResponse } from '../transport/http-transport.js';
 import { parseRefusal } from '../transport/refusal.js';

@@ -2,7 +2,7 @@
  * `encode()`: the bytes a write would send, without sending them, on the calling thread, with
  * the encoder the caller chooses (`encoder: 'ts' | 'wasm' | 'auto'`, routed by `route.ts`).
  */
-import { resolveEncodeCall, type WriteOptions } from '../options.js';
+import { resolveEncodeCall, type WriteOptions } from '../options/index.js';
 import { InvalidOptionError } from '../errors.js';
 import { isArrowBatchReader } from './arrow/index.js';
 import { isAsyncIterable, isIterable, type WriteData } from './input.js';

@@ -4,7 +4,7 @@
  * index and the element; nothing is written for it.
  */
 import { InvalidPointError, type PointElement } from '../errors.js';
-import type { FieldType, Precision } from '../options.js';
+import type { FieldType, Precision } from '../types.js';
 import { EscapeCache, checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeStringField, escapeTag, reservedKeyReason } from './escape.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from './time.js';
 

@@ -6,7 +6,7 @@
  * worker costs more than it saves, and sends large ones to the pool. The batch writer, which
  * encodes slice by slice with encoders it keeps, asks `writerRoute` per slice.
  */
-import type { EncoderChoice, ResolvedEncodeOptions } from '../options.js';
+import type { EncoderChoice, ResolvedEncodeOptions } from '../options/index.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import { InvalidPointError } from '../errors.js';
 import { ArrowLayoutBuilder, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowInput, type ArrowRecordBatch, type ArrowTable } from './arrow/index.js';

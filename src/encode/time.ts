@@ -5,7 +5,7 @@
  * A date string without a zone is UTC, never local time: parsing is done here, field by field,
  * not by `Date.parse` (which reads `2024-01-01T00:00:00` as local time).
  */
-import type { Precision } from '../options.js';
+import type { Precision } from '../types.js';
 
 /** Nanoseconds per unit of each precision. */
 export const NS_PER: Record<Precision, bigint> = {

@@ -21,7 +21,7 @@
  * This module is imported by the worker: it imports nothing but layout types.
  * @module
  */
-import type { Precision } from '../options.js';
+import type { Precision } from '../types.js';
 import { FieldKind, type Bitmap, type ColumnarLayout, type FieldColumn, type TagColumn } from '../encode/columnar/layout.js';
 
 /** A typed array inside the shared buffer: byte offset and element count. `null`: no array. */

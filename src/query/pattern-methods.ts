@@ -5,7 +5,7 @@
  * runs them (`queryPattern`, in its mode).
  */
 import { InvalidOptionError, InvalidQueryError } from '../errors.js';
-import { typeName, type ClientMode } from '../options.js';
+import { typeName, type ClientMode } from '../options/index.js';
 import type { OutputOption } from './output/index.js';
 import { compilePattern, renderPattern, type CompiledPattern, type PatternArgs } from './patterns.js';
 import type { ModeResult, QueryResult } from './results.js';

@@ -4,7 +4,7 @@
  * format. The formats themselves are output/'s: `readAnswer` is the one place that picks one.
  */
 import { InfluxDBError, InfluxDBQueryError, InvalidQueryError, truncateText } from '../errors.js';
-import type { Precision, ResolvedQueryOptions } from '../options.js';
+import type { Precision, ResolvedQueryOptions } from '../options/index.js';
 import { queryNote, readErrorMessage, toConnectionError, type HttpTransport, type TransportResponse } from '../transport/http-transport.js';
 import { completeChunkLines, invalidJson, parseChunks } from './chunks.js';
 import { parseExactJson } from './exact-json.js';

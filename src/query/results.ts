@@ -3,7 +3,7 @@
  * and per client mode (`ModeResult`: the value itself in blocking mode, a promise in async mode).
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { ClientMode } from '../options.js';
+import type { ClientMode } from '../options/index.js';
 import type { ArrowResult, InfluxDBChunkedResult, InfluxDBResult, OutputOption } from './output/index.js';
 import type { QueryResponse } from './response.js';
 

@@ -17,7 +17,7 @@
 import { debuglog } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { InfluxDBConnectionError, InfluxDBError, InfluxDBRedirectError, InfluxDBResponseError, truncateText } from '../errors.js';
-import type { ResolvedClientOptions } from '../options.js';
+import type { ResolvedClientOptions } from '../options/index.js';
 import { classifyFailure, type Phase } from './classify.js';
 import { jsonErrorMessage } from './refusal.js';
 

@@ -15,7 +15,7 @@
  */
 import type { Writable } from 'node:stream';
 import { InvalidOptionError, WriterClosedError } from '../errors.js';
-import type { ResolvedWriterOptions } from '../options.js';
+import type { ResolvedWriterOptions } from '../options/index.js';
 import type { HttpTransport } from '../transport/http-transport.js';
 import { WriteBuffer } from './buffer.js';
 import { Flusher } from './flusher.js';

@@ -9,7 +9,7 @@
 import { BufferFullError, PointsDroppedError, WriterClosedError } from '../errors.js';
 import { BodyBuilder, type EncodedBody } from '../encode/body-builder.js';
 import { LaneSplitter } from '../encode/line-protocol/series.js';
-import type { ResolvedWriterOptions } from '../options.js';
+import type { ResolvedWriterOptions } from '../options/index.js';
 import { linesOf, newBatch, type Batch, type BatchAccount, type SpoolClaim } from './batch.js';
 import type { Flusher } from './flusher.js';
 import { pts, type Ledger, type PendingSource } from './ledger.js';

@@ -13,7 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import { gzip } from 'node:zlib';
 import { DeliveryTimeoutError, InfluxDBConnectionError, type InfluxDBWriteError } from '../errors.js';
-import type { ResolvedWriterOptions } from '../options.js';
+import type { ResolvedWriterOptions } from '../options/index.js';
 import type { HttpTransport } from '../transport/http-transport.js';
 import { halves, refusal, refusedAlone } from './answers.js';
 import { linesOf, type Batch, type BatchAccount } from './batch.js';

@@ -17,7 +17,7 @@ import type { Point } from '../encode/point-encoder.js';
 import {
   encodeArrowInThreadWasm, encodeForWrite, encodePointsInThreadWasm, isSmallSyncInput, writerMayBuildColumns, writerRoute, type WriterRoute,
 } from '../encode/route.js';
-import type { EncoderChoice, ResolvedWriterOptions } from '../options.js';
+import type { EncoderChoice, ResolvedWriterOptions } from '../options/index.js';
 import type { EncoderPool } from '../pool/encoder-pool.js';
 import type { WriteBuffer } from './buffer.js';
 import type { Flusher } from './flusher.js';

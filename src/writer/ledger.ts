@@ -8,7 +8,7 @@
  * through `PendingSource`: it never looks into them.
  */
 import { WriteDeliveryError } from '../errors.js';
-import type { ResolvedWriterOptions } from '../options.js';
+import type { ResolvedWriterOptions } from '../options/index.js';
 import { callUser, unwatchExit, watchExit, type ExitWatched } from './hooks.js';
 
 /** A place that holds accepted points not settled yet. */

@@ -49,7 +49,7 @@
  *   same batch at or after that instant falls into its shard group. So the dropped points are
  *   whole shard groups (as seen in the batch), the ones with the oldest newest point.
  */
-import type { Precision } from '../options.js';
+import type { Precision } from '../types.js';
 import {
   conflictReason, errorText, parseErrorItems, parseRefusal, RETENTION_REASON, timeFieldReason, timeTagReason,
   type FieldConflict, type RefusalKind,

@@ -4,7 +4,7 @@
  * once), and CREATE DATABASE for `createDatabase`.
  */
 import { InfluxDBWriteError } from '../errors.js';
-import type { ResolvedWriterOptions } from '../options.js';
+import type { ResolvedWriterOptions } from '../options/index.js';
 import { quoteIdentifier } from '../query/influxql.js';
 import { readErrorMessage, type HttpTransport } from '../transport/http-transport.js';
 import type { RejectionContext } from './rejections.js';

@@ -13,7 +13,7 @@
  *   from then; the recovery is reported once (`onRecover`, else a process warning).
  */
 import type { EncodedBody } from '../encode/body-builder.js';
-import type { ResolvedSpoolOptions, SpoolRecovery } from '../options.js';
+import type { ResolvedSpoolOptions, SpoolRecovery } from '../options/index.js';
 import type { SpoolClaim } from './batch.js';
 import { SpoolLog, type SpooledRecord } from './spool/log.js';
 

@@ -2,7 +2,7 @@
  * Where the batch writer sends: the client's own server through its transport, and the spread
  * and failover servers with transports of their own. Knows the two write APIs' paths and parameters.
  */
-import type { Precision, ResolvedClientOptions, ResolvedWriterOptions } from '../options.js';
+import type { Precision, ResolvedClientOptions, ResolvedWriterOptions } from '../options/index.js';
 import { HttpTransport } from '../transport/http-transport.js';
 
 /** v2 names the precisions differently and has no minutes or hours (checked in options.ts). */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeArrow, type ArrowEncodeOptions, type ArrowInput } from '../../src/encode/arrow/index.js';
 import { formatNsAsIso } from '../../src/encode/time.js';
 import { parseExactJson } from '../../src/query/exact-json.js';
-import type { Precision } from '../../src/options.js';
+import type { Precision } from '../../src/options/index.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb, type RawQueryResult } from '../helpers/server.js';
 
 const url = sharedInfluxUrl();

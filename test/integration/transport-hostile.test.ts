@@ -98,7 +98,7 @@ describe('every request ends by its deadline', () => {
     await srv.reset();
     await srv.setMode({ kind: 'hang' });
     const { HttpTransport } = await import('../../src/transport/http-transport.js');
-    const { resolveClientOptions } = await import('../../src/options.js');
+    const { resolveClientOptions } = await import('../../src/options/index.js');
     const t = new HttpTransport(resolveClientOptions({ url: srv.url, timeout: 0 }));
     const started = performance.now();
     const err = await failure(t.request({ method: 'POST', endpoint: 'write', body: 'm v=1', timeoutMs: 300 }));
@@ -211,7 +211,7 @@ describe('answers that are not what they claim', () => {
     await rawQuery(url, `CREATE DATABASE "${db}"`);
     // Straight through the transport: the client would refuse these lines before sending them.
     const { HttpTransport, readErrorMessage, parseRejectedLines } = await import('../../src/transport/http-transport.js');
-    const { resolveClientOptions } = await import('../../src/options.js');
+    const { resolveClientOptions } = await import('../../src/options/index.js');
     const t = new HttpTransport(resolveClientOptions({ url }));
     const bad = Array.from({ length: 10 }, (_, i) => `m,t=${String(i).repeat(100_000)} v=oops ${i + 1}`).join('\n');
     const res = await t.request({ method: 'POST', endpoint: 'write', query: { db }, body: bad });

@@ -7,7 +7,7 @@
  * refuses as outside InfluxDB's time range (the row is reported, not written).
  */
 import * as A from 'apache-arrow';
-import type { Precision } from '../../options.js';
+import type { Precision } from '../../types.js';
 
 const kMaxInt64 = 9223372036854775807n;
 const kMinInt64 = -9223372036854775808n;

@@ -17,7 +17,7 @@
  * reading, naming the line where it starts.
  */
 import * as A from 'apache-arrow';
-import type { FieldType } from '../../options.js';
+import type { FieldType } from '../../types.js';
 import { CliError, UsageError } from '../errors.js';
 import { openByteSource } from './source.js';
 import { boolOf, inferType, isFloatText, isIntText, show, timeTextToNs } from './values.js';

@@ -11,7 +11,7 @@
  * type rejects its line, with the reason. A time is an ISO 8601 string or an integer epoch in
  * `--precision`, made exact nanoseconds here (the writer's precision is n).
  */
-import type { FieldType } from '../../options.js';
+import type { FieldType } from '../../types.js';
 import type { FieldValue, Point, TagValue } from '../../encode/point-encoder.js';
 import { CliError } from '../errors.js';
 import { parseJsonExact, type JsonValue } from './json.js';

@@ -2,7 +2,7 @@
  * Text values of CSV (and NDJSON times): what type a column's values say it is, and their
  * conversion, exact (int64 as bigint, times in BigInt nanoseconds).
  */
-import type { FieldType, Precision } from '../../options.js';
+import type { FieldType, Precision } from '../../types.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, parseIsoToNs } from '../../encode/time.js';
 
 const kInt = /^[+-]?(?:0|[1-9]\d*)$/;

@@ -38,7 +38,7 @@
  * @module
  */
 import { InvalidOptionError, InvalidPointError, type PointElement } from '../../errors.js';
-import type { FieldType, Precision } from '../../options.js';
+import type { FieldType, Precision } from '../../types.js';
 import { checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeTag, reservedKeyReason } from '../escape.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from '../time.js';
 import { FieldKind, type Bitmap, type ColumnarLayout, type FieldColumn, type TagColumn } from '../columnar/layout.js';

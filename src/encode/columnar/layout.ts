@@ -19,7 +19,7 @@
  * `m,t1=v1,t2=v2 f1=1,f2=2i,f3="s",f4=true 1704067200000000000\n`.
  * @module
  */
-import type { Precision } from '../../options.js';
+import type { Precision } from '../../types.js';
 
 /** How a field column's values are stored and written. */
 export const FieldKind = {

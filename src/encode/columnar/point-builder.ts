@@ -47,7 +47,7 @@
  * @module
  */
 import { InvalidOptionError, InvalidPointError } from '../../errors.js';
-import type { FieldType, Precision } from '../../options.js';
+import type { FieldType, Precision } from '../../types.js';
 import { LineTooLargeError, type EncodedBody } from '../body-builder.js';
 import { checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeTag, reservedKeyReason } from '../escape.js';
 import { MAX_STRING_FIELD_BYTES, PointEncoder, pointProp, type Point, type PointEncoderOptions } from '../point-encoder.js';

@@ -6,7 +6,7 @@
  * What a point is, how it is checked and how layouts open and close is the builder's.
  * @module
  */
-import type { FieldType } from '../../options.js';
+import type { FieldType } from '../../types.js';
 import { checkTagName, escapeTag } from '../escape.js';
 import { pairHash } from '../line-protocol/series.js';
 import { FieldKind, type FieldColumn, type TagColumn } from './layout.js';

@@ -15,7 +15,7 @@
  * what influxd parsed, does not).
  * Where lines end and which are skipped is scan.ts.
  */
-import type { Precision } from '../../options.js';
+import type { Precision } from '../../types.js';
 import { BS, COMMA, DQ, EQ, NL, SP, skipWhitespace, type LineRange } from './scan.js';
 
 export type LineFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';

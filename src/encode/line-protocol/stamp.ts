@@ -6,7 +6,7 @@
  */
 import { precisionSpec, readPoint } from './parse.js';
 import { cutLines } from './scan.js';
-import type { Precision } from '../../options.js';
+import type { Precision } from '../../types.js';
 
 /**
  * `body` with ` <time>` appended to each point line that has no timestamp (`time`: the text of

@@ -24,7 +24,7 @@ import {
 } from 'apache-arrow';
 import { parseIsoToNs } from '../../encode/time.js';
 import { InfluxDBResponseError } from '../../errors.js';
-import type { Epoch } from '../../options.js';
+import type { Epoch } from '../../types.js';
 import type { QueryResponse, Series } from '../response.js';
 import { statementResult, toRecordBatch, type ConstantSource } from './batch.js';
 import type { MeasurementSchema } from './schema.js';

@@ -4,7 +4,7 @@
  * or a stream of record batches when chunked). `formatResponse` / `formatChunks` apply one to
  * an answer; the client only has to pick the format and pass its schema cache.
  */
-import type { Epoch } from '../../options.js';
+import type { Epoch } from '../../types.js';
 import type { QueryResponse } from '../response.js';
 import type { RecordBatch } from 'apache-arrow';
 import { responseChunksToRecordBatches, responseToArrow, type ArrowOptions, type ArrowResult } from './arrow.js';
@@ -18,7 +18,7 @@ export * from './arrow.js';
 // The output formats and their validation are the options module's (the bottom layer); kept here
 // for the importers of this module.
 export type { OutputFormat, OutputOption } from '../../types.js';
-export { OUTPUT_FORMATS, resolveOutput } from '../../options.js';
+export { OUTPUT_FORMATS, resolveOutput } from '../../options/index.js';
 import type { OutputFormat } from '../../types.js';
 
 export interface OutputContext {

@@ -15,7 +15,7 @@
  *   float, integer, string, boolean order.
  * - A field and a tag may share a name; `SELECT *` then names the field `x` and the tag `x_1`.
  */
-import type { QueryOptions } from '../../options.js';
+import type { QueryOptions } from '../../options/index.js';
 import { quoteIdentifier } from '../influxql.js';
 import type { QueryResponse, Series } from '../response.js';
 

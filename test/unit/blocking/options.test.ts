@@ -11,7 +11,7 @@ import {
   InfluxDBClient, InfluxDBConnectionError, InfluxDBError, InfluxDBQueryError, InfluxDBWriteError, InvalidOptionError,
   InvalidPointError, WriteDeliveryError, BlockingWorkerError,
 } from '../../../src/index.js';
-import { resolveClientOptions, resolveMode, type ClientOptions } from '../../../src/options.js';
+import { resolveClientOptions, resolveMode, type ClientOptions } from '../../../src/options/index.js';
 import { rebuildError, serializeError } from '../../../src/blocking/errors.js';
 import { workerExecArgv } from '../../../src/blocking/channel.js';
 import { EncoderWorkerError } from '../../../src/pool/encoder-pool.js';

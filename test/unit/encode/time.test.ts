@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../../../src/encode/encode.js';
 import { daysFromCivil, floorDiv, formatNsAsIso, MAX_TIME_NS, MIN_TIME_NS, NS_PER, nowNs, parseIsoToNs } from '../../../src/encode/time.js';
-import type { Precision } from '../../../src/options.js';
+import type { Precision } from '../../../src/options/index.js';
 
 const PRECISIONS: Precision[] = ['n', 'u', 'ms', 's', 'm', 'h'];
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { WRITER_DEFAULTS, resolveWriterOptions, type ResolvedWriterOptions, type WriterClientContext, type WriterOptions } from '../../../src/options.js';
+import { WRITER_DEFAULTS, resolveWriterOptions, type ResolvedWriterOptions, type WriterClientContext, type WriterOptions } from '../../../src/options/index.js';
 
 const client: WriterClientContext = { db: 'db', rp: undefined, precision: 'n', maxBodyBytes: 5_000_000, timeout: 60_000, given: { timeout: false, maxBodyBytes: false } };
 const resolve = (o: unknown, c: Partial<WriterClientContext> = {}) => resolveWriterOptions(o as WriterOptions, { ...client, ...c });

@@ -16,7 +16,7 @@ import { encodeSync } from '../../../../src/encode/input.js';
 import { formatFloat, type Point, type PointEncoderOptions } from '../../../../src/encode/point-encoder.js';
 import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
-import type { FieldType, Precision } from '../../../../src/options.js';
+import type { FieldType, Precision } from '../../../../src/options/index.js';
 import { prng } from '../../../helpers/generators.js';
 
 const kBig = 2 ** 31 - 1;

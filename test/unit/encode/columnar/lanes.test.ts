@@ -14,7 +14,7 @@ import { LaneSplitter, seriesHash } from '../../../../src/encode/line-protocol/s
 import type { Point } from '../../../../src/encode/point-encoder.js';
 import { encodeArrowInThreadWasm, encodePointsInThreadWasm } from '../../../../src/encode/route.js';
 import type { EncodedInput } from '../../../../src/encode/input.js';
-import { resolveEncodeOptions } from '../../../../src/options.js';
+import { resolveEncodeOptions } from '../../../../src/options/index.js';
 
 /** Names with the bytes that line protocol escapes, unicode, and plain ones. */
 const nameArb = fc.stringMatching(/^[a-c ,="é水]{1,5}$/); // (a backslash is refused before some bytes: not the point here)

@@ -20,7 +20,7 @@ import { encodeSync } from '../../../../src/encode/input.js';
 import type { FieldValue, Point, TagValue } from '../../../../src/encode/point-encoder.js';
 import { formatNsAsIso } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
-import type { FieldType, Precision } from '../../../../src/options.js';
+import type { FieldType, Precision } from '../../../../src/options/index.js';
 import { makeWorkload, toPoints } from '../../../helpers/generators.js';
 
 // A deterministic clock: every read moves it on, so a different number or order of reads shows.

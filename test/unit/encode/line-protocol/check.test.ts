@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encode, InvalidPointError } from '../../../../src/index.js';
 import { InputEncoder } from '../../../../src/encode/input.js';
 import { checkLine, precisionSpec, readLine } from '../../../../src/encode/line-protocol/parse.js';
-import { resolveEncodeOptions } from '../../../../src/options.js';
+import { resolveEncodeOptions } from '../../../../src/options/index.js';
 
 const ch = fc.constantFrom('a', 'b', '0', '1', '9', '-', '.', 'e', 'i', 'u', 't', 'F', 'N', ' ', ',', '=', '"', '\\', '#', '\t', '\0', '\xff', '\xc3', '\xa9');
 

@@ -22,7 +22,7 @@ import { MAX_STRING_FIELD_BYTES } from '../../../../src/encode/point-encoder.js'
 import { getEncoderModule } from '../../../../src/encode/wasm/module.js';
 import * as P from '../../../../src/encode/wasm/protocol.js';
 import { encodeLayoutWasm, WasmEncoder } from '../../../../src/encode/wasm/wasm-encoder.js';
-import type { FieldType, Precision } from '../../../../src/options.js';
+import type { FieldType, Precision } from '../../../../src/options/index.js';
 import { makeWorkload, prng, toArrowTable } from '../../../helpers/generators.js';
 
 

@@ -3,7 +3,7 @@
  * credentials handling and precision aliases. No server needed.
  */
 import { describe, expect, it } from 'vitest';
-import { InfluxDBError, InvalidOptionError } from '../../src/errors.js';
+import { InfluxDBError, InvalidOptionError } from '../../../src/errors.js';
 import {
   CLIENT_DEFAULTS,
   resolveClientOptions,
@@ -15,7 +15,7 @@ import {
   type Precision,
   type QueryOptions,
   type WriteOptions,
-} from '../../src/options.js';
+} from '../../../src/options/index.js';
 
 /** Runs `fn`, expects an InvalidOptionError with code FI_ERR_INVALID_OPTION whose message matches. */
 function expectOptionError(fn: () => unknown, message: RegExp): InvalidOptionError {
@@ -503,8 +503,8 @@ describe('resolveQueryOptions', () => {
 
 describe('encode() options', () => {
   it('validates like write options, without db and rp', async () => {
-    const { encode } = await import('../../src/encode/encode.js');
-    const { resolveEncodeOptions } = await import('../../src/options.js');
+    const { encode } = await import('../../../src/encode/encode.js');
+    const { resolveEncodeOptions } = await import('../../../src/options/index.js');
     expect(resolveEncodeOptions(undefined)).toEqual({ measurement: undefined, precision: 'n', tags: undefined, fieldTypes: undefined, allowNewlinesInStrings: false, nonFinite: 'error', invalidRows: 'error', timeColumn: undefined, tagColumns: undefined });
     expect(() => encode({ fields: { v: 1 } }, { db: 'x' } as never)).toThrow(/unknown encode option "db"/);
     expect(() => encode({ fields: { v: 1 } }, { tags: { t: {} } } as never)).toThrow(/encode options\.tags\.t must be a string \(got object\)/);

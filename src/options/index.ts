@@ -4,10 +4,10 @@
  * `resolveQueryOptions`; nothing else reads raw options.
  */
 import type { Dispatcher } from 'undici';
-import { InvalidOptionError } from './errors.js';
-import type { ColumnType, Epoch, FieldType, OutputFormat, OutputOption, PointParser, Precision } from './types.js';
+import { InvalidOptionError } from '../errors.js';
+import type { ColumnType, Epoch, FieldType, OutputFormat, OutputOption, PointParser, Precision } from '../types.js';
 
-export type { Epoch, FieldType, OutputFormat, OutputOption, Precision } from './types.js';
+export type { Epoch, FieldType, OutputFormat, OutputOption, Precision } from '../types.js';
 
 export const PRECISIONS: readonly Precision[] = ['n', 'u', 'ms', 's', 'm', 'h'];
 export const OUTPUT_FORMATS: readonly OutputOption[] = ['raw', 'iterable', 'arrow', 'dataframe'];
