@@ -1,15 +1,17 @@
 /**
- * `fastinflux load`'s options, help, settings and summary (load.ts does the loading).
+ * `fastinflux load`'s options, help, settings and summary (load.ts runs the load, load-file.ts
+ * loads each file).
  */
 import type { FieldType, Precision } from '../types.js';
 import { CLIENT_DEFAULTS } from '../options/index.js';
 import {
-  connectionHelp, connectionOptions, parse, parsePositiveInt, parsePrecision, parseSeconds, parseSize, splitList,
+  connectionHelp, connectionOptions, errorLine, parse, parsePositiveInt, parsePrecision, parseSeconds, parseSize, splitList,
   type Connection,
 } from './common.js';
 import { UsageError } from './errors.js';
 import { formatBytes, formatCount, formatDuration } from './progress.js';
 import { detectInput, parseFormat, type InputFormat } from './readers/index.js';
+import { stringifyJson } from './readers/json.js';
 
 export const loadOptions = {
   ...connectionOptions,
@@ -233,8 +235,13 @@ export function sum(reports: FileReport[], seconds: number): FileReport {
   return t;
 }
 
+/** Points of a report that were not written, whatever the reason. */
+export function notWrittenOf(r: FileReport): number {
+  return r.rejected + r.expired + r.dropped + r.invalid;
+}
+
 export function describe(r: FileReport, conn: Connection, deadLetterPath: string | undefined): string {
-  const notWritten = r.rejected + r.expired + r.dropped + r.invalid;
+  const notWritten = notWrittenOf(r);
   const mbps = r.seconds > 0 ? `, ${formatBytes(r.bytesRead / r.seconds)}/s` : '';
   let text = `${r.file} (${r.format}${r.bytes !== undefined ? `, ${formatBytes(r.bytes)}` : ''}) → ${conn.server} db ${JSON.stringify(conn.db)}\n`;
   const unit = r.format === 'line protocol' ? 'lines' : 'rows';
@@ -251,5 +258,28 @@ export function describe(r: FileReport, conn: Connection, deadLetterPath: string
     text += '  nothing rejected, expired or invalid\n';
   }
   if (!r.complete) text += '  stopped before the end of the input\n';
+  return text;
+}
+
+/** How the run ended, for the summary. */
+export interface RunEnd {
+  json: boolean;
+  conn: Connection;
+  deadLetterPath: string | undefined;
+  fatal: Error | undefined;
+  interrupted: boolean;
+}
+
+/** The summary on stdout: one JSON document (--json), or each file's lines and a total. */
+export function summaryText(reports: FileReport[], total: FileReport, end: RunEnd): string {
+  const notWritten = notWrittenOf(total);
+  const { fatal, interrupted } = end;
+  if (end.json) {
+    return `${stringifyJson({ ok: notWritten === 0 && !fatal && !interrupted, ...total, file: undefined, format: undefined, files: reports, interrupted: interrupted || undefined, error: fatal ? errorLine(fatal) : undefined })}\n`;
+  }
+  let text = '';
+  // A file stopped before anything was sent has nothing to report: the error line says why.
+  for (const r of reports) if (r.complete || r.written + notWrittenOf(r) > 0) text += describe(r, end.conn, end.deadLetterPath);
+  if (reports.length > 1) text += `total: ${formatCount(total.written)} points written in ${formatDuration(total.seconds * 1000)} (${formatCount(total.pointsPerSecond)} points/s)${notWritten > 0 ? `, ${formatCount(notWritten)} not written` : ''}${total.alreadyLoaded > 0 ? `, ${formatCount(total.alreadyLoaded)} already loaded` : ''}\n`;
   return text;
 }
