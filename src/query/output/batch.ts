@@ -9,7 +9,7 @@ import {
   type Data, type Dictionary, Field, type Int32, RecordBatch, Schema, Struct, Table, type Utf8, type Vector, makeData, type DataType,
 } from 'apache-arrow';
 import type { Series } from '../response.js';
-import type { ColumnTyper, Kind } from './arrow.js';
+import type { ColumnTyper, Kind } from './arrow-typing.js';
 import { seriesLabel } from './iterable.js';
 
 /** Metadata keys set on every table's / batch's schema. */

@@ -6,7 +6,7 @@
  */
 import { parseIsoToNs } from '../../../encode/time.js';
 import { C, skipWs } from '../../json/bytes.js';
-import { kTwo32 } from '../arrow.js';
+import { kTwo32 } from '../arrow-columns.js';
 import { hashBytes, scratch, unescapeToScratch } from './escapes.js';
 import { POW10, bail, cursor, expectLiteral, kTwo53, parseString, parseValue } from './scanner.js';
 import { K, type Sink } from './sinks.js';
@@ -217,7 +217,7 @@ function cellIsoTime(b: Buffer, p: number, s: Sink, r: number): number {
     const text = parseString(b, p);
     const ns = parseIsoToNs(text);
     if (typeof ns === 'string') return -1;
-    // As `values[i] = ns` in arrow.ts (stored modulo 2^64).
+    // As `values[i] = ns` in fillInt64 (arrow-columns.ts; stored modulo 2^64).
     new BigInt64Array(s.words.buffer, 8 * r, 1)[0] = ns;
     return cursor.end;
   }

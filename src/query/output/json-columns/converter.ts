@@ -1,11 +1,12 @@
 /**
- * Column typing: `SeriesConverter`'s rules (`ColumnTyper` of arrow.ts) over the series as read —
+ * Column typing: `SeriesConverter`'s rules (`ColumnTyper` of arrow-typing.ts) over the series as read —
  * typed columns already built, generic values, and speculative columns typed straight from their
  * arrays where the outcome is plain — then each series' batch (batch.ts). Also pools the sinks
  * of small series and owns the slab.
  */
 import { type Data, Float64, Int64, type RecordBatch, Utf8, type Vector, makeData } from 'apache-arrow';
-import { ColumnTyper, NumberStats, kLittleEndian, utf8Vector, type Column, type Kind } from '../arrow.js';
+import { kLittleEndian, utf8Vector, type Column } from '../arrow-columns.js';
+import { ColumnTyper, NumberStats, type Kind } from '../arrow-typing.js';
 import { toRecordBatch, type ConstantSource } from '../batch.js';
 import type { MeasurementSchema } from '../schema.js';
 import { writeSafe } from './cells.js';

@@ -7,7 +7,8 @@
 import type { RecordBatch } from 'apache-arrow';
 import { InfluxDBQueryError } from '../../../errors.js';
 import { C, skipWs } from '../../json/bytes.js';
-import { kLittleEndian, type Kind } from '../arrow.js';
+import { kLittleEndian } from '../arrow-columns.js';
+import type { Kind } from '../arrow-typing.js';
 import type { MeasurementSchema } from '../schema.js';
 import { parseRows } from './cells.js';
 import { isSelect, type ColumnConverter, type PendingSeries } from './converter.js';
@@ -148,7 +149,7 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
     }
   }
   const end = p + 1;
-  // `series.columns.forEach` in arrow.ts needs columns.
+  // `series.columns.forEach` in batch.ts needs columns.
   if (!hasColumns) bail();
   if (hasValues && rawRows !== undefined) {
     const { n, cols } = transpose(rawRows, s.columns.length);

@@ -27,7 +27,7 @@
  *   answer go through the original path, so even the errors are the same.
  *
  * The column typing rules (declared / sticky / inferred) and the column builders are
- * `SeriesConverter`'s own, imported from `arrow.ts` (`ColumnTyper` works on columns; its sticky
+ * `SeriesConverter`'s own, imported from `arrow-typing.ts` and `arrow-columns.ts` (`ColumnTyper` works on columns; its sticky
  * kinds are shared with the typed columns built here); the batches (fields, metadata, GROUP BY
  * tag columns) and a statement's Table / Map come from `batch.ts`, as for `SeriesConverter`.
  *

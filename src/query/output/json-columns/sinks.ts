@@ -4,7 +4,7 @@
  * the Arrow data they end as; `Speculative`, an undeclared column as read.
  */
 import { Bool, type Data, Float64, Int64, TimeUnit, Timestamp, Utf8, makeData, makeVector } from 'apache-arrow';
-import type { ColumnTyper, Kind } from '../arrow.js';
+import type { ColumnTyper, Kind } from '../arrow-typing.js';
 import { mixHash } from './escapes.js';
 import { asBuffer } from './scanner.js';
 import { copyI32, copyU8, kSmallRows, type Slab } from './slab.js';
