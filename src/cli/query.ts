@@ -12,7 +12,7 @@ import type { Epoch } from '../types.js';
 import { connect, connectionHelp, connectionOptions, errorLine, out, parse, parsePositiveInt, parsePrecision } from './common.js';
 import { CliError, EXIT_OK, UsageError } from './errors.js';
 import { stringifyJson } from './readers/json.js';
-import { csvQuote } from './readers/csv.js';
+import { csvQuote } from './readers/csv-syntax.js';
 
 const queryOptions = {
   ...connectionOptions,

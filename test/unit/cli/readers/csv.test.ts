@@ -1,6 +1,6 @@
 /** The loader's CSV parser: records split across any chunk boundary, and the unfinished-record limit. */
 import { describe, expect, it } from 'vitest';
-import { CsvParser, CsvSyntaxError, csvJoin } from '../../../../src/cli/readers/csv.js';
+import { CsvParser, CsvSyntaxError, csvJoin } from '../../../../src/cli/readers/csv-syntax.js';
 
 function parse(text: string, step: number, max = Infinity): { rows: string[][]; lines: number[] } {
   const p = new CsvParser(',', max);
