@@ -10,9 +10,8 @@ import { BlockingCore } from './blocking/core.js';
 import { AsyncCore } from './core/async-core.js';
 import { initialSettings, type ClientCore, type ClientSettings, type PingResult, type WriteReport } from './core/core.js';
 import type { WriteData } from './encode/input.js';
-import { InvalidOptionError } from './errors.js';
 import {
-  resolveClientOptions, resolvePrecision, resolveOutput, typeName, resolveMode, kBlockingDispatcherMessage,
+  resolveClientOptions, resolvePrecision, resolveOutput, resolveMode, resolveEncoder, checkString,
   type ClientMode, type ClientOptions, type EncoderChoice, type Precision, type QueryOptions, type ResolvedClientOptions, type WriteOptions, type WriterOptions,
 } from './options/index.js';
 import type { OutputFormat, OutputOption, TagInfo } from './query/output/index.js';
@@ -33,7 +32,7 @@ export type { PatternMethod } from './query/pattern-methods.js';
  */
 export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode = 'async'> extends PatternMethods<O, M> {
   readonly #opts: ResolvedClientOptions;
-  // What the cores read at each call; the setters below check what goes in.
+  // What the cores read at each call; the setters below check what goes in with the constructor's own checks.
   readonly #settings: ClientSettings;
   readonly #async: AsyncCore;
   // Made when the mode is first set to blocking (its worker thread starts on the first call).
@@ -89,8 +88,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     return this.#mode;
   }
   set mode(value: ClientMode) {
-    const mode = resolveMode(value, 'mode');
-    if (mode === 'blocking' && this.#opts.dispatcher !== undefined) throw new InvalidOptionError(kBlockingDispatcherMessage);
+    const mode = resolveMode(value, 'mode', this.#opts.dispatcher);
     this.#core = this.#coreFor(mode);
     this.#mode = mode;
   }
@@ -106,8 +104,7 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     return this.#settings.db;
   }
   set db(value: string | undefined) {
-    if (value !== undefined && typeof value !== 'string') throw new InvalidOptionError(`db must be a string (got ${typeName(value)})`);
-    this.#settings.db = value;
+    this.#settings.db = checkString(value, 'db');
   }
   /** Alias of `db`. */
   get database(): string | undefined {
@@ -121,15 +118,13 @@ export class InfluxDBClient<O extends OutputOption = 'raw', M extends ClientMode
     return this.#settings.encoder;
   }
   set encoder(value: EncoderChoice) {
-    if (value !== 'ts' && value !== 'wasm' && value !== 'auto') throw new InvalidOptionError(`encoder must be one of 'ts', 'wasm', 'auto' (got ${JSON.stringify(value)})`);
-    this.#settings.encoder = value;
+    this.#settings.encoder = resolveEncoder(value, 'encoder');
   }
   get rp(): string | undefined {
     return this.#settings.rp;
   }
   set rp(value: string | undefined) {
-    if (value !== undefined && typeof value !== 'string') throw new InvalidOptionError(`rp must be a string (got ${typeName(value)})`);
-    this.#settings.rp = value;
+    this.#settings.rp = checkString(value, 'rp');
   }
   get precision(): Precision {
     return this.#settings.precision;
