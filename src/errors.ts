@@ -23,8 +23,9 @@
  * ├─ SpoolLockedError            FI_ERR_SPOOL_LOCKED     the spool directory is owned by another live process (its pid)
  * ├─ SpoolFullError              FI_ERR_SPOOL_FULL       the spool reached its maxBytes (whenFull applies)
  * ├─ SpoolBrokenError            FI_ERR_SPOOL_BROKEN     a spool write or fsync failed: nothing more is accepted on it
- * └─ EncoderWorkerError          FI_ERR_ENCODER_WORKER   an encoder worker died (twice) or failed on a range of rows
- *    (EncoderPoolClosedError, a ClientClosedError: the encoder pool was closed)
+ * ├─ EncoderWorkerError          FI_ERR_ENCODER_WORKER   an encoder worker died (twice) or failed on a range of rows
+ * │  (EncoderPoolClosedError, a ClientClosedError: the encoder pool was closed)
+ * └─ BlockingWorkerError         FI_ERR_BLOCKING_WORKER  the blocking mode's worker thread died, stalled or could not start
  * ```
  *
  * No message, `toString()` or enumerable property ever holds a password or a token: the client
@@ -33,6 +34,9 @@
  * A failed request's error carries the verdict on it, `err.decision` (retry, split, refused,
  * pause, fatal …): computed from the error's fields by transport/classify.ts, the one retry
  * classifier, and read by the batch writer, client.write() and `fastinflux load`.
+ *
+ * Over 400 lines on purpose: every class in one file, so that the hierarchy reads in one place and
+ * the blocking mode rebuilds any of them by name from this module's exports.
  */
 import { classify, retryableStatus, type Decision } from './transport/classify.js';
 
@@ -401,4 +405,12 @@ export class EncoderPoolClosedError extends ClientClosedError {
     super();
     this.message = 'the encoder pool is closed';
   }
+}
+
+/**
+ * The blocking mode's worker thread died, stalled or could not start. The calling thread
+ * rebuilds any class of this file by name (blocking/errors.ts): a new class belongs here.
+ */
+export class BlockingWorkerError extends InfluxDBError {
+  override readonly code = 'FI_ERR_BLOCKING_WORKER';
 }

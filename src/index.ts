@@ -7,7 +7,7 @@
  */
 export { InfluxDBClient } from './client.js';
 export type { PingResult, WriteReport, PatternMethod, QueryResult, ChunkedQueryResult, ModeResult } from './client.js';
-export { BlockingWorkerError } from './blocking/errors.js';
+export { BlockingWorkerError } from './errors.js';
 export { EncoderWorkerError } from './errors.js';
 export {
   iterpoints, InfluxDBResult, InfluxDBChunkedResult, SchemaCache, getTagInfo, exactInt64Values,

@@ -25,8 +25,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InvalidOptionError } from '../errors.js';
-import { BlockingWorkerError, rebuildError } from './errors.js';
+import { BlockingWorkerError, InvalidOptionError } from '../errors.js';
+import { rebuildError } from './errors.js';
 import type { BlockingReply, BlockingRequest, BlockingWorkerData, ClientState, ExitNotice } from './protocol.js';
 import { Slot, WorkerState, kSlots } from './slots.js';
 import { blockingWorkerFile } from './worker-file.js';

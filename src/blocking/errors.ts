@@ -7,12 +7,6 @@
  * @module
  */
 import * as errors from '../errors.js';
-import { EncoderPoolClosedError, EncoderWorkerError } from '../pool/encoder-pool.js';
-
-/** The blocking mode's worker thread died, stalled or could not start (code `FI_ERR_BLOCKING_WORKER`). */
-export class BlockingWorkerError extends errors.InfluxDBError {
-  override readonly code = 'FI_ERR_BLOCKING_WORKER';
-}
 
 /** An error as it crosses to the calling thread. */
 export interface SerializedError {
@@ -28,10 +22,9 @@ export interface SerializedError {
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** Every class a rebuilt error can have: this package's errors, then JavaScript's own. */
+/** Every class a rebuilt error can have: this package's errors (errors.ts holds every one), then JavaScript's own. */
 const kClasses = new Map<string, ErrorClass>();
 for (const v of Object.values(errors)) if (typeof v === 'function' && v.prototype instanceof Error) kClasses.set(v.name, v as ErrorClass);
-for (const c of [EncoderWorkerError, EncoderPoolClosedError, BlockingWorkerError]) kClasses.set(c.name, c);
 for (const c of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) kClasses.set(c.name, c);
 
 function isError(v: unknown): v is Error {

@@ -47,10 +47,10 @@ process.on('exit', (exitCode) => {
 const heartbeat = setInterval(() => Atomics.add(shared, Slot.Heartbeat, 1), kHeartbeatMs);
 heartbeat.unref();
 
-type Modules = [typeof import('../core/async-core.js'), typeof import('./protocol.js'), typeof import('./errors.js')];
+type Modules = [typeof import('../core/async-core.js'), typeof import('./protocol.js'), typeof import('./errors.js'), typeof import('../errors.js')];
 let modules: Modules | undefined;
 try {
-  modules = await Promise.all([import('../core/async-core.js'), import('./protocol.js'), import('./errors.js')]);
+  modules = await Promise.all([import('../core/async-core.js'), import('./protocol.js'), import('./errors.js'), import('../errors.js')]);
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e));
   port.postMessage({
@@ -64,7 +64,7 @@ try {
 
 if (modules !== undefined) serve(modules);
 
-function serve([{ workerCore }, protocol, errors]: Modules): void {
+function serve([{ workerCore }, protocol, errors, { BlockingWorkerError }]: Modules): void {
   let core: AsyncCore;
   let settings: ClientSettings;
   try {
@@ -111,7 +111,7 @@ function serve([{ workerCore }, protocol, errors]: Modules): void {
       port.postMessage(r, transfer);
     } catch (e) {
       // A value structured clone refuses: the caller must still get an answer.
-      const err = new errors.BlockingWorkerError(`the result of the blocking call could not be sent to the calling thread: ${(e as Error).message}`, { cause: e });
+      const err = new BlockingWorkerError(`the result of the blocking call could not be sent to the calling thread: ${(e as Error).message}`, { cause: e });
       port.postMessage({ id: r.id, ok: false, error: errors.serializeError(err) } satisfies BlockingReply);
     }
     signal();

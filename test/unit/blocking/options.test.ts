@@ -12,9 +12,9 @@ import {
   InvalidPointError, WriteDeliveryError, BlockingWorkerError,
 } from '../../../src/index.js';
 import { resolveClientOptions, resolveMode, type ClientOptions } from '../../../src/options/index.js';
+import { EncoderWorkerError } from '../../../src/errors.js';
 import { rebuildError, serializeError } from '../../../src/blocking/errors.js';
 import { workerExecArgv } from '../../../src/blocking/channel.js';
-import { EncoderWorkerError } from '../../../src/pool/encoder-pool.js';
 
 /** Runs `fn`, expects an InvalidOptionError with code FI_ERR_INVALID_OPTION and exactly `message`. */
 function expectOptionError(fn: () => unknown, message: string): void {
