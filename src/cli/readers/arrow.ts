@@ -12,7 +12,7 @@
 import * as A from 'apache-arrow';
 import { CliError } from '../errors.js';
 import { openByteSource, openCounting, type ByteSource, type CountingHandle } from './source.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
+import { batchChunks, type InputReader, type ReaderChunk, type ReaderOptions } from './reader.js';
 
 const kFileMagic = Buffer.from('ARROW1');
 /** A stream's end-of-stream marker: continuation, then a zero length. */
@@ -124,16 +124,12 @@ export async function openArrowReader(o: ReaderOptions): Promise<InputReader> {
       let batches = 0;
       try {
         for await (const batch of r as AsyncIterable<A.RecordBatch>) {
-          const n = batch.numRows;
           // Resuming: batches before startRow are passed over, the first one after it sliced (no copy).
-          const from = Math.min(n, Math.max(0, startRow - first));
-          for (let i = from; i < n; i += o.chunkRows) {
-            const part = i === 0 && n <= o.chunkRows ? batch : batch.slice(i, Math.min(n, i + o.chunkRows));
-            const base = first + i;
-            position = base + part.numRows;
-            yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}`, end: position };
+          for (const c of batchChunks(batch, first, startRow, o.chunkRows)) {
+            position = c.end;
+            yield c;
           }
-          first += n;
+          first += batch.numRows;
           batches++;
         }
         position = Math.max(position, first);

@@ -130,16 +130,28 @@ class Parser {
     return integer ? BigInt(s) : Number(s);
   }
 
+  /** Whitespace, then `close` (consumed: true) or not (false). */
+  endsAt(close: number): boolean {
+    this.ws();
+    if (this.text.charCodeAt(this.pos) !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After a member or an element: `close` (true: the end) or `,` (false: another follows), consumed. */
+  endsAfterItem(close: number, expected: string): boolean {
+    if (this.endsAt(close)) return true;
+    if (this.text.charCodeAt(this.pos) !== C_COMMA) this.fail(expected);
+    this.pos++;
+    return false;
+  }
+
   object(depth: number): { [key: string]: JsonValue } {
     const t = this.text;
     this.pos++;
     const out: { [key: string]: JsonValue } = {};
-    this.ws();
-    if (t.charCodeAt(this.pos) === C_RBRACE) {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
+    if (this.endsAt(C_RBRACE)) return out;
+    do {
       this.ws();
       if (t.charCodeAt(this.pos) !== C_QUOTE) this.fail('expected a key');
       const key = this.string();
@@ -149,43 +161,17 @@ class Parser {
       const v = this.value(depth + 1);
       // Own data property even for "__proto__" (as JSON.parse does).
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.ws();
-      const c = t.charCodeAt(this.pos);
-      if (c === C_COMMA) {
-        this.pos++;
-        continue;
-      }
-      if (c === C_RBRACE) {
-        this.pos++;
-        return out;
-      }
-      this.fail('expected "," or "}"');
-    }
+    } while (!this.endsAfterItem(C_RBRACE, 'expected "," or "}"'));
+    return out;
   }
 
   array(depth: number): JsonValue[] {
-    const t = this.text;
     this.pos++;
     const out: JsonValue[] = [];
-    this.ws();
-    if (t.charCodeAt(this.pos) === C_RBRACKET) {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value(depth + 1));
-      this.ws();
-      const c = t.charCodeAt(this.pos);
-      if (c === C_COMMA) {
-        this.pos++;
-        continue;
-      }
-      if (c === C_RBRACKET) {
-        this.pos++;
-        return out;
-      }
-      this.fail('expected "," or "]"');
-    }
+    if (this.endsAt(C_RBRACKET)) return out;
+    do out.push(this.value(depth + 1));
+    while (!this.endsAfterItem(C_RBRACKET, 'expected "," or "]"'));
+    return out;
   }
 }
 

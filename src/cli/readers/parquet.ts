@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import * as A from 'apache-arrow';
 import { CliError, UsageError } from '../errors.js';
 import { fileSize, systemReason } from './source.js';
-import type { InputReader, ReaderChunk, ReaderOptions } from './reader.js';
+import { batchChunks, type InputReader, type ReaderChunk, type ReaderOptions } from './reader.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 type WasmFile = import('parquet-wasm').ParquetFile;
@@ -89,16 +89,12 @@ export async function openParquetReader(o: ReaderOptions): Promise<InputReader> 
             throw new CliError(`${o.label} is corrupt: reading stopped after row ${rows} (the ${rows} rows before it were read) (${errorText(e)})`);
           }
           for (const batch of table.batches) {
-            const n = batch.numRows;
             // Resuming inside a row group: its rows before startRow are sliced off (no copy).
-            const from = Math.min(n, Math.max(0, startRow - rows));
-            for (let i = from; i < n; i += o.chunkRows) {
-              const part = i === 0 && n <= o.chunkRows ? batch : batch.slice(i, Math.min(n, i + o.chunkRows));
-              const base = rows + i;
-              position = base + part.numRows;
-              yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}`, end: position };
+            for (const c of batchChunks(batch, rows, startRow, o.chunkRows)) {
+              position = c.end;
+              yield c;
             }
-            rows += n;
+            rows += batch.numRows;
           }
         }
         position = Math.max(position, rows);

@@ -81,6 +81,21 @@ export interface InputReader {
   close(): Promise<void>;
 }
 
+/**
+ * The chunks of one record batch of an Arrow or Parquet input whose row 0 is row `first` of the
+ * input: slices (no copy) of at most `chunkRows` rows, with the rows before `startRow` left out
+ * (resuming: the batch that holds it is sliced), each with `end`, where the input then stands.
+ */
+export function* batchChunks(batch: RecordBatch, first: number, startRow: number, chunkRows: number): Generator<ReaderChunk & { end: number }> {
+  const n = batch.numRows;
+  const from = Math.min(n, Math.max(0, startRow - first));
+  for (let i = from; i < n; i += chunkRows) {
+    const part = i === 0 && n <= chunkRows ? batch : batch.slice(i, Math.min(n, i + chunkRows));
+    const base = first + i;
+    yield { kind: 'arrow', batch: part, where: (row) => `row ${base + row}`, end: base + part.numRows };
+  }
+}
+
 /** Cuts a long text for a message. */
 export function clip(text: string, max = 200): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
