@@ -1,6 +1,10 @@
 /**
  * The columnar encoder in TypeScript: a `ColumnarLayout` (see `layout.ts`) to line protocol,
- * written byte by byte into request bodies, without a string or an object per row.
+ * written byte by byte into request bodies, without a string or an object per row. This file is
+ * the walk over the layout (`encodeLayout`: columns hoisted into flat arrays, then one loop over
+ * the rows); the bodies are `body-writer.ts`, the values `value-writers.ts`, the wording of a
+ * refusal `layout-error.ts`. Their public names are exported from here too, where the pool,
+ * the point and Arrow builders and the WASM glue import them.
  *
  * It is the reference the WASM encoder must match, and it matches the point encoder: for the
  * same rows, the same bytes, the same bodies (cut at the same line ends under `maxBodyBytes`),
@@ -9,417 +13,16 @@
  * (value, then key), the empty field set, the series key's size, the time, the line's size.
  * @module
  */
-import { InvalidPointError } from '../../errors.js';
-import { LineTooLargeError, type EncodedBody } from '../body-builder.js';
-import { checkFieldKey, checkTagName, reservedKeyReason } from '../escape.js';
+import type { InvalidPointError } from '../../errors.js';
+import type { EncodedBody } from '../body-builder.js';
 import { MAX_STRING_FIELD_BYTES } from '../point-encoder.js';
-import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn } from './layout.js';
+import { ColumnarBodyWriter } from './body-writer.js';
+import { ErrorCode, FieldKind, type ColumnarLayout } from './layout.js';
+import { kMaxKeyBytes, layoutError, rowHasField, rowsWithoutField } from './layout-error.js';
+import { kMaxNumberBytes, kStringInvalidUtf8, writeFloat, writeInt32, writeInt64, writeStringValue, writeUintDouble } from './value-writers.js';
 
-// ---- request bodies --------------------------------------------------------------------------
-
-/** Room kept above `maxBodyBytes` in a body's buffer, so that the line that crosses the limit fits before it moves. */
-const kSlackBytes = 64 * 1024;
-
-/**
- * Request bodies being written: a growing Buffer that is cut at a line end whenever the next
- * line would take it over `maxBodyBytes` (as `BodyBuilder` does). Shared by every layout of one
- * write, so that bodies are packed across batches.
- */
-export class ColumnarBodyWriter {
-  readonly limit: number;
-  /** The current body's bytes; valid up to `len`. Replaced when it grows or is cut. */
-  buf: Buffer;
-  len = 0;
-  /** Lines in the current body. */
-  #lines = 0;
-  #done = 0;
-  readonly #bodies: EncodedBody[] = [];
-
-  readonly #alloc: (bytes: number) => Buffer;
-
-  /**
-   * `alloc` may hand back a recycled buffer of at least the size asked (the batch writer reuses
-   * acknowledged bodies: fewer large allocations, far fewer full GCs).
-   */
-  constructor(maxBodyBytes: number, initialBytes = 64 * 1024, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe) {
-    this.limit = maxBodyBytes;
-    this.#alloc = alloc;
-    this.buf = alloc(Math.min(initialBytes, maxBodyBytes + kSlackBytes));
-  }
-
-  /** Makes room for `n` more bytes after `len` and returns the buffer to write them to. */
-  reserve(n: number): Buffer {
-    const need = this.len + n;
-    if (need <= this.buf.length) return this.buf;
-    // Double, capped just above the body limit: small writes stay small, big ones copy O(log n) times.
-    const size = Math.max(need, Math.min(this.buf.length * 2, this.limit + kSlackBytes));
-    const next = this.#alloc(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-    return next;
-  }
-
-  /**
-   * Ends the line written at `start .. len` (its `\n` included). Returns the line's size when it
-   * cannot fit any body (the caller reports it), else 0; cuts the body first when needed.
-   */
-  commit(start: number): number {
-    const bytes = this.len - start;
-    if (this.len > this.limit) {
-      if (bytes > this.limit) return bytes;
-      if (this.#lines > 0) {
-        this.#bodies.push({ body: this.buf.subarray(0, start), lines: this.#lines });
-        const next = this.#alloc(this.buf.length);
-        this.buf.copy(next, 0, start, this.len);
-        this.buf = next;
-        this.len = bytes;
-        this.#done += this.#lines;
-        this.#lines = 0;
-      }
-    }
-    this.#lines++;
-    return 0;
-  }
-
-  /** Lines written so far. */
-  get lineCount(): number {
-    return this.#done + this.#lines;
-  }
-
-  /** The bodies, in order. The writer must not be used afterwards. */
-  finish(): EncodedBody[] {
-    if (this.#lines > 0) this.#bodies.push({ body: this.buf.subarray(0, this.len), lines: this.#lines });
-    this.#done += this.#lines;
-    this.#lines = 0;
-    return this.#bodies;
-  }
-}
-
-// ---- numbers ---------------------------------------------------------------------------------
-
-/** "00" .. "99" as ASCII pairs: two digits per division. */
-const kPairs = (() => {
-  const t = new Uint8Array(200);
-  for (let i = 0; i < 100; i++) {
-    t[2 * i] = 48 + ((i / 10) | 0);
-    t[2 * i + 1] = 48 + (i % 10);
-  }
-  return t;
-})();
-
-/** Writes the digits of 0 <= v <= 2^31 so that the last one lands at `end - 1` (the caller counted them). */
-function fillDigits(buf: Uint8Array, end: number, v: number, start: number): void {
-  let p = end;
-  while (p - start >= 2) {
-    const q = (v / 100) | 0;
-    const r = (v - q * 100) << 1;
-    buf[--p] = kPairs[r + 1]!;
-    buf[--p] = kPairs[r]!;
-    v = q;
-  }
-  if (p > start) buf[--p] = 48 + v;
-}
-
-/** Writes a non-negative integer below 2^31 + 1 as decimal digits. */
-function writeSmallUint(buf: Uint8Array, pos: number, v: number): number {
-  const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5
-    : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-  fillDigits(buf, pos + n, v, pos);
-  return pos + n;
-}
-
-/** Writes exactly nine digits (zero-padded) of 0 <= v < 1e9. */
-function writePad9(buf: Uint8Array, pos: number, v: number): number {
-  fillDigits(buf, pos + 9, v, pos);
-  return pos + 9;
-}
-
-/** Writes a non-negative integer below 2^53. */
-function writeUintDouble(buf: Uint8Array, pos: number, v: number): number {
-  if (v <= 2147483648) return writeSmallUint(buf, pos, v);
-  let q = Math.floor(v / 1e9);
-  let r = v - q * 1e9;
-  if (r < 0) {
-    q -= 1;
-    r += 1e9;
-  } else if (r >= 1e9) {
-    q += 1;
-    r -= 1e9;
-  }
-  pos = writeSmallUint(buf, pos, q);
-  return writePad9(buf, pos, r);
-}
-
-/**
- * Writes the unsigned 64-bit integer `hi * 2^32 + lo` (both as uint32 numbers). Above 2^53:
- * q = floor(d / 1e9) from the nearest double d (off by at most one), then the remainder
- * exactly, modulo 2^32 (it lies in [-1e9, 2e9), which an int32 tells apart), then q corrected.
- */
-function writeUint64(buf: Uint8Array, pos: number, lo: number, hi: number): number {
-  const d = hi * 4294967296 + lo;
-  if (hi < 0x200000) return writeUintDouble(buf, pos, d);
-  let q = Math.floor(d / 1e9);
-  let r = (lo - Math.imul(q | 0, 1000000000)) | 0;
-  if (r < 0) {
-    q -= 1;
-    r += 1000000000;
-  } else if (r >= 1000000000) {
-    q += 1;
-    r -= 1000000000;
-  }
-  pos = writeUintDouble(buf, pos, q);
-  return writePad9(buf, pos, r);
-}
-
-/** Writes the signed 64-bit integer whose little-endian int32 words are `lo`, `hi`. */
-function writeInt64(buf: Uint8Array, pos: number, lo: number, hi: number): number {
-  if (hi === 0 && lo >= 0) return writeSmallUint(buf, pos, lo);
-  if (hi === -1 && lo < 0) {
-    buf[pos] = 45;
-    return writeSmallUint(buf, pos + 1, -lo);
-  }
-  if (hi < 0) {
-    buf[pos++] = 45;
-    // Two's complement negation of the 64-bit value; -2^63 becomes 2^63 unsigned.
-    const nlo = (~lo + 1) >>> 0;
-    const nhi = (nlo === 0 ? ~hi + 1 : ~hi) >>> 0;
-    return writeUint64(buf, pos, nlo, nhi);
-  }
-  return writeUint64(buf, pos, lo >>> 0, hi);
-}
-
-/** Writes an int32 as digits. */
-function writeInt32(buf: Uint8Array, pos: number, v: number): number {
-  if (v < 0) {
-    buf[pos++] = 45;
-    v = -v;
-  }
-  return writeSmallUint(buf, pos, v);
-}
-
-/** Writes `digits` digits of the integer 0 <= v < 2^53, zero-padded on the left. */
-function writePadded(buf: Uint8Array, pos: number, v: number, digits: number): number {
-  let end = pos + digits;
-  if (v >= 1e9) {
-    let hi = Math.floor(v / 1e9);
-    let lo = v - hi * 1e9;
-    if (lo < 0) {
-      hi -= 1;
-      lo += 1e9;
-    } else if (lo >= 1e9) {
-      hi += 1;
-      lo -= 1e9;
-    }
-    fillDigits(buf, end, lo, end - 9);
-    end -= 9;
-    v = hi;
-  }
-  fillDigits(buf, end, v, pos);
-  return pos + digits;
-}
-
-/** 10^k, exact as doubles for k <= 22. */
-const kPow10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * Writes a finite float exactly as `formatFloat` (`String(x)`; `-0` as `-0`).
- *
- * Fast path, for 1e-5 <= |x| < 1e15: with 10^(e-1) <= |x| < 10^e, take K = 15 - e decimals, so
- * that y = |x| * 10^K < 10^15 < 2^50, and m = round(y). Below 2^50 the spacing of doubles
- * around |x| is under a quarter of 10^-K, so at most one integer m' has m' / 10^K read back as
- * |x|, and it is m (y is off by at most 1/16). If m / 10^K !== |x| (both exact doubles: the
- * division is the correctly rounded value of the decimal m * 10^-K, which is what parsing it
- * gives), no decimal of at most K places reads back as |x|: `String(x)`, which needs more
- * digits. Otherwise every shorter decimal that reads back is m with trailing zeros dropped (by
- * the same uniqueness), so m's digits without their trailing zeros are the shortest
- * round-trip form: what `String(x)` prints, in plain decimal notation in this range.
- */
-function writeFloat(buf: Uint8Array, pos: number, v: number): number {
-  if (v === 0) {
-    if (1 / v < 0) {
-      buf[pos] = 45;
-      buf[pos + 1] = 48;
-      return pos + 2;
-    }
-    buf[pos] = 48;
-    return pos + 1;
-  }
-  // Integers below 2^31 print as their digits in String() too.
-  if (v > -2147483648 && v < 2147483648 && (v | 0) === v) return writeInt32(buf, pos, v);
-  const a = v < 0 ? -v : v;
-  if (a >= 1e-5 && a < 1e15) {
-    // e: the number of integer digits (<= 0 below 1); K = 15 - e.
-    let e = 0;
-    if (a >= 1) {
-      e = 1;
-      while (e < 15 && a >= kPow10[e]!) e++;
-    } else {
-      while (e > -4 && a * kPow10[1 - e]! < 1) e--;
-    }
-    const K = 15 - e;
-    const p = kPow10[K]!;
-    const m = Math.round(a * p);
-    if (m / p === a) {
-      if (v < 0) buf[pos++] = 45;
-      let whole = Math.floor(m / p);
-      let frac = m - whole * p;
-      if (frac < 0) {
-        whole -= 1;
-        frac += p;
-      } else if (frac >= p) {
-        whole += 1;
-        frac -= p;
-      }
-      pos = writeUintDouble(buf, pos, whole);
-      if (frac === 0) return pos;
-      buf[pos++] = 46;
-      pos = writePadded(buf, pos, frac, K);
-      while (buf[pos - 1] === 48) pos--;
-      return pos;
-    }
-  }
-  const s = String(v);
-  for (let j = 0; j < s.length; j++) buf[pos + j] = s.charCodeAt(j);
-  return pos + s.length;
-}
-
-/** Largest `formatFloat` output (`-2.2250738585072014e-308`) and largest int64 + `i`, rounded up. */
-const kMaxNumberBytes = 26;
-
-// ---- strings ---------------------------------------------------------------------------------
-
-const kStringInvalidUtf8 = -1;
-const kStringNewline = -2;
-
-/**
- * Writes `"` + the escaped UTF-8 of `data[a..b)` + `"`, checking it byte by byte: well-formed
- * UTF-8 (no overlong forms, surrogates or values above U+10FFFF), then no `\n`/`\r` unless
- * allowed. Returns the new position, or a negative `kString*` code.
- */
-function writeStringValue(buf: Uint8Array, pos: number, data: Uint8Array, a: number, b: number, allowNewlines: boolean): number {
-  buf[pos++] = 34;
-  let newline = false;
-  let j = a;
-  while (j < b) {
-    const c = data[j]!;
-    if (c < 0x80) {
-      if (c === 34 || c === 92) buf[pos++] = 92;
-      else if (c === 10 || c === 13) newline = true;
-      buf[pos++] = c;
-      j++;
-      continue;
-    }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    } else return kStringInvalidUtf8;
-    if (j + n >= b) return kStringInvalidUtf8;
-    const c1 = data[j + 1]!;
-    if (c1 < lo || c1 > hi) return kStringInvalidUtf8;
-    for (let k = 2; k <= n; k++) {
-      const ck = data[j + k]!;
-      if (ck < 0x80 || ck > 0xbf) return kStringInvalidUtf8;
-    }
-    buf[pos++] = c;
-    buf[pos++] = c1;
-    for (let k = 2; k <= n; k++) buf[pos++] = data[j + k]!;
-    j += n + 1;
-  }
-  if (newline && !allowNewlines) return kStringNewline;
-  buf[pos++] = 34;
-  return pos;
-}
-
-// ---- errors ----------------------------------------------------------------------------------
-
-const kFatalUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The reason a raw name (UTF-8 bytes) cannot be written, as `check` words it. */
-function nameReason(bytes: Uint8Array, check: (s: string) => string | undefined): string {
-  let s: string;
-  try {
-    s = kFatalUtf8.decode(bytes);
-  } catch {
-    return 'is not valid UTF-8';
-  }
-  return check(s) ?? 'cannot be written';
-}
-
-/** influxd's MaxKeyLength: measurement + tags + field key + 4 bytes. */
-const kMaxKeyBytes = 65_535;
-
-
-/** Longest list of row indices named in a message. */
-const kMaxNamedRows = 10;
-
-/**
- * The `InvalidPointError` for an encoder stop: `code` at local row `row` of `layout`, in tag or
- * field column `column`, dictionary entry `entry` (TAG_VALUE), `detail` (byte count for
- * STRING_TOO_LONG and LINE_TOO_LARGE; the rows found, as global indices, for NO_FIELD).
- */
-export function layoutError(layout: ColumnarLayout, rowBase: number, code: ErrorCode, row: number, column = -1, entry = -1, detail?: number | readonly number[], limit = 0): InvalidPointError {
-  const index = rowBase + row;
-  switch (code) {
-    case ErrorCode.TAG_KEY: {
-      const name = layout.tags[column]!.name;
-      return new InvalidPointError(index, 'tags', name, reservedKeyReason(name) ?? `key ${checkTagName(name) ?? 'cannot be written'}`);
-    }
-    case ErrorCode.TAG_VALUE: {
-      const t = layout.tags[column]!;
-      const bytes = t.dictData.subarray(t.dictOffsets[entry]!, t.dictOffsets[entry + 1]!);
-      return new InvalidPointError(index, 'tags', t.name, `value ${nameReason(bytes, checkTagName)}`);
-    }
-    case ErrorCode.FIELD_KEY: {
-      const name = layout.fields[column]!.name;
-      return new InvalidPointError(index, 'fields', name, reservedKeyReason(name) ?? `key ${checkFieldKey(name) ?? 'cannot be written'}`);
-    }
-    case ErrorCode.FIELD_NON_FINITE: {
-      const f = layout.fields[column]!;
-      return new InvalidPointError(index, 'fields', f.name, `${String(f.values[row])} cannot be written: InfluxDB floats must be finite`);
-    }
-    case ErrorCode.FIELD_NOT_SAFE_INTEGER: {
-      const f = layout.fields[column]!;
-      return new InvalidPointError(index, 'fields', f.name, `declared integer, but ${String(f.values[row])} is not a safe integer: pass a bigint for values beyond 2^53`);
-    }
-    case ErrorCode.FIELD_INT64_RANGE: {
-      const f = layout.fields[column]!;
-      const v = BigInt.asUintN(64, f.values[row] as bigint);
-      return new InvalidPointError(index, 'fields', f.name, `${v} is outside the int64 range`);
-    }
-    case ErrorCode.STRING_TOO_LONG:
-      return new InvalidPointError(index, 'fields', layout.fields[column]!.name, `string value of ${detail as number} bytes is over InfluxDB's 64 KB limit`);
-    case ErrorCode.STRING_INVALID_UTF8:
-      return new InvalidPointError(index, 'fields', layout.fields[column]!.name, 'string value is not valid UTF-8');
-    case ErrorCode.STRING_NEWLINE:
-      return new InvalidPointError(index, 'fields', layout.fields[column]!.name, 'string value contains a newline; pass allowNewlinesInStrings: true to write it anyway');
-    case ErrorCode.NO_FIELD: {
-      const rows = (detail as readonly number[] | undefined) ?? [index];
-      const named = rows.slice(0, kMaxNamedRows).join(', ') + (rows.length > kMaxNamedRows ? ', …' : '');
-      const which = rows.length === 1 ? `row ${named} has` : `rows ${named} have`;
-      return new InvalidPointError(index, 'fields', undefined,
-        `no field with a value: a point needs at least one field (${which} no non-null field; pass invalidRows: 'skip' to leave such rows out)`);
-    }
-    case ErrorCode.TIME_RANGE:
-      return new InvalidPointError(index, 'time', undefined, layout.meta.timeReasons.get(row) ?? 'cannot be written');
-    case ErrorCode.LINE_TOO_LARGE:
-      return new InvalidPointError(index, 'point', undefined, new LineTooLargeError(detail as number, limit).message);
-    case ErrorCode.SERIES_KEY_TOO_LONG:
-      return new InvalidPointError(index, 'point', undefined, `series key of ${detail as number} bytes (measurement, tags and field key) is over InfluxDB's limit of ${kMaxKeyBytes}`);
-    default:
-      return new InvalidPointError(index, 'point', undefined, `columnar encoder error ${String(code)}`);
-  }
-}
-
-// ---- the encoder -----------------------------------------------------------------------------
+export { ColumnarBodyWriter } from './body-writer.js';
+export { layoutError, rowHasField, rowsWithoutField } from './layout-error.js';
 
 export interface ColumnarEncodeOptions {
   /** Global index of the layout's row 0: errors and skipped rows count rows across batches. Default 0. */
@@ -457,17 +60,6 @@ const kEquals = Uint8Array.of(61);
 /** Int32 words of an int64 array (little-endian: `[2i]` low, `[2i + 1]` high). */
 function words(a: BigInt64Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length * 2);
-}
-
-/** Whether row `i` has at least one field that would be written (shared with the WASM glue). */
-export function rowHasField(fields: readonly FieldColumn[], i: number, skipNonFinite: boolean): boolean {
-  for (const f of fields) {
-    const v = f.validity;
-    if (v !== null && (v[i >> 3]! & (1 << (i & 7))) === 0) continue;
-    if (skipNonFinite && (f.kind === FieldKind.FLOAT || f.kind === FieldKind.FLOAT_AS_INT) && !Number.isFinite(f.values[i]!)) continue;
-    return true;
-  }
-  return false;
 }
 
 /**
@@ -568,6 +160,9 @@ export function encodeLayout(layout: ColumnarLayout, writer: ColumnarBodyWriter,
     seriesMax += longest;
   }
   const checkSeriesKey = seriesMax > kMaxKeyBytes;
+  // Locals: an imported constant is loaded from its module cell at every use in the loop.
+  const maxKeyBytes = kMaxKeyBytes;
+  const maxStringBytes = MAX_STRING_FIELD_BYTES;
 
   for (let i = from; i < to; i++) {
     const byte = i >> 3;
@@ -632,7 +227,7 @@ export function encodeLayout(layout: ColumnarLayout, writer: ColumnarBodyWriter,
       } else if (kind === FieldKind.STRING) {
         const o = offs[c]!;
         const len = o[i + 1]! - o[i]!;
-        if (len > MAX_STRING_FIELD_BYTES) throw fail(ErrorCode.STRING_TOO_LONG, i, c, -1, len);
+        if (len > maxStringBytes) throw fail(ErrorCode.STRING_TOO_LONG, i, c, -1, len);
       }
       if (fieldKeyBad[c]!) {
         // The value is checked first, as the point encoder does (a string only while it is written).
@@ -690,15 +285,8 @@ export function encodeLayout(layout: ColumnarLayout, writer: ColumnarBodyWriter,
         }
       }
     }
-    if (first) {
-      // Name the rows without a field: this one and the next ones of the layout, up to the limit.
-      const rows = [rowBase + i];
-      for (let k = i + 1; k < to && rows.length <= kMaxNamedRows; k++) {
-        if (!rowHasField(fields, k, skipNonFinite)) rows.push(rowBase + k);
-      }
-      throw fail(ErrorCode.NO_FIELD, i, -1, -1, rows);
-    }
-    if (checkSeriesKey && seriesBytes + keyBytes + 4 > kMaxKeyBytes) throw fail(ErrorCode.SERIES_KEY_TOO_LONG, i, -1, -1, seriesBytes + keyBytes + 4);
+    if (first) throw fail(ErrorCode.NO_FIELD, i, -1, -1, rowsWithoutField(fields, i, to, rowBase, skipNonFinite));
+    if (checkSeriesKey && seriesBytes + keyBytes + 4 > maxKeyBytes) throw fail(ErrorCode.SERIES_KEY_TOO_LONG, i, -1, -1, seriesBytes + keyBytes + 4);
     if (timeInvalid !== null && (timeInvalid[byte]! & mask) !== 0) throw fail(ErrorCode.TIME_RANGE, i);
     buf[pos++] = 32;
     pos = writeInt64(buf, pos, time[2 * i]!, time[2 * i + 1]!);
@@ -715,6 +303,3 @@ export function encodeLayoutToBodies(layout: ColumnarLayout, maxBodyBytes: numbe
   encodeLayout(layout, writer, options);
   return writer.finish();
 }
-
-/** @internal Exposed for tests of the digit writers. */
-export const __numbers = { writeInt64, writeFloat, writeUint64 };

@@ -17,6 +17,7 @@
  */
 import type { Precision } from '../../types.js';
 import { BS, COMMA, DQ, EQ, NL, SP, skipWhitespace, type LineRange } from './scan.js';
+import { utf8Tail } from './utf8.js';
 
 export type LineFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
 
@@ -82,30 +83,13 @@ function ascii(buf: Uint8Array, s: number, e: number): string {
 function validUtf8(buf: Uint8Array, s: number, e: number): boolean {
   let i = s;
   while (i < e) {
-    const c = buf[i]!;
-    if (c < 0x80) {
+    if (buf[i]! < 0x80) {
       i++;
       continue;
     }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    } else return false;
-    if (i + need >= e) return false;
-    for (let k = 1; k <= need; k++) {
-      const b = buf[i + k]!;
-      if (b < (k === 1 ? lo : 0x80) || b > (k === 1 ? hi : 0xbf)) return false;
-    }
-    i += need + 1;
+    const n = utf8Tail(buf, i, e);
+    if (n < 0) return false;
+    i += n + 1;
   }
   return true;
 }
@@ -154,40 +138,13 @@ export function goString(buf: Uint8Array, s = 0, e = buf.length): string {
       i++;
       continue;
     }
-    let need = 0;
-    let lo = 0x80;
-    let hi = 0xbf;
-    let cp = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      need = 1;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      need = 2;
-      cp = c & 0x0f;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      need = 3;
-      cp = c & 0x07;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    }
-    let valid = need > 0 && i + need < e;
-    if (valid) {
-      for (let k = 1; k <= need; k++) {
-        const b = buf[i + k]!;
-        const l = k === 1 ? lo : 0x80;
-        const h = k === 1 ? hi : 0xbf;
-        if (b < l || b > h) {
-          valid = false;
-          break;
-        }
-        cp = (cp << 6) | (b & 0x3f);
-      }
-    }
-    if (valid) {
+    const n = utf8Tail(buf, i, e);
+    if (n > 0) {
+      // The lead byte holds 6 - n bits of the code point (5, 4 or 3), each continuation byte 6.
+      let cp = c & (0x7f >> (n + 1));
+      for (let k = 1; k <= n; k++) cp = (cp << 6) | (buf[i + k]! & 0x3f);
       cps.push(cp);
-      i += need + 1;
+      i += n + 1;
     } else {
       cps.push(0xfffd);
       i++;

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeArrow, encodeArrowSync, isArrowInput, isArrowRecordBatch, isArrowTable, type ArrowEncodeOptions } from '../../../../src/encode/arrow/index.js';
 import type { EncodedBody } from '../../../../src/encode/body-builder.js';
 import { FieldKind, type ColumnarLayout } from '../../../../src/encode/columnar/layout.js';
-import { __numbers, encodeLayoutToBodies } from '../../../../src/encode/columnar/ts-encoder.js';
+import { encodeLayoutToBodies } from '../../../../src/encode/columnar/ts-encoder.js';
+import { writeFloat, writeInt64, writeUint64 } from '../../../../src/encode/columnar/value-writers.js';
 import { encodeSync } from '../../../../src/encode/input.js';
 import { formatFloat, type Point, type PointEncoderOptions } from '../../../../src/encode/point-encoder.js';
 import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
@@ -401,20 +402,20 @@ describe('digit writers', () => {
   it('int64 words as digits === BigInt toString (property)', () => {
     fc.assert(fc.property(int64Arb, (v) => {
       const w = new Int32Array(BigInt64Array.of(v).buffer);
-      const end = __numbers.writeInt64(buf, 0, w[0]!, w[1]!);
+      const end = writeInt64(buf, 0, w[0]!, w[1]!);
       expect(Buffer.from(buf.subarray(0, end)).toString()).toBe(v.toString());
     }), { numRuns: 5000 });
   });
   it('uint64 as digits (property)', () => {
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (v) => {
       const w = new Uint32Array(BigUint64Array.of(v).buffer);
-      const end = __numbers.writeUint64(buf, 0, w[0]!, w[1]!);
+      const end = writeUint64(buf, 0, w[0]!, w[1]!);
       expect(Buffer.from(buf.subarray(0, end)).toString()).toBe(v.toString());
     }), { numRuns: 5000 });
   });
   it('floats === formatFloat (property)', () => {
     fc.assert(fc.property(doubleArb.filter(Number.isFinite), (v) => {
-      const end = __numbers.writeFloat(buf, 0, v);
+      const end = writeFloat(buf, 0, v);
       expect(Buffer.from(buf.subarray(0, end)).toString()).toBe(formatFloat(v));
     }), { numRuns: 20000 });
   });
