@@ -47,8 +47,3 @@ export async function* parseChunks(lines: AsyncIterable<Uint8Array>, status: num
     yield checkQueryResponse(doc, status);
   }
 }
-
-/** A query answer (or `what`) that is not valid JSON: InfluxDBResponseError, reason 'invalid'. */
-export function invalidJson(err: unknown, what = 'the query answer'): InfluxDBResponseError {
-  return new InfluxDBResponseError(`${what} is not valid JSON: ${(err as Error).message}`, { reason: 'invalid', cause: err });
-}

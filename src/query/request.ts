@@ -1,18 +1,15 @@
 /**
  * The client's `/query` request: the form body (q, db, rp, epoch, params, chunked), the refusal
- * of a non-200 answer, and the reading of the answer, whole or streamed, in the call's output
- * format. The formats themselves are output/'s: `readAnswer` is the one place that picks one.
+ * of a non-200 answer, and the reading of the answer's body — whole (its bytes) or chunked (its
+ * lines) — which it hands to output/index.ts, the one place that turns it into the call's output
+ * format.
  */
-import { InfluxDBError, InfluxDBQueryError, InvalidQueryError, truncateText } from '../errors.js';
+import { InfluxDBQueryError, InvalidQueryError, truncateText } from '../errors.js';
 import type { Precision, ResolvedQueryOptions } from '../options/index.js';
 import { queryNote, readErrorMessage, toConnectionError, type HttpTransport, type TransportResponse } from '../transport/http-transport.js';
-import { completeChunkLines, invalidJson, parseChunks } from './chunks.js';
-import { parseExactJson } from './exact-json.js';
-import { jsonChunksToRecordBatches, jsonToArrowAsync } from './output/json-columns/index.js';
-import { formatChunks, formatResponse, type ArrowOptions, type AsyncSchemaLookup, type SchemaCache } from './output/index.js';
+import { formatChunks, formatResponse, queryEpoch, type AnswerLines, type OutputContext, type SchemaCache } from './output/index.js';
 import type { PatternValue } from './patterns.js';
-import { checkQueryResponse, type QueryResponse } from './response.js';
-import type { RecordBatch } from 'apache-arrow';
+import { parseAnswer, type QueryResponse } from './response.js';
 
 /** What a query runs on: the connection, the arrow output's schema cache, the server's description for messages. */
 export interface QueryTarget {
@@ -28,17 +25,22 @@ export function queryText(q: string | string[]): string {
   return text;
 }
 
-/** Runs `text` with resolved options and reads the answer in their output format. */
+/** Runs `text` with resolved options; the answer comes back in their output format. */
 export async function runQuery(t: QueryTarget, text: string, o: ResolvedQueryOptions): Promise<unknown> {
-  // Arrow columns are typed from numbers: ask for integer epochs (exact ns) unless told otherwise.
-  const epoch = o.epoch ?? (o.output === 'arrow' ? 'n' : undefined);
+  const epoch = queryEpoch(o.output, o.epoch);
   const res = await sendQuery(t.transport, text, { ...o, epoch });
-  return readAnswer(res, { ...o, epoch: epoch ?? 'n' }, text, t);
+  const ctx: OutputContext = {
+    output: o.output, query: text, parser: o.parser, status: res.statusCode, db: o.db, epoch, schemas: t.schemas,
+    ...(o.columnTypes === undefined ? undefined : { arrow: { columnTypes: o.columnTypes } }),
+  };
+  if (o.chunked) return formatChunks(answerLines(res, t.describe), ctx);
+  return formatResponse(await readBody(res, t.describe), ctx);
 }
 
 /** A query whose answer is always the raw JSON: for the client's own lookups. */
 export async function runRawQuery(t: QueryTarget, text: string, o: ResolvedQueryOptions): Promise<QueryResponse> {
-  return readWhole(await sendQuery(t.transport, text, o), t.describe);
+  const res = await sendQuery(t.transport, text, o);
+  return parseAnswer(await readBody(res, t.describe), res.statusCode);
 }
 
 interface SendOptions {
@@ -82,73 +84,24 @@ function paramsToJson(params: Record<string, PatternValue>): string {
   return `{${parts.join(',')}}`;
 }
 
-/**
- * The answer in the output format. `arrow` is read from the body's bytes (whole) or lines
- * (chunked) into typed columns, with no row arrays and no BigInt per value: output/index.ts's
- * `formatResponse` / `formatChunks` take parsed answers, so only `raw` and `iterable` go through them.
- */
-function readAnswer(res: TransportResponse, o: ResolvedQueryOptions & { epoch: Precision }, text: string, t: QueryTarget): Promise<unknown> | unknown {
-  if (o.output === 'arrow') {
-    const lookup = (m: string) => t.schemas.get(m, o.db);
-    const arrowOpts = { epoch: o.epoch, ...(o.columnTypes === undefined ? undefined : { columnTypes: o.columnTypes }) };
-    return o.chunked ? arrowBatches(res, lookup, arrowOpts, t.describe) : arrowWhole(res, lookup, arrowOpts, t.describe);
-  }
-  const ctx = { output: o.output, query: text, parser: o.parser, db: o.db, epoch: o.epoch, schemas: t.schemas };
-  if (o.chunked) return formatChunks(streamChunks(res, t.describe), ctx);
-  return readWhole(res, t.describe).then((resp) => formatResponse(resp, ctx));
-}
-
-/** The whole answer, parsed exactly (integers beyond 2^53 as bigint) and checked. */
-async function readWhole(res: TransportResponse, describe: string): Promise<QueryResponse> {
-  let body: string;
+/** The whole body's bytes (at most maxResponseBytes). */
+async function readBody(res: TransportResponse, describe: string): Promise<Uint8Array> {
   try {
-    body = await res.body.text();
+    return await res.body.bytes();
   } catch (err) {
     throw toConnectionError(err, `query to ${describe}`);
   }
-  let doc: unknown;
-  try {
-    doc = parseExactJson(body);
-  } catch (err) {
-    throw err instanceof InfluxDBError ? err : invalidJson(err);
-  }
-  return checkQueryResponse(doc, res.statusCode);
 }
 
-async function arrowWhole(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): Promise<unknown> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await res.body.bytes();
-  } catch (err) {
-    throw toConnectionError(err, `query to ${describe}`);
-  }
-  try {
-    return await jsonToArrowAsync(bytes, lookup, options, res.statusCode);
-  } catch (err) {
-    if (err instanceof SyntaxError) throw invalidJson(err);
-    throw err;
-  }
-}
-
-async function* streamChunks(res: TransportResponse, describe: string): AsyncIterableIterator<QueryResponse> {
-  try {
-    yield* parseChunks(res.body.lines(), res.statusCode, `chunked query from ${describe}`);
-  } catch (err) {
-    throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
-  } finally {
-    // The consumer may stop early: release the socket instead of reading the rest.
-    if (!res.body.destroyed) res.body.destroy();
-  }
-}
-
-/** Chunked arrow output: each NDJSON line converted straight into record batches. */
-async function* arrowBatches(res: TransportResponse, lookup: AsyncSchemaLookup, options: ArrowOptions, describe: string): AsyncGenerator<RecordBatch, void, undefined> {
-  try {
-    yield* jsonChunksToRecordBatches(completeChunkLines(res.body.lines(), `chunked query from ${describe}`), lookup, options, res.statusCode);
-  } catch (err) {
-    if (err instanceof SyntaxError) throw invalidJson(err, 'a chunk of the query answer');
-    throw err instanceof InfluxDBError ? err : toConnectionError(err, `chunked query from ${describe}`);
-  } finally {
-    if (!res.body.destroyed) res.body.destroy();
-  }
+/** A chunked body's lines, read on demand; a failure reading them is a connection error. */
+function answerLines(res: TransportResponse, describe: string): AnswerLines {
+  const where = `chunked query from ${describe}`;
+  return {
+    lines: res.body.lines(),
+    where,
+    failure: (err) => toConnectionError(err, where),
+    close: () => {
+      if (!res.body.destroyed) res.body.destroy();
+    },
+  };
 }

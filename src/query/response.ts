@@ -1,8 +1,10 @@
 /**
- * The shapes of InfluxDB 1.x `/query` answers, and the check that turns the errors they may
- * carry inside a 200 (`results[i].error`, a top-level `error`) into exceptions.
+ * The shapes of InfluxDB 1.x `/query` answers, the exact parse of a whole answer's body, and the
+ * check that turns the errors they may carry inside a 200 (`results[i].error`, a top-level
+ * `error`) into exceptions. (Chunked answers are parsed line by line in chunks.ts.)
  */
-import { InfluxDBQueryError, InfluxDBResponseError } from '../errors.js';
+import { InfluxDBError, InfluxDBQueryError, InfluxDBResponseError } from '../errors.js';
+import { parseExactJson } from './exact-json.js';
 
 /** A value in a result row. Integers beyond 2^53 (and ns epochs) are `bigint`, exact. */
 export type { QueryValue } from '../types.js';
@@ -46,4 +48,21 @@ export function checkQueryResponse(doc: unknown, status: number): QueryResponse 
     }
   }
   return r;
+}
+
+/** A whole answer's body (UTF-8 JSON) parsed exactly (integers beyond 2^53 as bigint) and checked. */
+export function parseAnswer(body: Uint8Array, status: number): QueryResponse {
+  let doc: unknown;
+  try {
+    // As `Response.text()`: a BOM dropped, malformed bytes as U+FFFD.
+    doc = parseExactJson(new TextDecoder().decode(body));
+  } catch (err) {
+    throw err instanceof InfluxDBError ? err : invalidJson(err);
+  }
+  return checkQueryResponse(doc, status);
+}
+
+/** A query answer (or `what`) that is not valid JSON: InfluxDBResponseError, reason 'invalid'. */
+export function invalidJson(err: unknown, what = 'the query answer'): InfluxDBResponseError {
+  return new InfluxDBResponseError(`${what} is not valid JSON: ${(err as Error).message}`, { reason: 'invalid', cause: err });
 }
