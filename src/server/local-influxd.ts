@@ -3,18 +3,22 @@
  *
  * Starts a throw-away `influxd` (Debian package `influxdb`, v1.6.x) bound to
  * 127.0.0.1 on free ports, with all of its state inside a fresh temp
- * directory that is removed again by `stop()`.
+ * directory that is removed again by `stop()`. Its configuration file: `influxd-config.ts`;
+ * the process and its handle: `process-util.ts`.
  *
  * Only node built-ins are used.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { buildConfig, buildHttpSection, type HttpConfigValue } from './influxd-config.js';
 import {
   describeExit,
   ensureBinary,
   findBinary,
   freePorts,
+  inspectSymbol,
+  LaunchedServer,
   launchServer,
   makeTempDir,
   retryOnAddressInUse,
@@ -26,8 +30,7 @@ import {
   type RunResult,
 } from './process-util.js';
 
-/** Value allowed for a key of the `[http]` section. */
-export type HttpConfigValue = string | number | boolean;
+export type { HttpConfigValue } from './influxd-config.js';
 
 export interface LocalInfluxdOptions {
   /** Enable `auth-enabled = true` and create this admin user (WITH ALL PRIVILEGES) right after start. */
@@ -77,18 +80,6 @@ const PING_INTERVAL_MS = 50;
 /** sun_path is 108 bytes on Linux including the NUL terminator. */
 const MAX_UNIX_SOCKET_PATH = 107;
 
-/** Keys of `[http]` that are driven by dedicated options. */
-const RESERVED_HTTP_KEYS = new Set([
-  'enabled',
-  'bind-address',
-  'auth-enabled',
-  'https-enabled',
-  'https-certificate',
-  'https-private-key',
-  'unix-socket-enabled',
-  'bind-socket',
-]);
-
 // ---------------------------------------------------------------------------
 // Locating / installing influxd
 // ---------------------------------------------------------------------------
@@ -118,31 +109,8 @@ export async function ensureInfluxd(options: { log?: (msg: string) => void } = {
 }
 
 // ---------------------------------------------------------------------------
-// Helpers
+// InfluxQL quoting
 // ---------------------------------------------------------------------------
-
-/** TOML basic string. */
-function tomlString(value: string): string {
-  let out = '"';
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
-}
-
-function tomlValue(key: string, value: HttpConfigValue): string {
-  if (typeof value === 'string') return tomlString(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new TypeError(`invalid value for [http] ${key}: ${String(value)}`);
-}
 
 /** InfluxQL identifier: double quotes with `\` and `"` escaped. */
 export function quoteInfluxIdent(name: string): string {
@@ -191,101 +159,6 @@ async function generateCertificate(dir: string): Promise<{ certPath: string; key
   return { certPath, keyPath, caPem: await fs.readFile(certPath, 'utf8') };
 }
 
-function buildHttpSection(
-  options: LocalInfluxdOptions,
-  httpPort: number,
-  tls: { certPath: string; keyPath: string } | undefined,
-  unixSocketPath: string | undefined,
-): Map<string, HttpConfigValue> {
-  const section = new Map<string, HttpConfigValue>([
-    ['enabled', true],
-    ['bind-address', `127.0.0.1:${httpPort}`],
-    ['auth-enabled', options.auth !== undefined],
-    ['log-enabled', false],
-    ['suppress-write-log', true],
-    ['pprof-enabled', false],
-    ['https-enabled', tls !== undefined],
-    ['unix-socket-enabled', unixSocketPath !== undefined],
-  ]);
-  if (tls) {
-    section.set('https-certificate', tls.certPath);
-    section.set('https-private-key', tls.keyPath);
-  }
-  if (unixSocketPath !== undefined) section.set('bind-socket', unixSocketPath);
-  for (const [key, value] of Object.entries(options.extraHttpConfig ?? {})) {
-    if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new TypeError(`invalid [http] config key: ${JSON.stringify(key)}`);
-    if (RESERVED_HTTP_KEYS.has(key)) {
-      throw new TypeError(`[http] ${key} is controlled by startLocalInfluxd itself; use the dedicated option instead`);
-    }
-    if (key === 'max-body-size' && options.maxBodySize !== undefined) {
-      throw new TypeError('max-body-size given both as maxBodySize and in extraHttpConfig');
-    }
-    section.set(key, value);
-  }
-  if (options.maxBodySize !== undefined) {
-    if (!Number.isSafeInteger(options.maxBodySize) || options.maxBodySize < 0) {
-      throw new TypeError(`maxBodySize must be a non-negative integer, got ${options.maxBodySize}`);
-    }
-    section.set('max-body-size', options.maxBodySize);
-  }
-  return section;
-}
-
-function buildConfig(dir: string, rpcPort: number, http: Map<string, HttpConfigValue>): string {
-  const lines: string[] = [
-    '# generated by fastinflux startLocalInfluxd',
-    'reporting-disabled = true',
-    `bind-address = ${tomlString(`127.0.0.1:${rpcPort}`)}`,
-    '',
-    '[meta]',
-    `  dir = ${tomlString(path.join(dir, 'meta'))}`,
-    '  retention-autocreate = true',
-    '  logging-enabled = false',
-    '',
-    '[data]',
-    `  dir = ${tomlString(path.join(dir, 'data'))}`,
-    `  wal-dir = ${tomlString(path.join(dir, 'wal'))}`,
-    '  query-log-enabled = false',
-    '  trace-logging-enabled = false',
-    '',
-    '[monitor]',
-    '  store-enabled = false',
-    '',
-    '[subscriber]',
-    '  enabled = false',
-    '',
-    '[continuous_queries]',
-    '  enabled = false',
-    '  log-enabled = false',
-    '',
-    '[http]',
-  ];
-  for (const [key, value] of http) lines.push(`  ${key} = ${tomlValue(key, value)}`);
-  lines.push(
-    '',
-    '[logging]',
-    '  level = "warn"',
-    '  suppress-logo = true',
-    '',
-    '[ifql]',
-    '  enabled = false',
-    '',
-    '[[graphite]]',
-    '  enabled = false',
-    '',
-    '[[collectd]]',
-    '  enabled = false',
-    '',
-    '[[opentsdb]]',
-    '  enabled = false',
-    '',
-    '[[udp]]',
-    '  enabled = false',
-    '',
-  );
-  return lines.join('\n');
-}
-
 /** influxd applies INFLUXDB_* environment variables as config overrides: keep them out. */
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -293,23 +166,12 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-
-class LocalInfluxdInstance implements LocalInfluxd {
-  readonly host = '127.0.0.1' as const;
-  readonly url: string;
-  readonly port: number;
+class LocalInfluxdInstance extends LaunchedServer implements LocalInfluxd {
   readonly protocol: 'http' | 'https';
-  readonly pid: number;
-  readonly dir: string;
   readonly unixSocketPath?: string;
   readonly caPem?: string;
   readonly username?: string;
-  readonly logPath: string;
   readonly #password: string | undefined;
-  readonly #child: ChildProcess;
-  readonly #extraDirs: string[];
-  #stopping: Promise<void> | undefined;
 
   constructor(init: {
     port: number;
@@ -323,14 +185,8 @@ class LocalInfluxdInstance implements LocalInfluxd {
     username?: string;
     password?: string;
   }) {
-    this.port = init.port;
+    super({ url: `${init.protocol}://127.0.0.1:${init.port}`, port: init.port, child: init.child, dir: init.dir, logPath: init.logPath, extraDirs: init.extraDirs });
     this.protocol = init.protocol;
-    this.url = `${init.protocol}://127.0.0.1:${init.port}`;
-    this.#child = init.child;
-    this.pid = init.child.pid!;
-    this.dir = init.dir;
-    this.#extraDirs = init.extraDirs;
-    this.logPath = init.logPath;
     if (init.unixSocketPath !== undefined) this.unixSocketPath = init.unixSocketPath;
     if (init.caPem !== undefined) this.caPem = init.caPem;
     if (init.username !== undefined) this.username = init.username;
@@ -340,15 +196,6 @@ class LocalInfluxdInstance implements LocalInfluxd {
   /** Prototype getter (not an own enumerable property), so spreads, JSON and inspect never show it. */
   get password(): string | undefined {
     return this.#password;
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= stopAndCleanUp(this.#child, [this.dir, ...this.#extraDirs]);
-    return this.#stopping;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
   }
 
   #describe(): Record<string, unknown> {
@@ -362,7 +209,7 @@ class LocalInfluxdInstance implements LocalInfluxd {
     return d;
   }
 
-  toString(): string {
+  override toString(): string {
     const auth = this.username !== undefined ? ` user=${JSON.stringify(this.username)}` : '';
     const sock = this.unixSocketPath !== undefined ? ` socket=${this.unixSocketPath}` : '';
     return `LocalInfluxd(${this.url} pid=${this.pid}${auth}${sock})`;

@@ -19,7 +19,9 @@ import {
   ensureBinary,
   findBinary,
   freePorts,
+  inspectSymbol,
   isExecutableFile,
+  LaunchedServer,
   launchServer,
   makeTempDir,
   retryOnAddressInUse,
@@ -226,26 +228,11 @@ export function victoriaMetricsArgs(port: number, dataDir: string, extraArgs: re
   ];
 }
 
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-
-class LocalVictoriaMetricsInstance implements LocalVictoriaMetrics {
-  readonly host = '127.0.0.1' as const;
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-  readonly dir: string;
-  readonly logPath: string;
+class LocalVictoriaMetricsInstance extends LaunchedServer implements LocalVictoriaMetrics {
   readonly args: readonly string[];
-  readonly #child: ChildProcess;
-  #stopping: Promise<void> | undefined;
 
   constructor(init: { port: number; child: ChildProcess; dir: string; logPath: string; args: string[] }) {
-    this.port = init.port;
-    this.url = `http://127.0.0.1:${init.port}`;
-    this.#child = init.child;
-    this.pid = init.child.pid!;
-    this.dir = init.dir;
-    this.logPath = init.logPath;
+    super({ url: `http://127.0.0.1:${init.port}`, port: init.port, child: init.child, dir: init.dir, logPath: init.logPath });
     this.args = Object.freeze([...init.args]);
   }
 
@@ -267,16 +254,7 @@ class LocalVictoriaMetricsInstance implements LocalVictoriaMetrics {
       .map(parseVmExportLine);
   }
 
-  stop(): Promise<void> {
-    this.#stopping ??= stopAndCleanUp(this.#child, [this.dir]);
-    return this.#stopping;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
-  }
-
-  toString(): string {
+  override toString(): string {
     return `LocalVictoriaMetrics(${this.url} pid=${this.pid})`;
   }
 
