@@ -3,7 +3,8 @@
  * `encodeLayout` in `../columnar/ts-encoder.ts` (same bytes, same bodies, same first error, same
  * skipped rows), so the pool can call either. The work is done by the AssemblyScript module
  * (`assembly/`, compiled to `build/encoder.wasm`); this file moves bytes in and out of its memory
- * and turns its status codes into the writer's bodies and `layoutError(...)`s.
+ * (placed and grown by `memory.ts`) and turns its status codes into the writer's bodies and
+ * `layoutError(...)`s.
  *
  * The memory protocol (`protocol.ts`, described in `assembly/protocol.ts`) is hand-written:
  *
@@ -25,7 +26,10 @@
  * @module
  */
 import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn } from '../columnar/layout.js';
-import { layoutError, rowHasField, type ColumnarBodyWriter, type ColumnarEncodeOptions } from '../columnar/ts-encoder.js';
+import type { ColumnarBodyWriter } from '../columnar/body-writer.js';
+import { layoutError, rowsWithoutField } from '../columnar/layout-error.js';
+import type { ColumnarEncodeOptions } from '../columnar/ts-encoder.js';
+import { ModuleMemory, readAsString } from './memory.js';
 import { getEncoderModule, type EncoderVariant } from './module.js';
 import * as P from './protocol.js';
 
@@ -49,21 +53,6 @@ const kOutputBytes = 2 * 1024 * 1024;
 const kSkipCap = 4096;
 /** Segments (body cuts) per call; a full list is flushed and the call resumed. */
 const kSegCap = 256;
-/** Memory grows by at least this share of its size, so that growing is rare. */
-const kGrowthShare = 0.25;
-const kPage = 65536;
-
-/** Longest list of row indices named in a NO_FIELD message (as in ts-encoder.ts). */
-const kMaxNamedRows = 10;
-
-type Typed = { readonly buffer: ArrayBufferLike; readonly byteOffset: number; readonly byteLength: number; readonly length: number };
-
-/** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4): the debug build's `abort` messages. */
-function readAsString(memory: WebAssembly.Memory | undefined, ptr: number): string {
-  if (memory === undefined || ptr === 0) return '';
-  const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
-  return Buffer.from(memory.buffer, ptr, len).toString('utf16le');
-}
 
 export interface WasmEncoderOptions {
   /** Measure where the time goes (`WasmEncoder#timings`). Default false. */
@@ -83,15 +72,10 @@ export interface WasmEncoderTimings {
 
 export class WasmEncoder {
   readonly #exports: EncoderExports;
-  readonly #memory: WebAssembly.Memory;
-  /** Views of `memory.buffer`; rebuilt whenever growth replaced the buffer (see #views). */
-  #u8!: Uint8Array;
-  #i32!: Int32Array;
-  #f64!: Float64Array;
+  /** The module's memory: views, growth, and the cursor that places the regions. */
+  readonly #mem: ModuleMemory;
   /** Address of the header; the regions start HEADER_BYTES above it. */
   readonly #header: number;
-  /** Next free address while regions are laid out. */
-  #cursor = 0;
   /** Output region capacity (grows on NEED_ROOM). */
   #outCap = kOutputBytes;
   /** Where the time goes, when asked for (`options.timings`): see `timings`. */
@@ -114,14 +98,14 @@ export class WasmEncoder {
     };
     const instance = new WebAssembly.Instance(module, imports);
     this.#exports = instance.exports as unknown as EncoderExports;
-    memory = this.#memory = this.#exports.memory;
+    memory = this.#exports.memory;
+    this.#mem = new ModuleMemory(memory);
     const version = this.#exports.protocolVersion();
     if (version !== P.PROTOCOL_VERSION) {
       throw new Error(`the WASM encoder module speaks protocol ${version}, this glue ${P.PROTOCOL_VERSION}: rebuild it (npm run build)`);
     }
     this.#header = this.#exports.headerAddress();
-    this.#views();
-    this.#ensure(this.#header + P.HEADER_BYTES);
+    this.#mem.ensure(this.#header + P.HEADER_BYTES);
   }
 
   /** An encoder for the given build of the module (`debug`: with runtime checks, for tests). */
@@ -146,72 +130,6 @@ export class WasmEncoder {
     return s;
   }
 
-  // ---- memory ------------------------------------------------------------------------------
-
-  /**
-   * Growing a wasm memory detaches its old ArrayBuffer (every view of it reads as empty), so the
-   * views are rebuilt after each growth, and checked at each call in case anything else grew it.
-   */
-  #views(): void {
-    const buffer = this.#memory.buffer;
-    if (this.#u8 !== undefined && this.#u8.buffer === buffer) return;
-    this.#u8 = new Uint8Array(buffer);
-    this.#i32 = new Int32Array(buffer);
-    this.#f64 = new Float64Array(buffer);
-  }
-
-  /** Makes memory at least `end` bytes long, growing by whole pages and by at least kGrowthShare. */
-  #ensure(end: number): void {
-    const size = this.#memory.buffer.byteLength;
-    if (end <= size) return;
-    const want = Math.max(end, Math.ceil(size * (1 + kGrowthShare)));
-    const pages = Math.ceil((want - size) / kPage);
-    try {
-      this.#memory.grow(pages);
-    } catch {
-      // Not the headroom: the bare minimum.
-      this.#memory.grow(Math.ceil((end - size) / kPage));
-    }
-    this.#views();
-  }
-
-  /** Reserves `bytes` (+ SLACK for the module's 8-byte copies) at the cursor, 8-aligned; returns the address. */
-  #place(bytes: number): number {
-    const at = (this.#cursor + 7) & ~7;
-    this.#cursor = at + bytes + P.SLACK;
-    this.#ensure(this.#cursor);
-    return at;
-  }
-
-  /** Copies all of `a` in; returns its address. */
-  #copy(a: Typed): number {
-    const at = this.#place(a.byteLength);
-    this.#u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
-    return at;
-  }
-
-  /**
-   * Copies elements [from, to) of `a` (`size` bytes each) in and returns the base address of
-   * element 0 (`address - from * size`, wrapped to int32 as the module reads it). Elements
-   * missing from a short array (a layout that breaks its contract) get bytes `fill`, chosen so
-   * that the module reads them as the TypeScript encoder reads `undefined`: 0 for bitmaps (bit
-   * not set), 0xff for dictionary indices (-1: no value) and floats (NaN), 1 for dictInvalid.
-   */
-  #copyRows(a: Typed, from: number, to: number, size: number, fill = 0): number {
-    const at = this.#place((to - from) * size);
-    const have = Math.max(0, Math.min(to, a.length) - from);
-    if (have > 0) this.#u8.set(new Uint8Array(a.buffer, a.byteOffset + from * size, have * size), at);
-    if (have < to - from) this.#u8.fill(fill, at + have * size, at + (to - from) * size);
-    return (at - from * size) | 0;
-  }
-
-  /** Copies the bytes of bitmap `bm` holding bits [from, to) in; returns the base of byte 0 (missing bytes: zeros). */
-  #copyBits(bm: Uint8Array, from: number, to: number): number {
-    const b0 = from >> 3;
-    const b1 = ((to - 1) >> 3) + 1;
-    return this.#copyRows(bm, b0, b1, 1);
-  }
-
   // ---- encoding ----------------------------------------------------------------------------
 
   /**
@@ -230,32 +148,33 @@ export class WasmEncoder {
     const skipRows = options.invalidRows === 'skip';
     const allowNewlines = options.allowNewlinesInStrings ?? false;
 
-    this.#views();
+    const mem = this.#mem;
+    mem.views();
     const h = this.#header;
     const tags = layout.tags;
     const fields = layout.fields;
 
     // Header and descriptors, then the static region.
-    this.#cursor = h + P.HEADER_BYTES;
-    const tagsPtr = this.#place(tags.length * P.TAG_BYTES);
-    const fieldsPtr = this.#place(fields.length * P.FIELD_BYTES);
-    const measPtr = this.#copy(layout.measurement);
+    mem.cursor = h + P.HEADER_BYTES;
+    const tagsPtr = mem.place(tags.length * P.TAG_BYTES);
+    const fieldsPtr = mem.place(fields.length * P.FIELD_BYTES);
+    const measPtr = mem.copy(layout.measurement);
     let derived = 64;
     for (let t = 0; t < tags.length; t++) {
       const c = tags[t]!;
       const d = tagsPtr + t * P.TAG_BYTES;
       const entries = Math.max(0, c.dictOffsets.length - 1);
-      this.#set(d + P.T_KEY_PTR, this.#copy(c.key));
-      this.#set(d + P.T_KEY_LEN, c.key.length);
-      this.#set(d + P.T_KEY_INVALID, c.keyInvalid !== 0 ? 1 : 0);
-      this.#set(d + P.T_HAS_INDICES, c.indices !== null ? 1 : 0);
-      this.#set(d + P.T_HAS_VALIDITY, c.validity !== null ? 1 : 0);
-      this.#set(d + P.T_DICT_DATA, this.#copy(c.dictData));
-      this.#set(d + P.T_DICT_OFFSETS, this.#copy(c.dictOffsets));
-      this.#set(d + P.T_ENTRIES, entries);
-      this.#set(d + P.T_HAS_INVALID, c.dictInvalid !== null ? 1 : 0);
-      if (c.dictInvalid !== null) this.#set(d + P.T_DICT_INVALID, this.#copyRows(c.dictInvalid, 0, entries, 1, 1));
-      this.#set(d + P.T_FALLBACK, c.fallback);
+      mem.set(d + P.T_KEY_PTR, mem.copy(c.key));
+      mem.set(d + P.T_KEY_LEN, c.key.length);
+      mem.set(d + P.T_KEY_INVALID, c.keyInvalid !== 0 ? 1 : 0);
+      mem.set(d + P.T_HAS_INDICES, c.indices !== null ? 1 : 0);
+      mem.set(d + P.T_HAS_VALIDITY, c.validity !== null ? 1 : 0);
+      mem.set(d + P.T_DICT_DATA, mem.copy(c.dictData));
+      mem.set(d + P.T_DICT_OFFSETS, mem.copy(c.dictOffsets));
+      mem.set(d + P.T_ENTRIES, entries);
+      mem.set(d + P.T_HAS_INVALID, c.dictInvalid !== null ? 1 : 0);
+      if (c.dictInvalid !== null) mem.set(d + P.T_DICT_INVALID, mem.copyRows(c.dictInvalid, 0, entries, 1, 1));
+      mem.set(d + P.T_FALLBACK, c.fallback);
       // `,key=value` per entry, entries + 1 offsets, padding. (The entries' lengths, summed from
       // the offsets, not dictData.length: corrupt offsets may overlap, and must not overflow.)
       let values = 0;
@@ -265,33 +184,33 @@ export class WasmEncoder {
     for (let f = 0; f < fields.length; f++) {
       const c = fields[f]!;
       const d = fieldsPtr + f * P.FIELD_BYTES;
-      this.#set(d + P.F_KIND, c.kind);
-      this.#set(d + P.F_KEY_PTR, this.#copy(c.key));
-      this.#set(d + P.F_KEY_LEN, c.key.length);
-      this.#set(d + P.F_KEY_INVALID, c.keyInvalid !== 0 ? 1 : 0);
-      this.#set(d + P.F_HAS_VALIDITY, c.validity !== null ? 1 : 0);
+      mem.set(d + P.F_KIND, c.kind);
+      mem.set(d + P.F_KEY_PTR, mem.copy(c.key));
+      mem.set(d + P.F_KEY_LEN, c.key.length);
+      mem.set(d + P.F_KEY_INVALID, c.keyInvalid !== 0 ? 1 : 0);
+      mem.set(d + P.F_HAS_VALIDITY, c.validity !== null ? 1 : 0);
       derived += 4 + c.key.length + 2 + P.SLACK + 16;
     }
-    const derivedPtr = this.#place(derived);
-    const skipPtr = this.#place(kSkipCap * 4);
-    const segPtr = this.#place(kSegCap * P.SEGMENT_BYTES);
-    const windowStart = this.#cursor;
+    const derivedPtr = mem.place(derived);
+    const skipPtr = mem.place(kSkipCap * 4);
+    const segPtr = mem.place(kSegCap * P.SEGMENT_BYTES);
+    const windowStart = mem.cursor;
     // Views may have been rebuilt by growth above: write through the current ones from here on.
-    this.#set(h + P.H_FLAGS, (skipNonFinite ? P.FLAG_SKIP_NON_FINITE : 0) | (skipRows ? P.FLAG_SKIP_ROWS : 0) | (allowNewlines ? P.FLAG_ALLOW_NEWLINES : 0));
-    this.#set(h + P.H_MEAS_PTR, measPtr);
-    this.#set(h + P.H_MEAS_LEN, layout.measurement.length);
-    this.#set(h + P.H_N_TAGS, tags.length);
-    this.#set(h + P.H_TAGS_PTR, tagsPtr);
-    this.#set(h + P.H_N_FIELDS, fields.length);
-    this.#set(h + P.H_FIELDS_PTR, fieldsPtr);
-    this.#set(h + P.H_DERIVED_PTR, derivedPtr);
-    this.#set(h + P.H_DERIVED_CAP, derived);
-    this.#set(h + P.H_SKIP_PTR, skipPtr);
-    this.#set(h + P.H_SKIP_CAP, kSkipCap);
-    this.#set(h + P.H_SEG_PTR, segPtr);
-    this.#set(h + P.H_SEG_CAP, kSegCap);
-    this.#set(h + P.H_HAS_TIME_INVALID, layout.timeInvalid !== null ? 1 : 0);
-    this.#f64[(h + P.H_LIMIT) >> 3] = writer.limit;
+    mem.set(h + P.H_FLAGS, (skipNonFinite ? P.FLAG_SKIP_NON_FINITE : 0) | (skipRows ? P.FLAG_SKIP_ROWS : 0) | (allowNewlines ? P.FLAG_ALLOW_NEWLINES : 0));
+    mem.set(h + P.H_MEAS_PTR, measPtr);
+    mem.set(h + P.H_MEAS_LEN, layout.measurement.length);
+    mem.set(h + P.H_N_TAGS, tags.length);
+    mem.set(h + P.H_TAGS_PTR, tagsPtr);
+    mem.set(h + P.H_N_FIELDS, fields.length);
+    mem.set(h + P.H_FIELDS_PTR, fieldsPtr);
+    mem.set(h + P.H_DERIVED_PTR, derivedPtr);
+    mem.set(h + P.H_DERIVED_CAP, derived);
+    mem.set(h + P.H_SKIP_PTR, skipPtr);
+    mem.set(h + P.H_SKIP_CAP, kSkipCap);
+    mem.set(h + P.H_SEG_PTR, segPtr);
+    mem.set(h + P.H_SEG_CAP, kSegCap);
+    mem.set(h + P.H_HAS_TIME_INVALID, layout.timeInvalid !== null ? 1 : 0);
+    mem.f64[(h + P.H_LIMIT) >> 3] = writer.limit;
     this.#exports.prepare();
 
     const stringCols = fields.filter((f) => f.kind === FieldKind.STRING);
@@ -307,17 +226,17 @@ export class WasmEncoder {
       }
       const timings = this.#timings;
       let t0 = timings === null ? 0 : performance.now();
-      this.#cursor = windowStart;
+      mem.cursor = windowStart;
       this.#window(layout, tagsPtr, fieldsPtr, row, end);
       for (let next = row; ;) {
-        this.#f64[(h + P.H_BODY_LEN) >> 3] = writer.len;
+        mem.f64[(h + P.H_BODY_LEN) >> 3] = writer.len;
         let t1 = 0;
         if (timings !== null) {
           t1 = performance.now();
           timings.copyIn += t1 - t0;
         }
         const status = this.#exports.encode(next, end);
-        this.#views();
+        mem.views();
         let t2 = 0;
         if (timings !== null) {
           t2 = performance.now();
@@ -329,11 +248,11 @@ export class WasmEncoder {
           t0 = performance.now();
           timings.copyOut += t0 - t2;
         }
-        next = this.#i32[(h + P.H_NEXT_ROW) >> 2]!;
+        next = mem.i32[(h + P.H_NEXT_ROW) >> 2]!;
         if (status === P.STATUS_DONE) break;
         if (status === P.STATUS_NEED_ROOM) {
           // One line may need more than the whole output region: grow it (it is the last region).
-          const need = this.#f64[(h + P.H_NEED) >> 3]!;
+          const need = mem.f64[(h + P.H_NEED) >> 3]!;
           this.#outCap = Math.max(need, Math.ceil(this.#outCap * 1.5));
           this.#output();
         } else if (status === P.STATUS_ERROR) {
@@ -345,51 +264,48 @@ export class WasmEncoder {
     }
   }
 
-  #set(address: number, value: number): void {
-    this.#i32[address >> 2] = value;
-  }
-
   /** Copies rows [from, to) of every row array in, and points the descriptors at them. */
   #window(layout: ColumnarLayout, tagsPtr: number, fieldsPtr: number, from: number, to: number): void {
+    const mem = this.#mem;
     const h = this.#header;
-    this.#set(h + P.H_TIME_BASE, this.#copyRows(layout.time, from, to, 8));
-    if (layout.timeInvalid !== null) this.#set(h + P.H_TIME_INVALID_BASE, this.#copyBits(layout.timeInvalid, from, to));
+    mem.set(h + P.H_TIME_BASE, mem.copyRows(layout.time, from, to, 8));
+    if (layout.timeInvalid !== null) mem.set(h + P.H_TIME_INVALID_BASE, mem.copyBits(layout.timeInvalid, from, to));
     const tags = layout.tags;
     for (let t = 0; t < tags.length; t++) {
       const c = tags[t]!;
       const d = tagsPtr + t * P.TAG_BYTES;
-      if (c.indices !== null) this.#set(d + P.T_INDICES_BASE, this.#copyRows(c.indices, from, to, 4, 0xff));
-      if (c.validity !== null) this.#set(d + P.T_VALIDITY_BASE, this.#copyBits(c.validity, from, to));
+      if (c.indices !== null) mem.set(d + P.T_INDICES_BASE, mem.copyRows(c.indices, from, to, 4, 0xff));
+      if (c.validity !== null) mem.set(d + P.T_VALIDITY_BASE, mem.copyBits(c.validity, from, to));
     }
     const fields = layout.fields;
     for (let f = 0; f < fields.length; f++) {
       const c = fields[f]!;
       const d = fieldsPtr + f * P.FIELD_BYTES;
-      if (c.validity !== null) this.#set(d + P.F_VALIDITY_BASE, this.#copyBits(c.validity, from, to));
+      if (c.validity !== null) mem.set(d + P.F_VALIDITY_BASE, mem.copyBits(c.validity, from, to));
       switch (c.kind) {
         case FieldKind.FLOAT:
         case FieldKind.FLOAT_AS_INT:
-          this.#set(d + P.F_VALUES_BASE, this.#copyRows(c.values, from, to, 8, 0xff));
+          mem.set(d + P.F_VALUES_BASE, mem.copyRows(c.values, from, to, 8, 0xff));
           break;
         case FieldKind.INT64:
         case FieldKind.UINT64:
-          this.#set(d + P.F_VALUES_BASE, this.#copyRows(c.values, from, to, 8));
+          mem.set(d + P.F_VALUES_BASE, mem.copyRows(c.values, from, to, 8));
           break;
         case FieldKind.INT32:
-          this.#set(d + P.F_VALUES_BASE, this.#copyRows(c.values, from, to, 4));
+          mem.set(d + P.F_VALUES_BASE, mem.copyRows(c.values, from, to, 4));
           break;
         case FieldKind.BOOL:
-          this.#set(d + P.F_VALUES_BASE, this.#copyBits(c.values, from, to));
+          mem.set(d + P.F_VALUES_BASE, mem.copyBits(c.values, from, to));
           break;
         case FieldKind.STRING: {
           // Offsets of rows [from, to] as they are (absolute); the data they span, based so
           // that data + offset is the byte.
-          this.#set(d + P.F_OFFSETS_BASE, this.#copyRows(c.offsets, from, to + 1, 4));
+          mem.set(d + P.F_OFFSETS_BASE, mem.copyRows(c.offsets, from, to + 1, 4));
           const a = Math.min(Math.max(0, c.offsets[from] ?? 0), c.values.length);
           const b = Math.min(Math.max(a, c.offsets[to] ?? 0), c.values.length);
-          const at = this.#place(b - a);
-          this.#u8.set(c.values.subarray(a, b), at);
-          this.#set(d + P.F_VALUES_BASE, (at - a) | 0);
+          const at = mem.place(b - a);
+          mem.u8.set(c.values.subarray(a, b), at);
+          mem.set(d + P.F_VALUES_BASE, (at - a) | 0);
           break;
         }
         default:
@@ -401,11 +317,12 @@ export class WasmEncoder {
 
   /** Places the output region after the window (it is always last, so it grows in place). */
   #output(): void {
+    const mem = this.#mem;
     const h = this.#header;
-    const out = (this.#cursor + 15) & ~15;
-    this.#ensure(out + this.#outCap + P.SLACK);
-    this.#set(h + P.H_OUT_PTR, out);
-    this.#set(h + P.H_OUT_CAP, this.#outCap);
+    const out = (mem.cursor + 15) & ~15;
+    mem.ensure(out + this.#outCap + P.SLACK);
+    mem.set(h + P.H_OUT_PTR, out);
+    mem.set(h + P.H_OUT_CAP, this.#outCap);
   }
 
   /**
@@ -418,8 +335,8 @@ export class WasmEncoder {
    */
   #flush(writer: ColumnarBodyWriter, skipped: number[] | undefined, rowBase: number): void {
     const h = this.#header;
-    const i32 = this.#i32;
-    const u8 = this.#u8;
+    const i32 = this.#mem.i32;
+    const u8 = this.#mem.u8;
     if (skipped !== undefined) {
       const n = i32[(h + P.H_SKIP_COUNT) >> 2]!;
       const list = i32[(h + P.H_SKIP_PTR) >> 2]! >> 2;
@@ -470,20 +387,14 @@ export class WasmEncoder {
   /** The InvalidPointError for the module's STATUS_ERROR, worded by layoutError as for the TypeScript encoder. */
   #error(layout: ColumnarLayout, writer: ColumnarBodyWriter, rowBase: number, to: number, skipNonFinite: boolean): Error {
     const h = this.#header;
-    const i32 = this.#i32;
+    const i32 = this.#mem.i32;
     const code = i32[(h + P.H_ERR_CODE) >> 2]! as ErrorCode;
     const row = i32[(h + P.H_ERR_ROW) >> 2]!;
     const column = i32[(h + P.H_ERR_COLUMN) >> 2]!;
     const entry = i32[(h + P.H_ERR_ENTRY) >> 2]!;
     let detail: number | number[] = i32[(h + P.H_ERR_DETAIL) >> 2]!;
-    if (code === ErrorCode.NO_FIELD) {
-      // Name the rows without a field: this one and the next ones of the range, up to the limit.
-      const rows = [rowBase + row];
-      for (let k = row + 1; k < to && rows.length <= kMaxNamedRows; k++) {
-        if (!rowHasField(layout.fields, k, skipNonFinite)) rows.push(rowBase + k);
-      }
-      detail = rows;
-    }
+    // Name the rows without a field: this one and the next ones of the range, up to the limit.
+    if (code === ErrorCode.NO_FIELD) detail = rowsWithoutField(layout.fields, row, to, rowBase, skipNonFinite);
     return layoutError(layout, rowBase, code, row, column, entry, detail, writer.limit);
   }
 }
