@@ -7,6 +7,8 @@
 import { Point } from '@influxdata/influxdb-client';
 import Influx from 'influx';
 import { REGIONS, STATUSES, timeNs } from './workload.mjs';
+// The node-influx schema and points, shared with the writer bench's node-influx runner.
+import { nodeInfluxPointsOf, nodeInfluxSchema } from './writer-runners.mjs';
 
 /** Official client: builds a Point per row (as its users do), then toLineProtocol(). */
 export function encodeOfficial(w, linesPerBody = 5000) {
@@ -33,11 +35,7 @@ export function encodeOfficial(w, linesPerBody = 5000) {
 export function makeNodeInflux() {
   const influx = new Influx.InfluxDB({
     database: 'bench',
-    schema: [{
-      measurement: 'cpu',
-      tags: ['host', 'region', 'rack'],
-      fields: { usage_user: Influx.FieldType.FLOAT, usage_system: Influx.FieldType.FLOAT, requests: Influx.FieldType.INTEGER, status: Influx.FieldType.STRING },
-    }],
+    schema: nodeInfluxSchema(Influx),
   });
   // writePoints builds the body, then hands it to the pool: keep the body instead of sending it.
   influx._pool.discard = (req) => Promise.resolve(Buffer.from(req.body));
@@ -47,17 +45,7 @@ export function makeNodeInflux() {
 export async function encodeNodeInflux(influx, w, linesPerBody = 5000) {
   const bodies = [];
   for (let start = 0; start < w.n; start += linesPerBody) {
-    const end = Math.min(w.n, start + linesPerBody);
-    const points = new Array(end - start);
-    for (let i = start; i < end; i++) {
-      const h = w.host[i];
-      points[i - start] = {
-        measurement: 'cpu',
-        tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
-        fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: w.requests[i], status: STATUSES[w.status[i]] },
-        timestamp: timeNs(i).toString(),
-      };
-    }
+    const points = nodeInfluxPointsOf(w, start, Math.min(w.n, start + linesPerBody));
     bodies.push(await influx.writePoints(points, { precision: 'n' }));
   }
   return bodies;

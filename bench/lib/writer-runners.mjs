@@ -28,6 +28,37 @@ export class NotAvailable extends Error {}
 
 const yieldToLoop = () => new Promise((r) => setImmediate(r));
 
+/**
+ * node-influx's schema of the workload (without one, the integer field would be written as a
+ * float); `Influx` is its module, loaded by the caller (a runner loads it only when it runs).
+ */
+export function nodeInfluxSchema(Influx) {
+  return [{
+    measurement: 'cpu',
+    tags: ['host', 'region', 'rack'],
+    fields: { usage_user: Influx.FieldType.FLOAT, usage_system: Influx.FieldType.FLOAT, requests: Influx.FieldType.INTEGER, status: Influx.FieldType.STRING },
+  }];
+}
+
+/**
+ * node-influx's point objects (IPoint) of rows [start, end): as its users write them, the time
+ * as a nanosecond string. Also used by bench/lib/peers.mjs (which cannot be imported here: it
+ * loads both peers' packages, and every runner's child would carry them).
+ */
+export function nodeInfluxPointsOf(w, start, end) {
+  const points = new Array(end - start);
+  for (let i = start; i < end; i++) {
+    const h = w.host[i];
+    points[i - start] = {
+      measurement: 'cpu',
+      tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
+      fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: w.requests[i], status: STATUSES[w.status[i]] },
+      timestamp: timeNs(i).toString(),
+    };
+  }
+  return points;
+}
+
 /** Plain point objects of rows [start, end) of the workload's columns, exactly as toPoints() makes them. */
 export function pointsOf(w, start, end) {
   const points = new Array(end - start);
@@ -222,27 +253,10 @@ async function nodeInflux(cfg) {
     host: url.hostname,
     port: Number(url.port),
     database: cfg.db,
-    schema: [{
-      measurement: 'cpu',
-      tags: ['host', 'region', 'rack'],
-      fields: { usage_user: Influx.FieldType.FLOAT, usage_system: Influx.FieldType.FLOAT, requests: Influx.FieldType.INTEGER, status: Influx.FieldType.STRING },
-    }],
+    schema: nodeInfluxSchema(Influx),
   });
   const w = makeWorkload(cfg.n);
-  const make = (s, e) => {
-    const points = new Array(e - s);
-    for (let i = s; i < e; i++) {
-      const h = w.host[i];
-      points[i - s] = {
-        measurement: 'cpu',
-        tags: { host: `host-${h}`, region: REGIONS[w.hostRegion[h]], rack: `rack-${w.hostRack[h]}` },
-        fields: { usage_user: w.usageUser[i], usage_system: w.usageSystem[i], requests: w.requests[i], status: STATUSES[w.status[i]] },
-        timestamp: timeNs(i).toString(),
-      };
-    }
-    return points;
-  };
-  const data = slices(cfg, 5000, make);
+  const data = slices(cfg, 5000, (s, e) => nodeInfluxPointsOf(w, s, e));
   return {
     async run() {
       for (let k = 0; k < data.ranges.length; k++) await influx.writePoints(data.get(k));
