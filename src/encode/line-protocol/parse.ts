@@ -6,7 +6,9 @@
  *   that parses (the pre-send check of raw line protocol runs it on every line);
  * - `readLine`/`readPoint`: the same walk, also giving the measurement, the fields with their
  *   types, the `time` tag and the timestamp (the writer's 400 analysis);
- * - `goString`: bytes shown as Go's JSON encoder shows them (invalid UTF-8 as U+FFFD per byte).
+ * - `markChecked`/`checkedLines`: bytes already checked, not parsed a second time.
+ * The walk is here; the value scanners it calls (numbers, booleans, integer and time texts) are
+ * values.ts, and the text of its reasons (`goString`, `lineExcerpt`, re-exported) go-text.ts.
  * Encodings, as measured on influxd 1.6.7: NUL bytes anywhere and invalid UTF-8 in tag keys, tag
  * values and string fields are stored as they are, and accepted here. Invalid UTF-8 in a
  * measurement name or a field key parses, but a write that creates a shard then fails with a 500
@@ -16,8 +18,12 @@
  * Where lines end and which are skipped is scan.ts.
  */
 import type { Precision } from '../../types.js';
+import { ascii, goString, unescapeName } from './go-text.js';
 import { BS, COMMA, DQ, EQ, NL, SP, skipWhitespace, type LineRange } from './scan.js';
 import { utf8Tail } from './utf8.js';
+import { INT64_MAX, INT64_MIN, bytesAre, digitBytes, digitsAtMost, isNumeric, parseIntText, scanBoolean, scanNumber } from './values.js';
+
+export { goString, lineExcerpt } from './go-text.js';
 
 export type LineFieldType = 'float' | 'integer' | 'unsigned' | 'string' | 'boolean';
 
@@ -43,10 +49,6 @@ export type LineReadResult = { ok: true; line: ParsedLine } | { ok: false; reaso
 const MAX_KEY_LENGTH = 65535;
 const MIN_NANO = -9223372036854775806n;
 const MAX_NANO = 9223372036854775806n;
-const INT64_MIN = -9223372036854775808n;
-const INT64_MAX = 9223372036854775807n;
-const ERR_NUMBER = 'invalid number';
-const ERR_BOOLEAN = 'invalid boolean';
 const ERR_TIME_RANGE = `time outside range ${MIN_NANO} - ${MAX_NANO}`;
 
 /** A write precision as the parser needs it: the multiplier, and the largest |timestamp| in range as digits. */
@@ -56,27 +58,14 @@ export interface PrecisionSpec {
   readonly bound: Uint8Array;
 }
 
-const DIGITS = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const SPECS: Record<string, PrecisionSpec> = {};
 for (const [p, m] of Object.entries({ n: 1n, u: 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n })) {
-  SPECS[p] = { mult: m, bound: DIGITS(String(MAX_NANO / m)) };
+  SPECS[p] = { mult: m, bound: digitBytes(String(MAX_NANO / m)) };
 }
-const INT64_MAX_DIGITS = DIGITS('9223372036854775807');
-const INT64_MIN_DIGITS = DIGITS('9223372036854775808');
 
 /** The parser's view of a `precision` (default, and anything unknown: `n`, as influxd). */
 export function precisionSpec(p: Precision | string | undefined): PrecisionSpec {
   return (p !== undefined && SPECS[p]) || SPECS.n!;
-}
-
-function isNumeric(c: number): boolean {
-  return (c >= 48 && c <= 57) || c === 46;
-}
-
-function ascii(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
-  return out;
 }
 
 /** Whether [s, e) is well-formed UTF-8 (what Go's proto marshalling demands of names). */
@@ -100,234 +89,6 @@ function hasHighByte(buf: Uint8Array, s: number, e: number): boolean {
 }
 
 const ERR_UTF8 = 'is not valid UTF-8 (influxd 1.6.7 parses it, then fails the whole request with a 500 when the write creates a shard)';
-
-/**
- * Whether the unsigned decimal digits [s, e) are at most `bound` (digits, no leading zero).
- * No allocation: leading zeros are skipped, then lengths and bytes compared.
- */
-function digitsAtMost(buf: Uint8Array, s: number, e: number, bound: Uint8Array): boolean {
-  while (s < e && buf[s] === 48) s++;
-  const len = e - s;
-  if (len !== bound.length) return len < bound.length;
-  for (let k = 0; k < len; k++) {
-    const d = buf[s + k]! - bound[k]!;
-    if (d !== 0) return d < 0;
-  }
-  return true;
-}
-
-/**
- * Bytes to a string the way Go's JSON encoder shows them: valid UTF-8 as is, each byte of an
- * invalid sequence as U+FFFD (one per byte, unlike TextDecoder).
- */
-export function goString(buf: Uint8Array, s = 0, e = buf.length): string {
-  let ok = true;
-  for (let i = s; i < e; i++) {
-    if (buf[i]! >= 0x80) {
-      ok = false;
-      break;
-    }
-  }
-  if (ok) return ascii(buf, s, e);
-  const cps: number[] = [];
-  let i = s;
-  while (i < e) {
-    const c = buf[i]!;
-    if (c < 0x80) {
-      cps.push(c);
-      i++;
-      continue;
-    }
-    const n = utf8Tail(buf, i, e);
-    if (n > 0) {
-      // The lead byte holds 6 - n bits of the code point (5, 4 or 3), each continuation byte 6.
-      let cp = c & (0x7f >> (n + 1));
-      for (let k = 1; k <= n; k++) cp = (cp << 6) | (buf[i + k]! & 0x3f);
-      cps.push(cp);
-      i += n + 1;
-    } else {
-      cps.push(0xfffd);
-      i++;
-    }
-  }
-  let out = '';
-  for (let k = 0; k < cps.length; k += 4096) out += String.fromCodePoint(...cps.slice(k, k + 4096));
-  return out;
-}
-
-/** influxdb pkg/escape `Unescape`: `\,` `\"` `\ ` `\=` lose their backslash; nothing else does. */
-function unescapeName(buf: Uint8Array, s: number, e: number): string {
-  let simple = true;
-  for (let i = s; i < e; i++) {
-    if (buf[i] === BS) {
-      simple = false;
-      break;
-    }
-  }
-  if (simple) return goString(buf, s, e);
-  const out = new Uint8Array(e - s);
-  let n = 0;
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (c === BS && i + 1 < e) {
-      const d = buf[i + 1]!;
-      if (d === COMMA || d === DQ || d === SP || d === EQ) {
-        out[n++] = d;
-        i++;
-        continue;
-      }
-    }
-    out[n++] = c;
-  }
-  return goString(out, 0, n);
-}
-
-/**
- * Go `strconv.ParseFloat` (bitSize 64) succeeds on [s, e), for the bytes influxd's scanner lets
- * through (digits, one `.`, `e`/`E` with a sign, a leading `-`): the syntax
- * `[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`, and a finite value (overflow is an error, underflow
- * gives 0). The magnitude is judged from the digits and the exponent; only a value within a
- * decade of the largest double is converted.
- */
-function goFloatOk(buf: Uint8Array, s: number, e: number): boolean {
-  let i = s;
-  if (i < e && (buf[i] === 43 || buf[i] === 45)) i++;
-  let intDigits = 0; // significant digits before the point
-  let leadZeros = 0; // zeros after the point before the first significant digit (when intDigits is 0)
-  let mantissa = 0;
-  let nonZero = false;
-  for (; i < e && buf[i]! >= 48 && buf[i]! <= 57; i++, mantissa++) {
-    if (buf[i] !== 48 || nonZero) {
-      nonZero = true;
-      intDigits++;
-    }
-  }
-  if (i < e && buf[i] === 46) {
-    i++;
-    for (; i < e && buf[i]! >= 48 && buf[i]! <= 57; i++, mantissa++) {
-      if (buf[i] !== 48) nonZero = true;
-      else if (!nonZero) leadZeros++;
-    }
-  }
-  if (mantissa === 0) return false;
-  let exp = 0;
-  if (i < e && (buf[i] === 101 || buf[i] === 69)) {
-    i++;
-    let neg = false;
-    if (i < e && (buf[i] === 43 || buf[i] === 45)) neg = buf[i++] === 45;
-    const ds = i;
-    for (; i < e && buf[i]! >= 48 && buf[i]! <= 57; i++) if (exp < 1e6) exp = exp * 10 + (buf[i]! - 48);
-    if (i === ds) return false;
-    if (neg) exp = -exp;
-  }
-  if (i !== e) return false;
-  if (!nonZero) return true;
-  // The value is in [10^(m-1), 10^m).
-  const m = (intDigits > 0 ? intDigits : -leadZeros) + exp;
-  if (m <= 308) return true;
-  if (m >= 310) return false;
-  return Number.isFinite(Number(ascii(buf, s, e)));
-}
-
-/** `scanNumber`: the end of the number starting at `i`, or the error text. */
-function scanNumber(buf: Uint8Array, i: number, end: number): number | string {
-  const start = i;
-  let isInt = false;
-  let isUnsigned = false;
-  if (i < end && buf[i] === 45) {
-    i++;
-    if (i === end) return ERR_NUMBER;
-  }
-  let decimal = false;
-  let scientific = false;
-  for (;;) {
-    if (i >= end) break;
-    const c = buf[i]!;
-    if (c === COMMA || c === SP) break;
-    if (c === 105 /* i */ && i > start && !(isInt || isUnsigned)) {
-      isInt = true;
-      i++;
-      continue;
-    } else if (c === 117 /* u */ && i > start && !(isInt || isUnsigned)) {
-      isUnsigned = true;
-      i++;
-      continue;
-    }
-    if (c === 46) {
-      if (decimal) return ERR_NUMBER;
-      decimal = true;
-    }
-    if (i > start && (c === 101 || c === 69)) {
-      scientific = true;
-      i++;
-      continue;
-    }
-    if ((c === 43 || c === 45) && (buf[i - 1] === 101 || buf[i - 1] === 69)) {
-      i++;
-      continue;
-    }
-    if (i + 2 < end && (c === 78 || c === 110)) return ERR_NUMBER;
-    if (!isNumeric(c)) return ERR_NUMBER;
-    i++;
-  }
-  if ((isInt || isUnsigned) && (decimal || scientific)) return ERR_NUMBER;
-  let digits = i - start;
-  if (isInt) digits--;
-  if (decimal) digits--;
-  if (buf[start] === 45) digits--;
-  if (digits === 0) return ERR_NUMBER;
-  if (isInt) {
-    if (buf[i - 1] !== 105) return ERR_NUMBER;
-    // influxd parses integers of 19 characters or more (sign included) to check the range.
-    if (i - 1 - start >= 19) {
-      const neg = buf[start] === 45;
-      const ds = neg ? start + 1 : start;
-      let inRange = true;
-      for (let k = ds; k < i - 1; k++) if (buf[k]! < 48 || buf[k]! > 57) inRange = false;
-      if (!inRange || !digitsAtMost(buf, ds, i - 1, neg ? INT64_MIN_DIGITS : INT64_MAX_DIGITS)) {
-        const s = ascii(buf, start, i - 1);
-        const r = parseIntText(s);
-        if (typeof r === 'string') return `unable to parse integer ${s}: ${r}`;
-      }
-    }
-  } else if (isUnsigned) {
-    // influxd 1.x OSS parses with uint64 support off: every `u` number is invalid.
-    return ERR_NUMBER;
-  } else if (scientific || i - start >= 25) {
-    if (!goFloatOk(buf, start, i)) return 'invalid float';
-  }
-  return i;
-}
-
-/** Whether [s, s+len) holds the ASCII text `word`. */
-function bytesAre(buf: Uint8Array, s: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (buf[s + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-/** `scanBoolean`: the end of the boolean starting at `i`, or the error text. */
-function scanBoolean(buf: Uint8Array, i: number, end: number): number | string {
-  const start = i;
-  const c = buf[i];
-  if (i < end && c !== 116 && c !== 102 && c !== 84 && c !== 70) return ERR_BOOLEAN;
-  i++;
-  while (i < end && buf[i] !== COMMA && buf[i] !== SP) i++;
-  const len = i - start;
-  if (len === 1) return i;
-  if ((c === 116 || c === 84) && len !== 4) return ERR_BOOLEAN;
-  if ((c === 102 || c === 70) && len !== 5) return ERR_BOOLEAN;
-  const valid = len === 4
-    ? bytesAre(buf, start, 'true') || bytesAre(buf, start, 'TRUE') || bytesAre(buf, start, 'True')
-    : bytesAre(buf, start, 'false') || bytesAre(buf, start, 'FALSE') || bytesAre(buf, start, 'False');
-  return valid ? i : ERR_BOOLEAN;
-}
-
-function parseIntText(s: string): bigint | string {
-  if (!/^-?\d+$/.test(s)) return `strconv.ParseInt: parsing "${s}": invalid syntax`;
-  const v = BigInt(s);
-  if (v < INT64_MIN || v > INT64_MAX) return `strconv.ParseInt: parsing "${s}": value out of range`;
-  return v;
-}
 
 /** Tag key ranges of the line being parsed (reused: no allocation per line). */
 let tagKeys = new Int32Array(64);
@@ -579,11 +340,6 @@ function parse(buf: Uint8Array, start: number, end: number, precision: Precision
     if (badKey) return `a field key ${ERR_UTF8}`;
   }
   return undefined;
-}
-
-/** The start of the line at `start` for messages: at most `max` bytes, as Go shows bytes, `…` when cut. */
-export function lineExcerpt(buf: Uint8Array, start: number, end: number, max = 120): string {
-  return end - start <= max ? goString(buf, start, end) : `${goString(buf, start, start + max)}…`;
 }
 
 /**
