@@ -67,6 +67,21 @@ interface CheckpointDoc {
 const readCheckpoint = (p: string): CheckpointDoc => JSON.parse(readFileSync(p, 'utf8')) as CheckpointDoc;
 
 /**
+ * The checkpoint's first file once `ready` says so (read every 20 ms while `run` goes on); the
+ * test fails if the run ends before (`before`: what it should not have ended before).
+ */
+async function untilCheckpoint(run: ReturnType<typeof spawnCli>, ck: string, ready: (f: CheckpointDoc['files'][number]) => boolean, before: string): Promise<CheckpointDoc['files'][number]> {
+  let exited = false;
+  void run.done.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`the first run ended before ${before}: ${JSON.stringify(await run.done)}`);
+    const f = existsSync(ck) ? readCheckpoint(ck).files[0] : undefined;
+    if (f && ready(f)) return f;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
  * An Arrow IPC file of `n` rows in record batches of `perBatch`: tag host (100 series,
  * dictionary), field v = the row's index, ns Timestamp times unique per row (every row a point).
  */
@@ -114,21 +129,8 @@ describe('fastinflux load --checkpoint', () => {
     const db = uniqueDb('ckbig');
     const args = ['load', file, '--db', db, '--create-db', '--measurement', 'big', '--checkpoint', ck, '--json', '-q'];
     const first = spawnCli(url, args, { killAfterMs: 60_000 });
-    let exited = false;
-    void first.done.then(() => (exited = true));
     // The event: the checkpoint says a part of the file is loaded (saved every second). Then SIGKILL.
-    let position = 0;
-    for (;;) {
-      if (exited) throw new Error(`the first run ended before it was killed: ${JSON.stringify(await first.done)}`);
-      if (existsSync(ck)) {
-        const f = readCheckpoint(ck).files[0];
-        if (f && f.position >= n * 0.25 && !f.done) {
-          position = f.position;
-          break;
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { position } = await untilCheckpoint(first, ck, (f) => f.position >= n * 0.25 && !f.done, 'it was killed');
     first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.code).not.toBe(0);
@@ -165,14 +167,7 @@ describe('fastinflux load --checkpoint', () => {
     // Slowed down (one small request at a time, a small buffer): the reader stays far behind the
     // end of the file when the first position is saved, and the stop comes in its middle.
     const first = spawnCli(url, [...args, '--in-flight', '1', '--batch-size', '1000', '--buffer-size', '1M'], { killAfterMs: 60_000 });
-    let exited = false;
-    void first.done.then(() => (exited = true));
-    for (;;) {
-      if (exited) throw new Error(`the first run ended before SIGTERM: ${JSON.stringify(await first.done)}`);
-      const f = existsSync(ck) ? readCheckpoint(ck).files[0] : undefined;
-      if (f && f.position > 0 && !f.done) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilCheckpoint(first, ck, (f) => f.position > 0 && !f.done, 'SIGTERM');
     first.child.kill('SIGTERM');
     const stopped = await first.done;
     expect(stopped.code).toBe(130);

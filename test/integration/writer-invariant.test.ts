@@ -9,19 +9,14 @@
  *   - the counters add up, and end with nothing pending.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InfluxDBClient } from '../../src/index.js';
-import { startFaultProxy, type FaultAction, type FaultProxy } from '../helpers/fault-proxy.js';
-import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import type { FaultAction } from '../helpers/fault-proxy.js';
+import { behindFaultProxy } from '../helpers/file-fault-proxy.js';
+import { rawQuery, uniqueDb } from '../helpers/server.js';
 
-const url = sharedInfluxUrl();
-let proxy: FaultProxy;
-beforeAll(async () => {
-  proxy = await startFaultProxy({ target: url });
-});
-afterAll(async () => {
-  await proxy.close();
-});
+const shared = behindFaultProxy();
+const url = shared.serverUrl;
 
 const fault: fc.Arbitrary<FaultAction> = fc.oneof(
   fc.constant<FaultAction>({ pass: true }),
@@ -46,16 +41,16 @@ describe('the writer contract under random faults', () => {
       async (schedule, n, batchSize, maxInFlight, badAt) => {
         const db = uniqueDb('inv');
         await rawQuery(url, `CREATE DATABASE "${db}"`);
-        proxy.clear();
+        shared.proxy.clear();
         // A real server refuses a body as too large by its size, and a body it stored once (or a
         // part of it) is never too large later: a scripted 413 after a "stored, answer lost" fault
         // could hit those very lines, which no server does. Such 413s pass instead.
         const lostAt = schedule.findIndex((a) => 'pass' in a && a.then !== undefined);
-        proxy.script(...schedule.map((a, i): FaultAction => (lostAt >= 0 && i > lostAt && 'status' in a && a.status === 413 ? { pass: true } : a)));
+        shared.proxy.script(...schedule.map((a, i): FaultAction => (lostAt >= 0 && i > lostAt && 'status' in a && a.status === 413 ? { pass: true } : a)));
         const bad = new Set(badAt.filter((i) => i < n));
         const all = Array.from({ length: n }, (_, i) => (bad.has(i) ? `m,k=s${i % 5},time=t v=${i}i ${1000 + i}` : `m,k=s${i % 5} v=${i}i ${1000 + i}`));
         const handedBack: string[] = [];
-        const c = new InfluxDBClient({ url: proxy.url, db });
+        const c = new InfluxDBClient({ url: shared.proxy.url, db });
         const w = c.writer({
           batchSize, maxInFlight, retryInitialDelayMs: 5, retryMaxDelayMs: 50, flushIntervalMs: 5,
           onRejected: (lines) => handedBack.push(...lines),

@@ -12,20 +12,15 @@
  * maxInFlight 1 is the control (in order by construction); 4 and 'auto' need the lanes.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InfluxDBClient } from '../../src/index.js';
-import { startFaultProxy, type FaultAction, type FaultProxy } from '../helpers/fault-proxy.js';
-import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
+import type { FaultAction } from '../helpers/fault-proxy.js';
+import { behindFaultProxy } from '../helpers/file-fault-proxy.js';
+import { rawQuery, uniqueDb } from '../helpers/server.js';
 import { prng } from '../helpers/generators.js';
 
-const url = sharedInfluxUrl();
-let proxy: FaultProxy;
-beforeAll(async () => {
-  proxy = await startFaultProxy({ target: url });
-});
-afterAll(async () => {
-  await proxy.close();
-});
+const shared = behindFaultProxy();
+const url = shared.serverUrl;
 
 const kSeries = 20;
 const kTimes = 10;
@@ -109,10 +104,10 @@ describe.each([
       async (schedule, batchSize, maxCall, seed) => {
         const db = uniqueDb('order');
         await rawQuery(url, `CREATE DATABASE "${db}"`);
-        proxy.clear();
-        proxy.script(...schedule);
+        shared.proxy.clear();
+        shared.proxy.script(...schedule);
         const { calls, last } = plan(seed, maxCall);
-        const c = new InfluxDBClient({ url: proxy.url, db });
+        const c = new InfluxDBClient({ url: shared.proxy.url, db });
         const w = c.writer({
           batchSize, maxInFlight, flushIntervalMs: 5, retryInitialDelayMs: 5, retryMaxDelayMs: 50, requestTimeoutMs: kRequestTimeoutMs,
         });
