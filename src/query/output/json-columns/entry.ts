@@ -39,33 +39,32 @@ function toBytes(body: string | Uint8Array, dropBom: boolean): Buffer | undefine
   return isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8');
 }
 
-/** Runs a parsing generator with a synchronous lookup; a bail (or any parser failure) comes back as `Bail`. */
-function runSync(gen: Need, lookup: SchemaLookup): Bail | undefined {
-  let schema: MeasurementSchema | undefined;
-  for (;;) {
-    let step: IteratorResult<string, void>;
-    try {
-      step = gen.next(schema);
-    } catch {
-      return BAIL;
-    }
-    if (step.done) return undefined;
-    schema = lookup(step.value);
+/**
+ * Resumes a parsing generator with the schema it asked for: the next measurement it needs, or
+ * its outcome (done: `undefined`; a bail, or any parser failure: `BAIL`). A failing lookup is
+ * not the parser's: it throws to the caller.
+ */
+function advance(gen: Need, schema: MeasurementSchema | undefined): string | Bail | undefined {
+  try {
+    const step = gen.next(schema);
+    return step.done ? undefined : step.value;
+  } catch {
+    return BAIL;
   }
 }
 
-async function runAsync(gen: Need, lookup: (m: string) => MeasurementSchema | undefined | Promise<MeasurementSchema | undefined>): Promise<Bail | undefined> {
-  let schema: MeasurementSchema | undefined;
-  for (;;) {
-    let step: IteratorResult<string, void>;
-    try {
-      step = gen.next(schema);
-    } catch {
-      return BAIL;
-    }
-    if (step.done) return undefined;
-    schema = await lookup(step.value);
-  }
+/** Runs a parsing generator with a synchronous lookup. */
+function runSync(gen: Need, lookup: SchemaLookup): Bail | undefined {
+  let need = advance(gen, undefined);
+  while (typeof need === 'string') need = advance(gen, lookup(need));
+  return need;
+}
+
+/** As `runSync`, with a lookup that may be asynchronous. */
+async function runAsync(gen: Need, lookup: AsyncSchemaLookup): Promise<Bail | undefined> {
+  let need = advance(gen, undefined);
+  while (typeof need === 'string') need = advance(gen, await lookup(need));
+  return need;
 }
 
 const noSchema = (): undefined => undefined;
