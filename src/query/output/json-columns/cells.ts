@@ -8,7 +8,7 @@ import { parseIsoToNs } from '../../../encode/time.js';
 import { C, skipWs } from '../../json/bytes.js';
 import { kTwo32 } from '../arrow-columns.js';
 import { hashBytes, scratch, unescapeToScratch } from './escapes.js';
-import { POW10, bail, cursor, expectLiteral, kTwo53, parseString, parseValue } from './scanner.js';
+import { POW10, bail, cursor, expectLiteral, parseString, parseValue, readFloat } from './scanner.js';
 import { K, type Sink } from './sinks.js';
 
 const kTwo31 = 2147483648;
@@ -103,61 +103,6 @@ function cellInt(b: Buffer, p: number, s: Sink, r: number, mul: number): number 
   return p;
 }
 
-/** A number into a Float64 column: `Number(text)`, with the exact fast path for short decimals. */
-function cellFloat(b: Buffer, p: number, out: Float64Array, r: number, noBigint = false): number {
-  const start = p;
-  let c = b[p];
-  let neg = false;
-  if (c === C.MINUS) {
-    neg = true;
-    c = b[++p];
-  }
-  if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
-  let m = 0;
-  let digits = 0;
-  if (c === C.ZERO) {
-    digits = 1;
-    c = b[++p];
-    if (c !== undefined && c >= C.ZERO && c <= C.NINE) return -1;
-  } else {
-    do {
-      m = m * 10 + (c - C.ZERO);
-      digits++;
-      c = b[++p];
-    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
-  }
-  let frac = 0;
-  if (c === C.DOT) {
-    c = b[++p];
-    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
-    do {
-      m = m * 10 + (c - C.ZERO);
-      digits++;
-      frac++;
-      c = b[++p];
-    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
-  }
-  if (c === C.LOWER_E || c === C.UPPER_E) {
-    c = b[++p];
-    if (c === C.PLUS || c === C.MINUS) c = b[++p];
-    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
-    do c = b[++p];
-    while (c !== undefined && c >= C.ZERO && c <= C.NINE);
-    out[r] = Number(b.toString('latin1', start, p));
-    return p;
-  }
-  if (digits <= 15 || (digits === 16 && m < kTwo53)) {
-    const v = frac === 0 ? m : m / POW10[frac]!;
-    out[r] = neg ? -v : v;
-  } else if (noBigint && frac === 0) {
-    // An integer literal beyond 2^53: parseExactJson makes it a bigint.
-    return -1;
-  } else {
-    out[r] = Number(b.toString('latin1', start, p));
-  }
-  return p;
-}
-
 /** A string into a Utf8 column (p at the opening quote). */
 function cellString(b: Buffer, p: number, s: Sink, r: number): number {
   const start = p + 1;
@@ -233,7 +178,7 @@ function cellSpeculative(b: Buffer, p: number, s: Sink, r: number, ch: number | 
     else s.toGeneric(r);
   }
   let end = -1;
-  if (s.kind === K.NUMBERS && isNumber) end = cellFloat(b, p, s.f64, r, true);
+  if (s.kind === K.NUMBERS && isNumber) end = readFloat(b, p, s.f64, r, true);
   else if (s.kind === K.STRINGS && ch === C.QUOTE) end = cellString(b, p, s, r);
   if (end >= 0) return end;
   if (s.kind !== K.GENERIC) s.toGeneric(r);
@@ -279,7 +224,7 @@ export function parseRows(b: Buffer, p: number, sinks: Sink[], mul: number): num
                 p = s.iso ? cellIsoTime(b, p, s, r) : cellInt(b, p, s, r, mul);
                 break;
               case K.INT: p = cellInt(b, p, s, r, 1); break;
-              case K.FLOAT: p = cellFloat(b, p, s.f64, r); break;
+              case K.FLOAT: p = readFloat(b, p, s.f64, r); break;
               case K.UNDECIDED:
               case K.NUMBERS:
               case K.STRINGS: p = cellSpeculative(b, p, s, r, ch); break;

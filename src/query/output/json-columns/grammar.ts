@@ -12,7 +12,7 @@ import type { Kind } from '../arrow-typing.js';
 import type { MeasurementSchema } from '../schema.js';
 import { parseRows } from './cells.js';
 import { isSelect, type ColumnConverter, type PendingSeries } from './converter.js';
-import { bail, cursor, expectLiteral, parseKey, parseValue } from './scanner.js';
+import { bail, cursor, expectLiteral, firstItem, nextItem, parseKey, parseValue } from './scanner.js';
 import { K, Sink, kindCode } from './sinks.js';
 
 export type Need = Generator<string, void, MeasurementSchema | undefined>;
@@ -46,7 +46,6 @@ function transpose(rows: unknown, ncols: number): { n: number; cols: unknown[][]
 
 /** Reads the series object at `p`; returns it with `cursor.end` past it. */
 function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series?: PendingSeries }): Need {
-  if (b[p] !== C.LBRACE) bail();
   const s: PendingSeries = {
     name: undefined, tags: undefined, columns: [], n: 0, partial: undefined, typed: [], typedKinds: [], generic: [], schema: undefined, looked: false,
   };
@@ -58,97 +57,89 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
   let hasColumns = false;
   let hasValues = false;
   let rawRows: unknown;
-  p = skipWs(b, p + 1);
-  if (b[p] !== C.RBRACE) {
-    for (;;) {
-      const key = parseKey(b, p);
-      p = cursor.end;
-      switch (key) {
-        case 'name': {
-          once(1);
-          const v = parseValue(b, p);
-          if (typeof v !== 'string') bail();
-          s.name = v;
-          break;
-        }
-        case 'tags': {
-          once(2);
-          const v = parseValue(b, p);
-          if (typeof v !== 'object' || v === null || Array.isArray(v)) bail();
-          for (const k of Object.keys(v)) if (typeof (v as Record<string, unknown>)[k] !== 'string') bail();
-          s.tags = v as Record<string, string>;
-          break;
-        }
-        case 'columns': {
-          once(4);
-          const v = parseValue(b, p);
-          if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bail();
-          s.columns = v as string[];
-          hasColumns = true;
-          break;
-        }
-        case 'values': {
-          once(8);
-          hasValues = true;
-          if (!hasColumns) {
-            // Columns not known yet: read generically, typed when the series ends.
-            rawRows = parseValue(b, p);
-            break;
-          }
-          if (b[p] === C.LOWER_N) {
-            cursor.end = expectLiteral(b, p, 'null');
-            break;
-          }
-          if (b[p] !== C.LBRACKET) bail();
-          if (s.name !== undefined && s.columns[0] === 'time') {
-            s.schema = yield s.name;
-            s.looked = true;
-          }
-          const ncols = s.columns.length;
-          const kinds: (Kind | undefined)[] = s.columns.map((name, c) => conv.declared(name, c, s.schema, []));
-          let sinks = kinds.map((k) => (k === undefined ? new Sink(K.UNDECIDED) : conv.takeSink(kLittleEndian ? kindCode(k) : K.GENERIC)));
-          const start = skipWs(b, p + 1);
-          let n = parseRows(b, start, sinks, conv.timeMul);
-          if (n < 0) {
-            // A value does not fit its declared type: read the series again, generically.
-            const used = cursor.rows;
-            for (const sink of sinks) conv.releaseSink(sink, used);
-            sinks = kinds.map(() => new Sink(K.GENERIC));
-            n = parseRows(b, start, sinks, conv.timeMul);
-          }
-          s.n = n;
-          for (let c = 0; c < ncols; c++) {
-            const sink = sinks[c]!;
-            if (sink.kind === K.GENERIC) {
-              s.generic[c] = sink.generic;
-            } else if (sink.kind === K.UNDECIDED) {
-              s.generic[c] = new Array<unknown>(n).fill(null);
-            } else if (sink.kind === K.NUMBERS || sink.kind === K.STRINGS) {
-              s.generic[c] = sink.speculative(n);
-            } else {
-              s.typed[c] = sink.finish(n, conv, s.columns[c]!);
-              s.typedKinds[c] = kinds[c];
-              conv.releaseSink(sink, n);
-            }
-          }
-          break;
-        }
-        case 'partial':
-          once(16);
-          s.partial = parseValue(b, p);
-          break;
-        default:
-          parseValue(b, p);
-          break;
+  for (p = firstItem(b, p, C.LBRACE, C.RBRACE); p >= 0; p = nextItem(b, cursor.end, C.RBRACE)) {
+    const key = parseKey(b, p);
+    p = cursor.end;
+    switch (key) {
+      case 'name': {
+        once(1);
+        const v = parseValue(b, p);
+        if (typeof v !== 'string') bail();
+        s.name = v;
+        break;
       }
-      p = skipWs(b, cursor.end);
-      const d = b[p];
-      if (d === C.COMMA) p = skipWs(b, p + 1);
-      else if (d === C.RBRACE) break;
-      else bail();
+      case 'tags': {
+        once(2);
+        const v = parseValue(b, p);
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) bail();
+        for (const k of Object.keys(v)) if (typeof (v as Record<string, unknown>)[k] !== 'string') bail();
+        s.tags = v as Record<string, string>;
+        break;
+      }
+      case 'columns': {
+        once(4);
+        const v = parseValue(b, p);
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bail();
+        s.columns = v as string[];
+        hasColumns = true;
+        break;
+      }
+      case 'values': {
+        once(8);
+        hasValues = true;
+        if (!hasColumns) {
+          // Columns not known yet: read generically, typed when the series ends.
+          rawRows = parseValue(b, p);
+          break;
+        }
+        if (b[p] === C.LOWER_N) {
+          cursor.end = expectLiteral(b, p, 'null');
+          break;
+        }
+        if (b[p] !== C.LBRACKET) bail();
+        if (s.name !== undefined && s.columns[0] === 'time') {
+          s.schema = yield s.name;
+          s.looked = true;
+        }
+        const ncols = s.columns.length;
+        const kinds: (Kind | undefined)[] = s.columns.map((name, c) => conv.declared(name, c, s.schema, []));
+        let sinks = kinds.map((k) => (k === undefined ? new Sink(K.UNDECIDED) : conv.takeSink(kLittleEndian ? kindCode(k) : K.GENERIC)));
+        const start = skipWs(b, p + 1);
+        let n = parseRows(b, start, sinks, conv.timeMul);
+        if (n < 0) {
+          // A value does not fit its declared type: read the series again, generically.
+          const used = cursor.rows;
+          for (const sink of sinks) conv.releaseSink(sink, used);
+          sinks = kinds.map(() => new Sink(K.GENERIC));
+          n = parseRows(b, start, sinks, conv.timeMul);
+        }
+        s.n = n;
+        for (let c = 0; c < ncols; c++) {
+          const sink = sinks[c]!;
+          if (sink.kind === K.GENERIC) {
+            s.generic[c] = sink.generic;
+          } else if (sink.kind === K.UNDECIDED) {
+            s.generic[c] = new Array<unknown>(n).fill(null);
+          } else if (sink.kind === K.NUMBERS || sink.kind === K.STRINGS) {
+            s.generic[c] = sink.speculative(n);
+          } else {
+            s.typed[c] = sink.finish(n, conv, s.columns[c]!);
+            s.typedKinds[c] = kinds[c];
+            conv.releaseSink(sink, n);
+          }
+        }
+        break;
+      }
+      case 'partial':
+        once(16);
+        s.partial = parseValue(b, p);
+        break;
+      default:
+        parseValue(b, p);
+        break;
     }
   }
-  const end = p + 1;
+  const end = cursor.end;
   // `series.columns.forEach` in batch.ts needs columns.
   if (!hasColumns) bail();
   if (hasValues && rawRows !== undefined) {
@@ -169,53 +160,33 @@ function* parseSeries(b: Buffer, p: number, conv: ColumnConverter, out: { series
 }
 
 function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: StatementOut[], build: boolean): Need {
-  if (b[p] !== C.LBRACE) bail();
   const st: StatementOut = { statementId: undefined, error: undefined, series: [], batches: [] };
   let seenSeries = false;
-  p = skipWs(b, p + 1);
-  if (b[p] !== C.RBRACE) {
-    for (;;) {
-      const key = parseKey(b, p);
-      p = cursor.end;
-      if (key === 'series') {
-        if (seenSeries) bail();
-        seenSeries = true;
-        if (b[p] === C.LOWER_N) {
-          cursor.end = expectLiteral(b, p, 'null');
-        } else {
-          if (b[p] !== C.LBRACKET) bail();
-          p = skipWs(b, p + 1);
-          if (b[p] === C.RBRACKET) {
-            cursor.end = p + 1;
-          } else {
-            for (;;) {
-              const holder: { series?: PendingSeries } = {};
-              yield* parseSeries(b, p, conv, holder);
-              st.series.push(holder.series!);
-              p = skipWs(b, cursor.end);
-              const d = b[p];
-              if (d === C.COMMA) p = skipWs(b, p + 1);
-              else if (d === C.RBRACKET) break;
-              else bail();
-            }
-            cursor.end = p + 1;
-          }
-        }
-      } else if (key === 'statement_id') {
-        st.statementId = parseValue(b, p);
-      } else if (key === 'error') {
-        st.error = parseValue(b, p);
-      } else {
-        parseValue(b, p);
+  for (p = firstItem(b, p, C.LBRACE, C.RBRACE); p >= 0; p = nextItem(b, cursor.end, C.RBRACE)) {
+    const key = parseKey(b, p);
+    p = cursor.end;
+    if (key === 'series') {
+      if (seenSeries) bail();
+      seenSeries = true;
+      if (b[p] === C.LOWER_N) {
+        cursor.end = expectLiteral(b, p, 'null');
+        continue;
       }
-      p = skipWs(b, cursor.end);
-      const d = b[p];
-      if (d === C.COMMA) p = skipWs(b, p + 1);
-      else if (d === C.RBRACE) break;
-      else bail();
+      // parseSeries leaves `cursor.end` past the series once done with its lookups.
+      for (p = firstItem(b, p, C.LBRACKET, C.RBRACKET); p >= 0; p = nextItem(b, cursor.end, C.RBRACKET)) {
+        const holder: { series?: PendingSeries } = {};
+        yield* parseSeries(b, p, conv, holder);
+        st.series.push(holder.series!);
+      }
+    } else if (key === 'statement_id') {
+      st.statementId = parseValue(b, p);
+    } else if (key === 'error') {
+      st.error = parseValue(b, p);
+    } else {
+      parseValue(b, p);
     }
   }
-  const end = p + 1;
+  const end = cursor.end;
   if (build) {
     st.batches = conv.statementBatches(st.series, st.statementId);
     st.series = [];
@@ -225,46 +196,24 @@ function* parseStatement(b: Buffer, p: number, conv: ColumnConverter, out: State
 }
 
 export function* parseDocument(b: Buffer, conv: ColumnConverter, out: DocumentOut): Need {
-  let p = skipWs(b, 0);
-  if (b[p] !== C.LBRACE) bail();
-  p = skipWs(b, p + 1);
-  if (b[p] !== C.RBRACE) {
-    for (;;) {
-      const key = parseKey(b, p);
-      p = cursor.end;
-      if (key === 'results') {
-        if (out.hasResults) bail();
-        out.hasResults = true;
-        if (b[p] !== C.LBRACKET) bail();
-        p = skipWs(b, p + 1);
-        if (b[p] === C.RBRACKET) {
-          cursor.end = p + 1;
-        } else {
-          for (;;) {
-            // A statement's batches are built when it ends, unless an earlier one failed.
-            yield* parseStatement(b, p, conv, out.statements, !out.statements.some((s) => typeof s.error === 'string'));
-            p = skipWs(b, cursor.end);
-            const d = b[p];
-            if (d === C.COMMA) p = skipWs(b, p + 1);
-            else if (d === C.RBRACKET) break;
-            else bail();
-          }
-          cursor.end = p + 1;
-        }
-      } else if (key === 'error') {
-        out.error = parseValue(b, p);
-      } else {
-        parseValue(b, p);
+  let p: number;
+  for (p = firstItem(b, skipWs(b, 0), C.LBRACE, C.RBRACE); p >= 0; p = nextItem(b, cursor.end, C.RBRACE)) {
+    const key = parseKey(b, p);
+    p = cursor.end;
+    if (key === 'results') {
+      if (out.hasResults) bail();
+      out.hasResults = true;
+      for (p = firstItem(b, p, C.LBRACKET, C.RBRACKET); p >= 0; p = nextItem(b, cursor.end, C.RBRACKET)) {
+        // A statement's batches are built when it ends, unless an earlier one failed.
+        yield* parseStatement(b, p, conv, out.statements, !out.statements.some((s) => typeof s.error === 'string'));
       }
-      p = skipWs(b, cursor.end);
-      const d = b[p];
-      if (d === C.COMMA) p = skipWs(b, p + 1);
-      else if (d === C.RBRACE) break;
-      else bail();
+    } else if (key === 'error') {
+      out.error = parseValue(b, p);
+    } else {
+      parseValue(b, p);
     }
   }
-  p = skipWs(b, p + 1);
-  if (p < b.length) bail();
+  if (skipWs(b, cursor.end) < b.length) bail();
 }
 
 /** The errors `checkQueryResponse` throws for a parsed document (`undefined`: none, or a shape only the generic path reports). */

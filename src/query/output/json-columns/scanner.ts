@@ -1,11 +1,12 @@
 /**
  * The byte-level JSON reader under the `arrow` parser: the bail-out to the generic path, the
- * end-of-token cursor, literals, and any JSON value read exactly as `parseExactJson` gives it
+ * end-of-token cursor, literals, the loop over an array's or object's items, numbers (`readFloat`,
+ * also the float cells of cells.ts), and any JSON value read exactly as `parseExactJson` gives it
  * (numbers, strings with their escapes, arrays, objects) from UTF-8 bytes.
  */
 import { C, hexValue, skipWs } from '../../json/bytes.js';
 
-export const kTwo53 = 9007199254740992;
+const kTwo53 = 9007199254740992;
 export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /** Thrown inside the parser when the answer is not the plain shape: it is then redone on the generic path. */
@@ -34,11 +35,38 @@ export function expectLiteral(b: Uint8Array, p: number, literal: string): number
   return p + literal.length;
 }
 
+// Arrays and objects, whoever reads their items (`parseValue`, grammar.ts):
+//   for (p = firstItem(b, p, C.LBRACKET, C.RBRACKET); p >= 0; p = nextItem(b, cursor.end, C.RBRACKET)) { read the item at p }
+// leaves `cursor.end` past the closing bracket. (The rows of `values` have a loop of their own, cells.ts.)
+
+/** At `open` (else a bail): the position of the first item, or -1 for an empty container, `cursor.end` then past it. */
+export function firstItem(b: Uint8Array, p: number, open: number, close: number): number {
+  if (b[p] !== open) bail();
+  p = skipWs(b, p + 1);
+  if (b[p] !== close) return p;
+  cursor.end = p + 1;
+  return -1;
+}
+
+/** After an item ending at `p`: the position of the next one, or -1 at `close`, `cursor.end` then past it; anything else bails. */
+export function nextItem(b: Uint8Array, p: number, close: number): number {
+  p = skipWs(b, p);
+  const d = b[p];
+  if (d === C.COMMA) return skipWs(b, p + 1);
+  if (d !== close) bail();
+  cursor.end = p + 1;
+  return -1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Generic values: exactly what `parseExactJson` gives (integer literals beyond 2^53 as bigint).
 
-/** Reads a number at `p` (grammar checked); sets `cursor.end`. */
-function parseNumber(b: Buffer, p: number): number | bigint {
+/**
+ * A number into `out[r]`: `Number(text)`, with an exact fast path for short decimals; the position
+ * after it, or -1 for invalid grammar or (`noBigint`) an integer literal beyond 2^53, which
+ * `parseExactJson` makes a bigint. The float cells of `values` (cells.ts) and `parseNumber`.
+ */
+export function readFloat(b: Buffer, p: number, out: Float64Array, r: number, noBigint = false): number {
   const start = p;
   let c = b[p];
   let neg = false;
@@ -46,57 +74,70 @@ function parseNumber(b: Buffer, p: number): number | bigint {
     neg = true;
     c = b[++p];
   }
-  if (!isDigit(c)) bail();
+  if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
   let m = 0;
   let digits = 0;
   if (c === C.ZERO) {
-    p++;
     digits = 1;
-    c = b[p];
-    if (isDigit(c)) bail();
+    c = b[++p];
+    if (c !== undefined && c >= C.ZERO && c <= C.NINE) return -1;
   } else {
     do {
-      m = m * 10 + (c! - C.ZERO);
+      m = m * 10 + (c - C.ZERO);
       digits++;
       c = b[++p];
-    } while (isDigit(c));
+    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
   }
-  const intDigits = digits;
-  let fracDigits = 0;
-  let exponent = false;
+  let frac = 0;
   if (c === C.DOT) {
     c = b[++p];
-    if (!isDigit(c)) bail();
+    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
     do {
-      m = m * 10 + (c! - C.ZERO);
+      m = m * 10 + (c - C.ZERO);
       digits++;
-      fracDigits++;
+      frac++;
       c = b[++p];
-    } while (isDigit(c));
+    } while (c !== undefined && c >= C.ZERO && c <= C.NINE);
   }
   if (c === C.LOWER_E || c === C.UPPER_E) {
-    exponent = true;
     c = b[++p];
     if (c === C.PLUS || c === C.MINUS) c = b[++p];
-    if (!isDigit(c)) bail();
+    if (c === undefined || c < C.ZERO || c > C.NINE) return -1;
     do c = b[++p];
-    while (isDigit(c));
-  }
-  cursor.end = p;
-  if (!exponent && fracDigits === 0) {
-    // An integer literal: ≤ 15 digits is exact and safe; ≥ 17 never safe; 16 digits: check.
-    if (intDigits <= 15) return neg ? -m : m;
-    const slice = b.toString('latin1', start, p);
-    if (intDigits > 16) return BigInt(slice);
-    const n = Number(slice);
-    return Number.isSafeInteger(n) ? n : BigInt(slice);
+    while (c !== undefined && c >= C.ZERO && c <= C.NINE);
+    out[r] = Number(b.toString('latin1', start, p));
+    return p;
   }
   // m and 10^k exact: the quotient is correctly rounded, as Number() of the text.
-  if (!exponent && (digits <= 15 || (digits === 16 && m < kTwo53))) {
-    const v = m / POW10[fracDigits]!;
-    return neg ? -v : v;
+  if (digits <= 15 || (digits === 16 && m < kTwo53)) {
+    const v = frac === 0 ? m : m / POW10[frac]!;
+    out[r] = neg ? -v : v;
+  } else if (noBigint && frac === 0) {
+    return -1;
+  } else {
+    out[r] = Number(b.toString('latin1', start, p));
   }
-  return Number(b.toString('latin1', start, p));
+  return p;
+}
+
+/** Where `parseNumber` has `readFloat` put a number. */
+const oneNumber = new Float64Array(1);
+
+/** Reads a number at `p` exactly as `parseExactJson` (integer literals beyond 2^53 as bigint); sets `cursor.end`. */
+function parseNumber(b: Buffer, p: number): number | bigint {
+  const end = readFloat(b, p, oneNumber, 0, true);
+  if (end >= 0) {
+    cursor.end = end;
+    return oneNumber[0]!;
+  }
+  // Invalid grammar, or an integer literal beyond 2^53: digits only, no leading zero.
+  const first = b[p] === C.MINUS ? p + 1 : p;
+  let q = first;
+  while (isDigit(b[q])) q++;
+  const c = b[q];
+  if (q === first || b[first] === C.ZERO || c === C.DOT || c === C.LOWER_E || c === C.UPPER_E) bail();
+  cursor.end = q;
+  return BigInt(b.toString('latin1', p, q));
 }
 
 /** Reads the string whose opening quote is at `p` into a JS string (lone surrogates kept); sets `cursor.end`. */
@@ -176,39 +217,15 @@ export function parseValue(b: Buffer, p: number): unknown {
       return parseString(b, p);
     case C.LBRACKET: {
       const arr: unknown[] = [];
-      p = skipWs(b, p + 1);
-      if (b[p] === C.RBRACKET) {
-        cursor.end = p + 1;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue(b, p));
-        p = skipWs(b, cursor.end);
-        const d = b[p];
-        if (d === C.COMMA) p = skipWs(b, p + 1);
-        else if (d === C.RBRACKET) break;
-        else bail();
-      }
-      cursor.end = p + 1;
+      for (p = firstItem(b, p, C.LBRACKET, C.RBRACKET); p >= 0; p = nextItem(b, cursor.end, C.RBRACKET)) arr.push(parseValue(b, p));
       return arr;
     }
     case C.LBRACE: {
       const obj: Record<string, unknown> = {};
-      p = skipWs(b, p + 1);
-      if (b[p] === C.RBRACE) {
-        cursor.end = p + 1;
-        return obj;
-      }
-      for (;;) {
+      for (p = firstItem(b, p, C.LBRACE, C.RBRACE); p >= 0; p = nextItem(b, cursor.end, C.RBRACE)) {
         const key = parseKey(b, p);
         setProperty(obj, key, parseValue(b, cursor.end));
-        p = skipWs(b, cursor.end);
-        const d = b[p];
-        if (d === C.COMMA) p = skipWs(b, p + 1);
-        else if (d === C.RBRACE) break;
-        else bail();
       }
-      cursor.end = p + 1;
       return obj;
     }
     case C.LOWER_T:
