@@ -20,7 +20,6 @@ export const enum C {
   DOT = 0x2e,
   SLASH = 0x2f,
   ZERO = 0x30,
-  ONE = 0x31,
   NINE = 0x39,
   COLON = 0x3a,
   UPPER_E = 0x45,
