@@ -1,10 +1,11 @@
 /**
- * Seeded data for the tests, from the benchmarks' sources so that both use the same numbers:
+ * Data for the tests. Seeded, from the benchmarks' sources so that both use the same numbers:
  * `prng` (mulberry32, bench/lib/prng.mjs, typed by prng.d.mts) and the standard workload
  * (bench/lib/workload.mjs: untyped JavaScript, imported through a URL so that tsc does not ask
- * for its types; the types below are the part the tests use).
+ * for its types; the types below are the part the tests use). Numbered rows as an Arrow table
+ * (`numberedTable`), for the tests that read rows back by their number.
  */
-import type * as A from 'apache-arrow';
+import * as A from 'apache-arrow';
 import type { Point } from '../../src/index.js';
 
 export { prng } from '../../bench/lib/prng.mjs';
@@ -35,3 +36,44 @@ export const START_NS: bigint = workload.START_NS;
 export const makeWorkload: WorkloadModule['makeWorkload'] = workload.makeWorkload;
 export const toPoints: WorkloadModule['toPoints'] = workload.toPoints;
 export const toArrowTable: WorkloadModule['toArrowTable'] = workload.toArrowTable;
+
+export interface NumberedTableOptions {
+  /** Series: the tag `host` is `h${i % hosts}`. Default 100. */
+  hosts?: number;
+  /** Rows per record batch. Default: all in one. */
+  perBatch?: number;
+  /** Time of row 0, in ns. Default `START_NS`. */
+  t0?: bigint;
+  /** Nanoseconds from one row to the next. Default 1. */
+  step?: bigint;
+}
+
+/**
+ * `n` numbered rows as an Arrow table: row i has `time` = t0 + i * step (Timestamp, ns), the tag
+ * `host` (a dictionary of `hosts` names) and the float field `v` = i, so that every row is its own
+ * point and the rows stored can be told by their `v`. Built from typed arrays (millions of rows
+ * take a fraction of a second), then cut into record batches of `perBatch` rows.
+ */
+export function numberedTable(n: number, o: NumberedTableOptions = {}): A.Table {
+  const hosts = o.hosts ?? 100;
+  const t0 = o.t0 ?? START_NS;
+  const step = o.step ?? 1n;
+  const host = new Int32Array(n);
+  const v = new Float64Array(n);
+  const time = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    host[i] = i % hosts;
+    v[i] = i;
+    time[i] = t0 + BigInt(i) * step;
+  }
+  const dictionary = A.vectorFromArray(Array.from({ length: hosts }, (_, i) => `h${i}`), new A.Utf8());
+  const whole = new A.Table({
+    time: A.makeVector(A.makeData({ type: new A.TimestampNanosecond(), length: n, nullCount: 0, data: time } as never)),
+    host: A.makeVector(A.makeData({ type: new A.Dictionary(new A.Utf8(), new A.Int32()), length: n, nullCount: 0, data: host, dictionary } as never)),
+    v: A.makeVector(v),
+  }).batches[0]!;
+  const perBatch = o.perBatch ?? n;
+  const batches: A.RecordBatch[] = [];
+  for (let from = 0; from < n; from += perBatch) batches.push(whole.slice(from, Math.min(n, from + perBatch)));
+  return new A.Table(batches);
+}

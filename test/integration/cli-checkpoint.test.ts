@@ -13,6 +13,7 @@ import * as A from 'apache-arrow';
 import * as P from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, spawnCli, type Run } from '../helpers/cli.js';
+import { numberedTable } from '../helpers/generators.js';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 
 const url = sharedInfluxUrl();
@@ -81,29 +82,10 @@ async function untilCheckpoint(run: ReturnType<typeof spawnCli>, ck: string, rea
   }
 }
 
-/**
- * An Arrow IPC file of `n` rows in record batches of `perBatch`: tag host (100 series,
- * dictionary), field v = the row's index, ns Timestamp times unique per row (every row a point).
- */
+/** An Arrow IPC file of `n` numbered rows (100 series, v = the row's index, T0 + i ns) in record batches of `perBatch`. */
 function arrowFile(name: string, n: number, perBatch: number): string {
-  const host = new Int32Array(n);
-  const v = new Float64Array(n);
-  const time = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    host[i] = i % 100;
-    v[i] = i;
-    time[i] = T0 + BigInt(i);
-  }
-  const dictionary = A.vectorFromArray(Array.from({ length: 100 }, (_, i) => `h${i}`), new A.Utf8());
-  const whole = new A.Table({
-    host: A.makeVector(A.makeData({ type: new A.Dictionary(new A.Utf8(), new A.Int32()), length: n, nullCount: 0, data: host, dictionary } as never)),
-    v: A.makeVector(v),
-    time: A.makeVector(A.makeData({ type: new A.TimestampNanosecond(), length: n, nullCount: 0, data: time } as never)),
-  }).batches[0]!;
-  const batches: A.RecordBatch[] = [];
-  for (let from = 0; from < n; from += perBatch) batches.push(whole.slice(from, Math.min(n, from + perBatch)));
   const p = path(name);
-  writeFileSync(p, A.tableToIPC(new A.Table(batches), 'file'));
+  writeFileSync(p, A.tableToIPC(numberedTable(n, { perBatch, t0: T0 }), 'file'));
   return p;
 }
 
@@ -260,11 +242,7 @@ describe('fastinflux load --checkpoint', () => {
     for (let i = 0; i < n; i++) nd += `{"time":${T0 + BigInt(i)},"host":"h${i % 10}","v":${i}.5}\n`;
     const ndFile = path('resume-nd.ndjson');
     writeFileSync(ndFile, nd);
-    const table = new A.Table({
-      host: A.vectorFromArray(Array.from({ length: n }, (_, i) => `h${i % 10}`), new A.Dictionary(new A.Utf8(), new A.Int32())),
-      v: A.vectorFromArray(Float64Array.from({ length: n }, (_, i) => i)),
-      time: A.makeVector(A.makeData({ type: new A.TimestampNanosecond(), length: n, nullCount: 0, data: BigInt64Array.from({ length: n }, (_, i) => T0 + BigInt(i)) } as never)),
-    });
+    const table = numberedTable(n, { hosts: 10, t0: T0 });
     const pqFile = path('resume-pq.parquet');
     writeFileSync(pqFile, P.writeParquet(P.Table.fromIPCStream(A.tableToIPC(table, 'stream')), new P.WriterPropertiesBuilder().setMaxRowGroupSize(1000).build()));
     const files = [lpFile, csvFile, ndFile, pqFile];

@@ -15,6 +15,7 @@ import * as P from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawQuery, sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 import { CLI, runCli, type Run } from '../helpers/cli.js';
+import { numberedTable } from '../helpers/generators.js';
 
 const url = sharedInfluxUrl();
 const dir = mkdtempSync(join(tmpdir(), 'fastinflux-damaged-'));
@@ -25,16 +26,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** 3 record batches (Parquet: row groups) of 1000 rows: time, a dictionary tag, a float field. */
-function table(batches = 3): A.Table {
-  const n = batches * 1000;
-  const t = new A.Table({
-    time: A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i + 1) * 1_000_000_000n) } as never),
-    host: A.vectorFromArray(Array.from({ length: n }, (_, i) => `h${i % 3}`), new A.Dictionary(new A.Utf8(), new A.Int32())),
-    v: A.makeVector(Float64Array.from({ length: n }, (_, i) => i)),
-  });
-  const b = t.batches[0]!;
-  return new A.Table(Array.from({ length: batches }, (_, k) => b.slice(k * 1000, (k + 1) * 1000)));
-}
+const table = (batches = 3): A.Table => numberedTable(batches * 1000, { hosts: 3, perBatch: 1000, t0: 1_000_000_000n, step: 1_000_000_000n });
 const ipcFile = Buffer.from(A.tableToIPC(table(), 'file'));
 const ipcStream = Buffer.from(A.tableToIPC(table(), 'stream'));
 const oneBatchStream = Buffer.from(A.tableToIPC(table(1), 'stream'));

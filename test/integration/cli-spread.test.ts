@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as A from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { numberedTable } from '../helpers/generators.js';
 import { influxCount, startRestartableInfluxd, type RestartableServer } from '../helpers/restartable-server.js';
 
 let a: RestartableServer;
@@ -24,16 +25,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** An Arrow file of `n` rows over 200 series (dictionary tag `host`), one field, ns times. */
+/** An Arrow file of `n` rows over 200 series (dictionary tag `host`), one field, a millisecond apart. */
 function arrowFile(name: string, n: number): string {
-  const hosts = Array.from({ length: n }, (_, i) => `h${i % 200}`);
-  const table = new A.Table({
-    host: A.vectorFromArray(hosts, new A.Dictionary(new A.Utf8(), new A.Int32())),
-    v: A.vectorFromArray(Float64Array.from({ length: n }, (_, i) => i)),
-    time: A.vectorFromArray(Array.from({ length: n }, (_, i) => 1_704_067_200_000 + i), new A.TimestampMillisecond()),
-  });
   const p = join(dir, name);
-  writeFileSync(p, A.tableToIPC(table, 'file'));
+  writeFileSync(p, A.tableToIPC(numberedTable(n, { hosts: 200, t0: 1_704_067_200_000_000_000n, step: 1_000_000n }), 'file'));
   return p;
 }
 
