@@ -43,6 +43,15 @@ export function hexValue(c: number | undefined): number {
   return -1;
 }
 
+/** The code unit of the 4 hex digits of a `\u` escape at `p` in UTF-8 bytes; -1 when one is not a hex digit. */
+export function hex4(b: Uint8Array, p: number): number {
+  const h0 = hexValue(b[p]);
+  const h1 = hexValue(b[p + 1]);
+  const h2 = hexValue(b[p + 2]);
+  const h3 = hexValue(b[p + 3]);
+  return (h0 | h1 | h2 | h3) < 0 ? -1 : (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
+}
+
 /** JSON whitespace: space, tab, LF, CR. */
 export function isWs(c: number | undefined): boolean {
   return c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB;

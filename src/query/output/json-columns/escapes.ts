@@ -2,7 +2,7 @@
  * Strings with escapes, decoded into UTF-8 bytes (typed string and tag columns: no JS string per
  * cell), and the hash of a tag's bytes for the dictionaries of the sinks.
  */
-import { C, hexValue } from '../../json/bytes.js';
+import { C, hex4 } from '../../json/bytes.js';
 import { bail, cursor } from './scanner.js';
 
 export let scratch: Uint8Array = new Uint8Array(256);
@@ -57,21 +57,13 @@ export function unescapeToScratch(b: Uint8Array, start: number, q: number): numb
       q += 2;
       continue;
     }
-    const h0 = hexValue(b[q + 2]);
-    const h1 = hexValue(b[q + 3]);
-    const h2 = hexValue(b[q + 4]);
-    const h3 = hexValue(b[q + 5]);
-    if ((h0 | h1 | h2 | h3) < 0) bail();
-    let cp = (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
+    let cp = hex4(b, q + 2);
+    if (cp < 0) bail();
     q += 6;
     if (cp >= 0xd800 && cp <= 0xdfff) {
       if (cp >= 0xdc00 || b[q] !== C.BACKSLASH || b[q + 1] !== 0x75) return -1;
-      const l0 = hexValue(b[q + 2]);
-      const l1 = hexValue(b[q + 3]);
-      const l2 = hexValue(b[q + 4]);
-      const l3 = hexValue(b[q + 5]);
-      if ((l0 | l1 | l2 | l3) < 0) bail();
-      const lo = (l0 << 12) | (l1 << 8) | (l2 << 4) | l3;
+      const lo = hex4(b, q + 2);
+      if (lo < 0) bail();
       if (lo < 0xdc00 || lo > 0xdfff) return -1;
       q += 6;
       cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

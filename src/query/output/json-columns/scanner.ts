@@ -4,7 +4,7 @@
  * also the float cells of cells.ts), and any JSON value read exactly as `parseExactJson` gives it
  * (numbers, strings with their escapes, arrays, objects) from UTF-8 bytes.
  */
-import { C, hexValue, skipWs } from '../../json/bytes.js';
+import { C, hex4, skipWs } from '../../json/bytes.js';
 
 const kTwo53 = 9007199254740992;
 export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
@@ -176,13 +176,10 @@ export function parseString(b: Buffer, p: number): string {
       case 0x72: out += '\r'; break;
       case 0x74: out += '\t'; break;
       case 0x75: {
-        const h0 = hexValue(b[q + 2]);
-        const h1 = hexValue(b[q + 3]);
-        const h2 = hexValue(b[q + 4]);
-        const h3 = hexValue(b[q + 5]);
-        if ((h0 | h1 | h2 | h3) < 0) bail();
+        const unit = hex4(b, q + 2);
+        if (unit < 0) bail();
         // Code units one by one: pairs combine, lone surrogates stay, as JSON.parse.
-        out += String.fromCharCode((h0 << 12) | (h1 << 8) | (h2 << 4) | h3);
+        out += String.fromCharCode(unit);
         q += 4;
         break;
       }
