@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArrowLayoutBuilder, encodeArrow, type ArrowEncodeOptions } from '../../../src/encode/arrow/index.js';
+import { encodeArrow, type ArrowEncodeOptions } from '../../../src/encode/arrow/index.js';
 import type { EncodedBody } from '../../../src/encode/body-builder.js';
 import type { ColumnarLayout } from '../../../src/encode/columnar/layout.js';
 import { encodeLayoutToBodies, type ColumnarEncodeOptions } from '../../../src/encode/columnar/ts-encoder.js';
 import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
 import { EncoderPool, EncoderPoolClosedError, EncoderWorkerError, type PoolEncodeResult } from '../../../src/pool/encoder-pool.js';
+import { batchLayouts, sliceIntoBatches } from '../../helpers/arrow-tables.js';
 import { makeWorkload, toArrowTable } from '../../helpers/generators.js';
 
 const kTestEnv = { ...process.env, FASTINFLUX_POOL_TEST: '1' } as Record<string, string>;
@@ -133,31 +134,7 @@ function buildTable(spec: Spec): A.Table {
     time: A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from(spec.times), length: spec.rows } as never),
   };
   for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, columnKinds[c.kind].type() as A.DataType);
-  const [a, b] = spec.slice;
-  // A slice: Arrow offsets that are not multiples of 8, validity bitmaps re-based by the layout builder.
-  const sliced = new A.Table(vectors).slice(a, b);
-  const cuts = [...new Set(spec.splits.filter((s) => s > 0 && s < b - a))].sort((x, y) => x - y);
-  if (cuts.length === 0) return sliced;
-  const batches: A.RecordBatch[] = [];
-  let prev = 0;
-  for (const cut of [...cuts, b - a]) {
-    batches.push(...sliced.slice(prev, cut).batches);
-    prev = cut;
-  }
-  return new A.Table(batches);
-}
-
-/** Every batch's layout, with its rowBase (as `encodeArrow` numbers rows). */
-function layoutsOf(table: A.Table, options: ArrowEncodeOptions): { layout: ColumnarLayout; rowBase: number }[] {
-  const builder = new ArrowLayoutBuilder(options);
-  const out: { layout: ColumnarLayout; rowBase: number }[] = [];
-  let rowBase = 0;
-  for (const b of table.batches) {
-    const layout = builder.layout(b as never, rowBase);
-    out.push({ layout, rowBase });
-    rowBase += layout.rows;
-  }
-  return out;
+  return sliceIntoBatches(new A.Table(vectors), spec.slice, spec.splits);
 }
 
 function layoutOptions(o: ArrowEncodeOptions, rowBase: number): ColumnarEncodeOptions {
@@ -177,9 +154,9 @@ describe('pool bytes === single-thread bytes', () => {
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(3), async (spec, which) => {
         const table = buildTable(spec);
-        let layouts: ReturnType<typeof layoutsOf>;
+        let layouts: ReturnType<typeof batchLayouts>;
         try {
-          layouts = layoutsOf(table, spec.options);
+          layouts = batchLayouts(table, spec.options);
         } catch (e) {
           if (e instanceof InvalidPointError || e instanceof InvalidOptionError) return;
           throw e;
@@ -228,7 +205,7 @@ describe('pool bytes === single-thread bytes', () => {
         let rowBase = 0;
         for (const spec of specs) {
           try {
-            for (const l of layoutsOf(buildTable(spec), o)) {
+            for (const l of batchLayouts(buildTable(spec), o)) {
               items.push({ layout: l.layout, rowBase });
               rowBase += l.layout.rows;
             }
@@ -258,7 +235,7 @@ describe('pool bytes === single-thread bytes', () => {
   });
 
   it('rows from .. to with a rowBase', async () => {
-    const { layout } = layoutsOf(toArrowTable(makeWorkload(5000)), { measurement: 'cpu', precision: 'n' })[0]!;
+    const { layout } = batchLayouts(toArrowTable(makeWorkload(5000)), { measurement: 'cpu', precision: 'n' })[0]!;
     const pool = pools3[2]!;
     for (const [from, to] of [[0, 5000], [13, 4001], [8, 9], [4999, 5000], [100, 100]] as const) {
       const o = { rowBase: 1000, from, to };
@@ -273,7 +250,7 @@ describe('the standard workload', () => {
   const w = makeWorkload(100_000);
   const table: A.Table = toArrowTable(w);
   const options: ArrowEncodeOptions = { measurement: 'cpu', precision: 'n' };
-  const layout = layoutsOf(table, options)[0]!.layout;
+  const layout = batchLayouts(table, options)[0]!.layout;
 
   it('100k rows: 1 and 2 workers give the single-thread bytes, bodies within the limit', async () => {
     const one = makePool({ size: 1, maxRowsPerTask: 30_000 });
@@ -293,7 +270,7 @@ describe('the standard workload', () => {
 
   it('the user\'s Arrow table and the layout are still readable afterwards (nothing detached)', async () => {
     const t: A.Table = toArrowTable(makeWorkload(20_000));
-    const l = layoutsOf(t, options)[0]!.layout;
+    const l = batchLayouts(t, options)[0]!.layout;
     const before = { user: t.getChild('usage_user')!.get(19_999) as number, status: t.getChild('status')!.get(7) as string, host: t.getChild('host')!.get(3) as string };
     const pool = makePool({ size: 2, maxRowsPerTask: 3000 });
     await pool.encodeArrow(t, options, 1_000_000);
@@ -317,7 +294,7 @@ describe('the standard workload', () => {
     wl.usageUser[31_000] = NaN;
     wl.usageUser[17_003] = NaN;
     const t: A.Table = toArrowTable(wl);
-    const l = layoutsOf(t, options)[0]!.layout;
+    const l = batchLayouts(t, options)[0]!.layout;
     const pool = makePool({ size: 2, maxRowsPerTask: 4_000 });
     const expected = single(l, 1_000_000);
     expect(!expected.ok && (expected.error as InvalidPointError).pointIndex).toBe(17_003);
@@ -337,7 +314,7 @@ describe('the standard workload', () => {
     const pool = makePool({ size: 2, maxRowsPerTask: 8 });
     for (const invalidRows of ['error', 'skip'] as const) {
       const o: ArrowEncodeOptions = { measurement: 'm', precision: 'n', invalidRows };
-      const l = layoutsOf(t, o)[0]!.layout;
+      const l = batchLayouts(t, o)[0]!.layout;
       const expected = single(l, 1000, layoutOptions(o, 0));
       if (invalidRows === 'error') expect((expected as { error: Error }).error.message).toContain('rows 9, 10, 17, 30, 31, 33, 40, 41, 50, 51, … have no non-null field');
       expectSame(expected, await pooled(pool.encodeLayout(l, { ...layoutOptions(o, 0), maxBodyBytes: 1000 })), 1000);
@@ -348,7 +325,7 @@ describe('the standard workload', () => {
       f: A.vectorFromArray(nulls([]), new A.Float64()),
     });
     const o: ArrowEncodeOptions = { measurement: 'm', precision: 'n' };
-    const l = layoutsOf(tt, o)[0]!.layout;
+    const l = batchLayouts(tt, o)[0]!.layout;
     const expected = single(l, 1000);
     expect((expected as { error: Error }).error.message).toContain('outside InfluxDB\'s time range');
     expectSame(expected, await pooled(pool.encodeLayout(l, { maxBodyBytes: 1000 })), 1000);
@@ -363,7 +340,7 @@ describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
   it('standard workload, 100k rows: 1 and 2 workers, the single-thread TypeScript bytes', async () => {
     const table: A.Table = toArrowTable(makeWorkload(100_000));
     const options: ArrowEncodeOptions = { measurement: 'cpu', precision: 'n' };
-    const layout = layoutsOf(table, options)[0]!.layout;
+    const layout = batchLayouts(table, options)[0]!.layout;
     const one = makePool({ size: 1, kernel: 'wasm', maxRowsPerTask: 30_000 });
     const two = makePool({ size: 2, kernel: 'wasm' });
     for (const maxBodyBytes of [5_000_000, 100_000]) {
@@ -379,9 +356,9 @@ describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
     const wasmPools = [makePool({ size: 2, kernel: 'wasm', maxRowsPerTask: 3 }), makePool({ size: 1, kernel: 'wasm', maxRowsPerTask: 11 })];
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(1), async (spec, which) => {
-        let layouts: ReturnType<typeof layoutsOf>;
+        let layouts: ReturnType<typeof batchLayouts>;
         try {
-          layouts = layoutsOf(buildTable(spec), spec.options);
+          layouts = batchLayouts(buildTable(spec), spec.options);
         } catch (e) {
           if (e instanceof InvalidPointError || e instanceof InvalidOptionError) return;
           throw e;
@@ -398,7 +375,7 @@ describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
 
 describe('failures and close()', () => {
   const table: A.Table = toArrowTable(makeWorkload(50_000));
-  const layout = layoutsOf(table, { measurement: 'cpu', precision: 'n' })[0]!.layout;
+  const layout = batchLayouts(table, { measurement: 'cpu', precision: 'n' })[0]!.layout;
   const expected = single(layout, 1_000_000);
 
   it('a worker that exits: the task is run once more, then fails with a clear error; the pool goes on', async () => {

@@ -18,6 +18,7 @@ import { formatFloat, type Point, type PointEncoderOptions } from '../../../../s
 import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
 import type { FieldType, Precision } from '../../../../src/options/index.js';
+import { sliceIntoBatches, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
 import { prng } from '../../../helpers/generators.js';
 
 const kBig = 2 ** 31 - 1;
@@ -210,27 +211,10 @@ const kTimeKinds: Record<string, TimeKind> = {
 
 // ---- random tables ---------------------------------------------------------------------------
 
-interface ColumnSpec {
-  name: string;
-  kind: string;
-  values: unknown[];
-}
-interface TableSpec {
-  rows: number;
-  precision: Precision;
+/** A random table whose time column, of kind `timeKind`, is named `timeName`. */
+interface TableSpec extends RandomTableSpec {
   timeKind: string;
   timeName: string;
-  times: bigint[];
-  columns: ColumnSpec[];
-  measurement: string;
-  extraTags: Record<string, string>;
-  nonFinite: 'error' | 'skipField';
-  invalidRows: 'error' | 'skip';
-  allowNewlines: boolean;
-  /** [start, end) of the rows written, and where the batches are split. */
-  slice: [number, number];
-  splits: number[];
-  maxBodyBytes: number;
 }
 
 const cleanNameArb = fc.constantFrom('host', 'region', 'rack', 'usage_user', 'status', 'a b', 'x,y', 'k=v', 'ü€', 'Z', 'a\\b', 'c\\\\d', '😀', '"q"', '#h', 'LUY', 'BEM', 'AJW', 'tag');
@@ -265,28 +249,11 @@ function buildTable(spec: TableSpec): { table: A.Table; full: A.Table } {
   vectors[spec.timeName] = kTimeKinds[spec.timeKind]!.vector(spec.times);
   for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kKinds[c.kind]!.type() as A.DataType);
   const full = new A.Table(vectors);
-  const [a, b] = spec.slice;
-  const sliced = full.slice(a, b);
-  // Split into batches at the chosen points (inside the slice).
-  const cuts = [...new Set(spec.splits.filter((s) => s > 0 && s < b - a))].sort((x, y) => x - y);
-  if (cuts.length === 0) return { table: sliced, full };
-  const batches: A.RecordBatch[] = [];
-  let prev = 0;
-  for (const cut of [...cuts, b - a]) {
-    batches.push(...sliced.slice(prev, cut).batches);
-    prev = cut;
-  }
-  return { table: new A.Table(batches), full };
+  return { table: sliceIntoBatches(full, spec.slice, spec.splits), full };
 }
 
 function arrowOptions(spec: TableSpec): ArrowEncodeOptions {
-  const tagColumns = spec.columns.filter((c) => kKinds[c.kind]!.tagColumn).map((c) => c.name);
-  const fieldTypes: Record<string, FieldType> = {};
-  for (const c of spec.columns) if (kKinds[c.kind]!.declared) fieldTypes[c.name] = kKinds[c.kind]!.declared!;
-  return {
-    measurement: spec.measurement, precision: spec.precision, timeColumn: spec.timeName, tagColumns, fieldTypes,
-    tags: spec.extraTags, nonFinite: spec.nonFinite, invalidRows: spec.invalidRows, allowNewlinesInStrings: spec.allowNewlines,
-  };
+  return writeOptionsOf(spec, kKinds, spec.timeName);
 }
 
 /** The rows [a, b) as point objects, read through Arrow's own getters; with the row index of each. */

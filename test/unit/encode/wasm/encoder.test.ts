@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArrowLayoutBuilder, type ArrowEncodeOptions } from '../../../../src/encode/arrow/index.js';
+import type { ArrowEncodeOptions } from '../../../../src/encode/arrow/index.js';
 import { ErrorCode, FieldKind, type ColumnarLayout, type FieldColumn, type TagColumn } from '../../../../src/encode/columnar/layout.js';
 import { ColumnarBodyWriter, encodeLayout, type ColumnarEncodeOptions } from '../../../../src/encode/columnar/ts-encoder.js';
 import { MAX_STRING_FIELD_BYTES } from '../../../../src/encode/point-encoder.js';
@@ -23,6 +23,7 @@ import { getEncoderModule } from '../../../../src/encode/wasm/module.js';
 import * as P from '../../../../src/encode/wasm/protocol.js';
 import { encodeLayoutWasm, WasmEncoder } from '../../../../src/encode/wasm/wasm-encoder.js';
 import type { FieldType, Precision } from '../../../../src/options/index.js';
+import { batchLayouts, sliceIntoBatches, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
 import { makeWorkload, prng, toArrowTable } from '../../../helpers/generators.js';
 
 
@@ -202,21 +203,10 @@ const kTimeUnits: Record<string, { src: bigint; vector: (raw: bigint[]) => A.Vec
   int64: { src: 1n, vector: (raw) => A.makeVector(BigInt64Array.from(raw)) },
 };
 
-interface TableSpec {
-  rows: number;
-  precision: Precision;
+/** A random table whose column `time` has unit `timeUnit`; `cuts` split each layout into row ranges. */
+interface TableSpec extends RandomTableSpec {
   timeUnit: string;
-  times: bigint[];
-  columns: { name: string; kind: string; values: unknown[] }[];
-  measurement: string;
-  extraTags: Record<string, string>;
-  nonFinite: 'error' | 'skipField';
-  invalidRows: 'error' | 'skip';
-  allowNewlines: boolean;
-  slice: [number, number];
-  splits: number[];
   cuts: number[];
-  maxBodyBytes: number;
 }
 
 const tableArb: fc.Arbitrary<TableSpec> = fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 4, arbitrary: fc.integer({ min: 4, max: 40 }) })
@@ -248,41 +238,17 @@ const tableArb: fc.Arbitrary<TableSpec> = fc.oneof({ weight: 1, arbitrary: fc.in
 function buildTable(spec: TableSpec): A.Table {
   const vectors: Record<string, A.Vector> = { time: kTimeUnits[spec.timeUnit]!.vector(spec.times) };
   for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kKinds[c.kind]!.type() as A.DataType);
-  const full = new A.Table(vectors);
-  const [a, b] = spec.slice;
-  const sliced = full.slice(a, b);
-  const cuts = [...new Set(spec.splits.filter((s) => s > 0 && s < b - a))].sort((x, y) => x - y);
-  if (cuts.length === 0) return sliced;
-  const batches: A.RecordBatch[] = [];
-  let prev = 0;
-  for (const cut of [...cuts, b - a]) {
-    batches.push(...sliced.slice(prev, cut).batches);
-    prev = cut;
-  }
-  return new A.Table(batches);
+  return sliceIntoBatches(new A.Table(vectors), spec.slice, spec.splits);
 }
 
 function arrowOptions(spec: TableSpec): ArrowEncodeOptions {
-  const fieldTypes: Record<string, FieldType> = {};
-  for (const c of spec.columns) if (kKinds[c.kind]!.declared) fieldTypes[c.name] = kKinds[c.kind]!.declared!;
-  return {
-    measurement: spec.measurement, precision: spec.precision, timeColumn: 'time', tags: spec.extraTags, fieldTypes,
-    tagColumns: spec.columns.filter((c) => kKinds[c.kind]!.tagColumn).map((c) => c.name),
-    nonFinite: spec.nonFinite, invalidRows: spec.invalidRows, allowNewlinesInStrings: spec.allowNewlines,
-  };
+  return writeOptionsOf(spec, kKinds, 'time');
 }
 
 /** The layouts of a table's batches, with their rowBase (undefined: the builder refused the table). */
 function layoutsOf(table: A.Table, options: ArrowEncodeOptions): { layout: ColumnarLayout; rowBase: number }[] | undefined {
   try {
-    const builder = new ArrowLayoutBuilder(options);
-    let rowBase = 0;
-    return table.batches.map((b) => {
-      const layout = builder.layout(b, rowBase);
-      const at = rowBase;
-      rowBase += layout.rows;
-      return { layout, rowBase: at };
-    });
+    return batchLayouts(table, options);
   } catch {
     return undefined;
   }
