@@ -1,7 +1,8 @@
 /**
  * The clients of the writer benchmark (bench/writer.bench.mjs), each run in its OWN Node process
  * so that its CPU time and peak RSS are its own. This file is both the list of runners and the
- * child's entry point:
+ * child's entry point (so, about 450 lines: every runner must be in the file the child runs, and
+ * the child loads nothing else a runner does not need, which its RSS would carry):
  *
  *   fork('bench/lib/writer-runners.mjs', { execArgv: ['--expose-gc'], env: { WRITER_CHILD: JSON.stringify(cfg) } })
  *
