@@ -24,15 +24,13 @@ import { FileMarks, type Checkpoint, type Position } from './checkpoint.js';
 import { errorLine, redact, type Connection } from './common.js';
 import { CliError, UsageError } from './errors.js';
 import { oneLine, type DeadLetter } from './load-dead-letter.js';
-import type { FileReport, LoadSettings } from './load-settings.js';
+import { kInterruptGraceMs, type FileReport, type LoadSettings } from './load-settings.js';
 import { Progress } from './progress.js';
 import { integerTimeAsTimestamp } from './readers/arrow-time.js';
 import { detectInput, openReader, type ReaderChunk } from './readers/index.js';
 
+/** What `untilInterrupted` gives instead of the awaited value once Ctrl-C was pressed. */
 export const INTERRUPTED = Symbol('interrupted');
-
-/** How long what was read gets to be sent after Ctrl-C. */
-export const kInterruptGraceMs = 5000;
 
 /** The checkpoint of a load, and how to bring the file being loaded up to date in it. */
 export interface CheckpointRun {

@@ -13,6 +13,9 @@ import { formatBytes, formatCount, formatDuration } from './progress.js';
 import { detectInput, parseFormat, type InputFormat } from './readers/index.js';
 import { stringifyJson } from './readers/json.js';
 
+/** How long what was read gets to be sent after Ctrl-C or SIGTERM (the help says it too). */
+export const kInterruptGraceMs = 5000;
+
 export const loadOptions = {
   ...connectionOptions,
   format: { type: 'string', short: 'f' },
@@ -110,7 +113,7 @@ Line protocol lines end where influxd ends them (a newline inside a quoted strin
 not end a line), and each is parsed as influxd parses it first. A record or line still unfinished at the longest line a request can carry
 (--buffer-size / 4, at most 5 MB: an unclosed quote, a missing newline) stops the load with an
 error naming where it starts.
-Ctrl-C (or SIGTERM) stops reading and gives what was read 5 s to be sent; the rest is counted
+Ctrl-C (or SIGTERM) stops reading and gives what was read ${kInterruptGraceMs / 1000} s to be sent; the rest is counted
 as expired (and kept in the dead letter), the checkpoint saved, the summary printed, exit 130.
 A second Ctrl-C quits at once.
 Exit status: 0 all written, 1 error, 2 usage error, 3 some points not written, 130 interrupted.

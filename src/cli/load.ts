@@ -15,8 +15,8 @@ import { Checkpoint } from './checkpoint.js';
 import { connect, errorLine, out } from './common.js';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_OK, UsageError } from './errors.js';
 import { DeadLetter } from './load-dead-letter.js';
-import { INTERRUPTED, kInterruptGraceMs, loadFile, type CheckpointRun } from './load-file.js';
-import { loadHelp, notWrittenOf, parseLoadArgs, sum, summaryText, type FileReport } from './load-settings.js';
+import { INTERRUPTED, loadFile, type CheckpointRun } from './load-file.js';
+import { kInterruptGraceMs, loadHelp, notWrittenOf, parseLoadArgs, sum, summaryText, type FileReport } from './load-settings.js';
 import { formatCount } from './progress.js';
 
 /** How often the checkpoint is saved while loading. */
