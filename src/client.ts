@@ -20,10 +20,6 @@ import type { PatternArgs } from './query/patterns.js';
 import type { ChunkedQueryResult, ModeResult, QueryResult } from './query/results.js';
 import type { BatchWriter } from './writer/batch-writer.js';
 
-export type { PingResult, WriteReport } from './core/core.js';
-export type { ChunkedQueryResult, ModeResult, QueryResult } from './query/results.js';
-export type { PatternMethod } from './query/pattern-methods.js';
-
 /**
  * The client. Its type parameters are the output format and the mode given to the constructor,
  * so that `query()` is typed for the output, and every method returns a promise (`async`, the

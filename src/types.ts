@@ -1,6 +1,6 @@
 /**
  * The shared words of the API, in a leaf module (it imports nothing): what every layer may name
- * without importing the layer that implements it. options.ts re-exports them.
+ * without importing the layer that implements it. src/options/ re-exports them.
  */
 
 /** Timestamp precision of the line protocol (`/write?precision=`). */

@@ -1,5 +1,5 @@
 /**
- * The batch writer's options (resolveWriterOptions in src/options.ts): defaults, the defaults
+ * The batch writer's options (resolveWriterOptions in src/options/writer.ts): defaults, the defaults
  * that follow other options (derived when not given, refused only when the user set both sides
  * of a pair that cannot work), and every validation message.
  */
