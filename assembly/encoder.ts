@@ -11,241 +11,33 @@
 //   a time and may overrun their end by up to 7 bytes, on both sides: every input region is
 //   padded (SLACK) and a line reserves LINE_SLACK output bytes; the next write overwrites the
 //   overrun. A `memory.copy` per tag would cost a call into the engine each.
-// - Tag entries are expanded once per call into `,key=value` (prepare), so a tag is one copy.
+// - Tag entries are expanded once per call into `,key=value` (prepare.ts), so a tag is one copy.
 // - String values are checked and escaped 8 bytes at a time while no byte needs a look
-//   (ASCII other than `"`, `\`, `\n`, `\r`), byte by byte around the ones that do.
+//   (ASCII other than `"`, `\`, `\n`, `\r`), byte by byte around the ones that do (string.ts).
 // - Times: the digits of t / 10^8 are kept from row to row (see writeTime).
 // - Per-call state lives in globals, read once from the header by encode().
 
 import { writeI32, writeI64, writeU64 } from "./number/index";
 import { writeFloat } from "./float";
 import { digits8 } from "./swar";
+import { STR_INVALID_UTF8, STR_NEWLINE, writeString } from "./string";
+import { bitAt, copyShort, header, i32At, ptrAt } from "./access";
 import {
-  H_FLAGS, H_OUT_PTR, H_OUT_CAP, H_OUT_LEN, H_NEXT_ROW, H_ERR_CODE, H_ERR_ROW, H_ERR_COLUMN, H_ERR_ENTRY,
-  H_ERR_DETAIL, H_SEG_PTR, H_SEG_CAP, H_SEG_COUNT, H_SKIP_PTR, H_SKIP_CAP, H_SKIP_COUNT, H_NEED,
-  H_MEAS_PTR, H_MEAS_LEN, H_TIME_BASE, H_HAS_TIME_INVALID, H_TIME_INVALID_BASE, H_N_TAGS, H_TAGS_PTR,
-  H_N_FIELDS, H_FIELDS_PTR, H_DERIVED_PTR, H_DERIVED_CAP, H_FIXED, H_LIMIT, H_BODY_LEN, H_N_STRINGS,
-  H_STRINGS_PTR, HEADER_BYTES,
-  T_KEY_PTR, T_KEY_LEN, T_KEY_INVALID, T_HAS_INDICES, T_INDICES_BASE, T_HAS_VALIDITY, T_VALIDITY_BASE,
-  T_DICT_DATA, T_DICT_OFFSETS, T_ENTRIES, T_HAS_INVALID, T_DICT_INVALID, T_FALLBACK, T_EXP_DATA,
-  T_EXP_OFFSETS, T_SIMPLE, TAG_BYTES,
-  F_KIND, F_KEY_PTR, F_KEY_LEN, F_KEY_INVALID, F_HAS_VALIDITY, F_VALIDITY_BASE, F_VALUES_BASE,
-  F_OFFSETS_BASE, F_PREFIX_PTR, F_PREFIX_LEN, FIELD_BYTES,
-  S_END, S_LINES, S_CUT, S_FIRST_END, SEGMENT_BYTES,
-  SLACK, LINE_SLACK, STATUS_DONE, STATUS_FULL, STATUS_NEED_ROOM, STATUS_ERROR,
-  FLAG_SKIP_NON_FINITE, FLAG_SKIP_ROWS, FLAG_ALLOW_NEWLINES,
-  KIND_FLOAT, KIND_INT32, KIND_INT64, KIND_UINT64, KIND_BOOL, KIND_STRING, KIND_FLOAT_AS_INT,
-  ERR_TAG_KEY, ERR_TAG_VALUE, ERR_FIELD_KEY, ERR_FIELD_NON_FINITE, ERR_FIELD_NOT_SAFE_INTEGER,
-  ERR_FIELD_INT64_RANGE, ERR_STRING_TOO_LONG, ERR_STRING_INVALID_UTF8, ERR_STRING_NEWLINE, ERR_NO_FIELD,
-  ERR_TIME_RANGE, ERR_LINE_TOO_LARGE, ERR_SERIES_KEY_TOO_LONG, MAX_STRING_BYTES, MAX_KEY_BYTES,
+  H_FLAGS, H_OUT_PTR, H_OUT_CAP, H_OUT_LEN, H_NEXT_ROW, H_ERR_CODE, H_ERR_ROW, H_ERR_COLUMN,
+  H_ERR_ENTRY, H_ERR_DETAIL, H_SEG_PTR, H_SEG_CAP, H_SEG_COUNT, H_SKIP_PTR, H_SKIP_CAP, H_SKIP_COUNT,
+  H_NEED, H_MEAS_PTR, H_MEAS_LEN, H_TIME_BASE, H_HAS_TIME_INVALID, H_TIME_INVALID_BASE, H_N_TAGS,
+  H_TAGS_PTR, H_N_FIELDS, H_FIELDS_PTR, H_FIXED, H_LIMIT, H_BODY_LEN, H_N_STRINGS, H_STRINGS_PTR,
+  T_KEY_INVALID, T_HAS_INDICES, T_INDICES_BASE, T_HAS_VALIDITY, T_VALIDITY_BASE, T_ENTRIES,
+  T_HAS_INVALID, T_DICT_INVALID, T_FALLBACK, T_EXP_DATA, T_EXP_OFFSETS, T_SIMPLE, TAG_BYTES, F_KIND,
+  F_KEY_LEN, F_KEY_INVALID, F_HAS_VALIDITY, F_VALIDITY_BASE, F_VALUES_BASE, F_OFFSETS_BASE,
+  F_PREFIX_PTR, F_PREFIX_LEN, FIELD_BYTES, S_END, S_LINES, S_CUT, S_FIRST_END, SEGMENT_BYTES, SLACK,
+  LINE_SLACK, STATUS_DONE, STATUS_FULL, STATUS_NEED_ROOM, STATUS_ERROR, FLAG_SKIP_NON_FINITE,
+  FLAG_SKIP_ROWS, FLAG_ALLOW_NEWLINES, KIND_FLOAT, KIND_INT32, KIND_INT64, KIND_UINT64, KIND_BOOL,
+  KIND_STRING, KIND_FLOAT_AS_INT, ERR_TAG_KEY, ERR_TAG_VALUE, ERR_FIELD_KEY, ERR_FIELD_NON_FINITE,
+  ERR_FIELD_NOT_SAFE_INTEGER, ERR_FIELD_INT64_RANGE, ERR_STRING_TOO_LONG, ERR_STRING_INVALID_UTF8,
+  ERR_STRING_NEWLINE, ERR_NO_FIELD, ERR_TIME_RANGE, ERR_LINE_TOO_LARGE, ERR_SERIES_KEY_TOO_LONG,
+  MAX_STRING_BYTES, MAX_KEY_BYTES,
 } from "./protocol";
-
-/** Where the header is: the first 16-byte boundary past the static data. */
-// @ts-ignore: decorator
-@inline export function header(): usize {
-  return (__heap_base + 15) & ~<usize>15;
-}
-
-// ---- small helpers ---------------------------------------------------------------------------
-
-// @ts-ignore: decorator
-@inline function i32At(base: usize, offset: usize): i32 {
-  return load<i32>(base + offset);
-}
-
-// @ts-ignore: decorator
-@inline function ptrAt(base: usize, offset: usize): usize {
-  return <usize>load<i32>(base + offset);
-}
-
-/** Bit `i` of the bitmap whose byte 0 (of row 0) is at `base`. */
-// @ts-ignore: decorator
-@inline function bitAt(base: usize, i: i32): bool {
-  return ((<u32>load<u8>(base + (<usize>i >> 3)) >> (<u32>i & 7)) & 1) != 0;
-}
-
-/** Copies `len` bytes, 8 at a time: reads and writes up to 7 bytes past the end (see the notes above). */
-// @ts-ignore: decorator
-@inline function copyShort(dst: usize, src: usize, len: usize): void {
-  if (len > 256) {
-    memory.copy(dst, src, len);
-    return;
-  }
-  let k: usize = 0;
-  do {
-    store<u64>(dst + k, load<u64>(src + k));
-    k += 8;
-  } while (k < len);
-}
-
-// ---- strings ---------------------------------------------------------------------------------
-
-// @ts-ignore: decorator
-@inline const ONES: u64 = 0x0101010101010101;
-// @ts-ignore: decorator
-@inline const HIGHS: u64 = 0x8080808080808080;
-
-/** Nonzero iff some byte of x is zero. */
-// @ts-ignore: decorator
-@inline function hasZeroByte(x: u64): u64 {
-  return (x - ONES) & ~x & HIGHS;
-}
-
-/** Nonzero iff some byte of w is non-ASCII, `"`, `\`, `\n` or `\r`. */
-// @ts-ignore: decorator
-@inline function needsLook(w: u64): u64 {
-  return (w & HIGHS)
-    | hasZeroByte(w ^ (ONES * 0x22))
-    | hasZeroByte(w ^ (ONES * 0x5C))
-    | hasZeroByte(w ^ (ONES * 0x0A))
-    | hasZeroByte(w ^ (ONES * 0x0D));
-}
-
-/** writeString results that are not positions (output addresses are far above these). */
-// @ts-ignore: decorator
-@inline const STR_INVALID_UTF8: usize = 0;
-// @ts-ignore: decorator
-@inline const STR_NEWLINE: usize = 1;
-
-/**
- * Writes `"` + the escaped bytes of src[0 .. len) + `"` at dst, checking them as
- * writeStringValue of ts-encoder.ts does: well-formed UTF-8 (no overlong forms, surrogates or
- * values above U+10FFFF), then no `\n`/`\r` unless allowed. Returns the end, or STR_*.
- */
-function writeString(dst: usize, src: usize, len: i32, allowNewlines: bool): usize {
-  store<u8>(dst, 0x22);
-  let p = dst + 1;
-  let newline = false;
-  let j: i32 = 0;
-  while (j < len) {
-    if (j + 8 <= len) {
-      const w = load<u64>(src + <usize>j);
-      if (needsLook(w) == 0) {
-        store<u64>(p, w);
-        p += 8;
-        j += 8;
-        continue;
-      }
-    }
-    const c = <u32>load<u8>(src + <usize>j);
-    if (c < 0x80) {
-      if (c == 0x22 || c == 0x5C) {
-        store<u8>(p, 0x5C);
-        p++;
-      } else if (c == 0x0A || c == 0x0D) newline = true;
-      store<u8>(p, <u8>c);
-      p++;
-      j++;
-      continue;
-    }
-    let n: i32;
-    let lo: u32 = 0x80;
-    let hi: u32 = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0) lo = 0xA0;
-      else if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0) lo = 0x90;
-      else if (c == 0xF4) hi = 0x8F;
-    } else return STR_INVALID_UTF8;
-    if (j + n >= len) return STR_INVALID_UTF8;
-    const c1 = <u32>load<u8>(src + <usize>j, 1);
-    if (c1 < lo || c1 > hi) return STR_INVALID_UTF8;
-    for (let k = 2; k <= n; k++) {
-      const ck = <u32>load<u8>(src + <usize>(j + k));
-      if (ck < 0x80 || ck > 0xBF) return STR_INVALID_UTF8;
-    }
-    store<u8>(p, <u8>c);
-    store<u8>(p, <u8>c1, 1);
-    for (let k = 2; k <= n; k++) store<u8>(p + <usize>k, load<u8>(src + <usize>(j + k)));
-    p += <usize>(n + 1);
-    j += n + 1;
-  }
-  if (newline && !allowNewlines) return STR_NEWLINE;
-  store<u8>(p, 0x22);
-  return p + 1;
-}
-
-// ---- prepare ---------------------------------------------------------------------------------
-
-/**
- * Per call, once the static region is in place: expands every tag entry into `,key=value`
- * (empty for an empty entry), every field key into `,key=`, lists the string fields, and
- * computes H_FIXED, the output bytes a line needs besides its string values.
- */
-export function prepare(): void {
-  const h = header();
-  let q = (ptrAt(h, H_DERIVED_PTR) + 7) & ~<usize>7;
-  const qEnd = ptrAt(h, H_DERIVED_PTR) + ptrAt(h, H_DERIVED_CAP);
-  // measurement, space, time (at most 20 bytes), newline, and room for the 8-byte copies.
-  let fixed: i64 = <i64>i32At(h, H_MEAS_LEN) + 1 + 21 + 1 + LINE_SLACK;
-
-  const nTags = i32At(h, H_N_TAGS);
-  const tags = ptrAt(h, H_TAGS_PTR);
-  for (let t = 0; t < nTags; t++) {
-    const d = tags + <usize>(t * TAG_BYTES);
-    const entries = i32At(d, T_ENTRIES);
-    const key = ptrAt(d, T_KEY_PTR);
-    const keyLen = i32At(d, T_KEY_LEN);
-    const dictData = ptrAt(d, T_DICT_DATA);
-    const dictOffsets = ptrAt(d, T_DICT_OFFSETS);
-    const expOffsets = q;
-    const expData = q + (<usize>(entries + 1) << 2);
-    let w = expData;
-    let longest: i32 = 0;
-    for (let e = 0; e < entries; e++) {
-      store<i32>(expOffsets + (<usize>e << 2), <i32>(w - expData));
-      const a = load<i32>(dictOffsets + (<usize>e << 2));
-      const len = load<i32>(dictOffsets + (<usize>e << 2), 4) - a;
-      if (len <= 0) continue;
-      store<u8>(w, 0x2C);
-      memory.copy(w + 1, key, <usize>keyLen);
-      store<u8>(w + 1 + <usize>keyLen, 0x3D);
-      memory.copy(w + 2 + <usize>keyLen, dictData + <usize>a, <usize>len);
-      w += <usize>(keyLen + 2 + len);
-      if (len > longest) longest = len;
-    }
-    store<i32>(expOffsets + (<usize>entries << 2), <i32>(w - expData));
-    store<i32>(d + T_EXP_OFFSETS, <i32>expOffsets);
-    store<i32>(d + T_SIMPLE, <i32>(i32At(d, T_HAS_INDICES) != 0 && i32At(d, T_HAS_VALIDITY) == 0 && i32At(d, T_KEY_INVALID) == 0
-      && i32At(d, T_HAS_INVALID) == 0 && i32At(d, T_FALLBACK) < 0));
-    store<i32>(d + T_EXP_DATA, <i32>expData);
-    q = (w + <usize>SLACK + 7) & ~<usize>7;
-    fixed += <i64>(keyLen + 2 + longest);
-  }
-
-  const nFields = i32At(h, H_N_FIELDS);
-  const fields = ptrAt(h, H_FIELDS_PTR);
-  const strings = q;
-  let nStrings = 0;
-  for (let c = 0; c < nFields; c++) {
-    const d = fields + <usize>(c * FIELD_BYTES);
-    if (i32At(d, F_KIND) == KIND_STRING) {
-      store<i32>(strings + (<usize>nStrings << 2), <i32>d);
-      nStrings++;
-    }
-  }
-  store<i32>(h + H_N_STRINGS, nStrings);
-  store<i32>(h + H_STRINGS_PTR, <i32>strings);
-  q = (strings + (<usize>nStrings << 2) + 7) & ~<usize>7;
-  for (let c = 0; c < nFields; c++) {
-    const d = fields + <usize>(c * FIELD_BYTES);
-    const keyLen = i32At(d, F_KEY_LEN);
-    store<u8>(q, 0x2C);
-    memory.copy(q + 1, ptrAt(d, F_KEY_PTR), <usize>keyLen);
-    store<u8>(q + 1 + <usize>keyLen, 0x3D);
-    store<i32>(d + F_PREFIX_PTR, <i32>q);
-    store<i32>(d + F_PREFIX_LEN, keyLen + 2);
-    q = (q + <usize>(keyLen + 2 + SLACK) + 7) & ~<usize>7;
-    // The longest number (25 bytes) or a string's quotes, after `,key=`.
-    fixed += <i64>(keyLen + 2 + 26);
-  }
-  assert(q <= qEnd, "derived region overflow");
-  store<i32>(h + H_FIXED, fixed > 0x7FFFFFFF ? 0x7FFFFFFF : <i32>fixed);
-}
 
 // ---- encode ----------------------------------------------------------------------------------
 
@@ -273,7 +65,7 @@ function fail(code: i32, i: i32, column: i32, entry: i32, detail: i32): usize {
   return 0;
 }
 
-/** Whether row i has a field that would be written (rowHasField of ts-encoder.ts). */
+/** Whether row i has a field that would be written (rowHasField of src/encode/columnar/layout-error.ts). */
 function rowHasField(i: i32): bool {
   for (let c = 0; c < gNFields; c++) {
     const d = gFields + <usize>(c * FIELD_BYTES);

@@ -1,6 +1,6 @@
 // Floats as line protocol writes them: exactly `String(x)`, but `-0` for negative zero.
 //
-// writeFloat is writeFloat of src/encode/columnar/ts-encoder.ts, step for step, so that both
+// writeFloat is writeFloat of src/encode/columnar/value-writers.ts, step for step, so that both
 // take the same path for every double: the integer path for |x| < 2^31, a fast path for
 // 1e-5 <= |x| < 1e15 with at most 15 significant digits, and the general (Ryu) writer of
 // ./number for the rest. See the TypeScript version for why the fast path is exact: with

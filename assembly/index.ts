@@ -12,9 +12,10 @@
 // ever writes above the header.
 
 import { PROTOCOL_VERSION } from "./protocol";
-import { header } from "./encoder";
+import { header } from "./access";
 
-export { prepare, encode } from "./encoder";
+export { prepare } from "./prepare";
+export { encode } from "./encoder";
 
 export function protocolVersion(): i32 {
   return PROTOCOL_VERSION;

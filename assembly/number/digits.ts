@@ -64,9 +64,19 @@ import { DIGIT_PAIRS, POW10 } from "./digit-tables";
   writeDigits32(end, <u32>v);
 }
 
+/** Writes `v` in decimal at `ptr`; returns the byte count (1..10). */
+// @ts-ignore: decorator
+@inline export function writeU32(ptr: usize, v: u32): i32 {
+  const len = decimalLength32(v);
+  writeDigits32(ptr + <usize>len, v);
+  return len;
+}
+
 /** Writes `v` in decimal at `ptr`; returns the byte count (1..20). */
 // @ts-ignore: decorator
 @inline export function writeU64(ptr: usize, v: u64): i32 {
+  // writeU32's body, not a call to it: the call changes how binaryen allocates writeFloat's
+  // locals (one more local.tee in its fast path of the release build).
   if (v <= 0xFFFFFFFF) {
     const len32 = decimalLength32(<u32>v);
     writeDigits32(ptr + <usize>len32, <u32>v);
@@ -77,31 +87,30 @@ import { DIGIT_PAIRS, POW10 } from "./digit-tables";
   return len;
 }
 
+/**
+ * Writes the signed `v` (i32 or i64: `T`) in decimal at `ptr`, with a leading '-' if negative;
+ * returns the byte count. Compiled once per type and inlined (no cost over two copies).
+ */
+// @ts-ignore: decorator
+@inline function writeSigned<T>(ptr: usize, v: T): i32 {
+  if (v < 0) {
+    store<u8>(ptr, 0x2D); // '-'
+    // 0 - v wraps for MIN_VALUE to 2^(bits - 1), which is exactly its magnitude unsigned.
+    if (sizeof<T>() == 8) return 1 + writeU64(ptr + 1, <u64>(0 - v));
+    return 1 + writeU32(ptr + 1, <u32>(0 - v));
+  }
+  if (sizeof<T>() == 8) return writeU64(ptr, <u64>v);
+  return writeU32(ptr, <u32>v);
+}
+
 /** Writes `v` in decimal at `ptr` (with a leading '-' if negative); returns the byte count (1..20). */
 // @ts-ignore: decorator
 @inline export function writeI64(ptr: usize, v: i64): i32 {
-  if (v < 0) {
-    store<u8>(ptr, 0x2D); // '-'
-    // 0 - v wraps for i64.MIN_VALUE to 2^63, which is exactly its magnitude as u64.
-    return 1 + writeU64(ptr + 1, <u64>(0 - v));
-  }
-  return writeU64(ptr, <u64>v);
-}
-
-/** Writes `v` in decimal at `ptr`; returns the byte count (1..10). */
-// @ts-ignore: decorator
-@inline export function writeU32(ptr: usize, v: u32): i32 {
-  const len = decimalLength32(v);
-  writeDigits32(ptr + <usize>len, v);
-  return len;
+  return writeSigned<i64>(ptr, v);
 }
 
 /** Writes `v` in decimal at `ptr` (with a leading '-' if negative); returns the byte count (1..11). */
 // @ts-ignore: decorator
 @inline export function writeI32(ptr: usize, v: i32): i32 {
-  if (v < 0) {
-    store<u8>(ptr, 0x2D); // '-'
-    return 1 + writeU32(ptr + 1, <u32>(0 - v));
-  }
-  return writeU32(ptr, <u32>v);
+  return writeSigned<i32>(ptr, v);
 }

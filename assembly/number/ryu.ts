@@ -309,7 +309,9 @@ export function writeF64(ptr: usize, x: f64): i32 {
     // Common case (~99.3%): the exact value is not at a tie, so only the last removed digit matters.
     // The number r of removable digits is the largest r with floor(vp / 10^r) > floor(vm / 10^r);
     // that predicate is monotone in r, so find r greedily in steps of 8, 4, 2, 1 instead of one
-    // digit at a time (fewer 64-bit divisions; vr is divided once at the end).
+    // digit at a time (fewer 64-bit divisions; vr is divided once at the end). The steps stay
+    // unrolled, each with its constant divisor (which the engine turns into a multiplication): a
+    // loop or a helper taking the divisor would divide for real.
     let vpCur = vp;
     let vmCur = vm;
     {
