@@ -4,6 +4,8 @@
  * every time unit, int64 extremes, awkward floats, sliced and multi-batch tables, small body
  * limits) give exactly the bytes and bodies that `PointEncoder` gives for the same rows as point
  * objects, or exactly the same error. Then every error case with its message, and the opt-in skips.
+ * One file of about 770 lines: the arbitraries, the point-encoder replay and the error helpers
+ * are shared by its sections.
  */
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
