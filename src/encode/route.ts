@@ -14,7 +14,8 @@ import { ColumnarBodyWriter } from './columnar/ts-encoder.js';
 import type { ColumnarLayout } from './columnar/layout.js';
 import type { RowLanes } from './columnar/lanes.js';
 import { encodeLayoutWasm } from './wasm/wasm-encoder.js';
-import { PointColumnBuilder, pointsToLayouts, type PointLayout } from './columnar/point-builder.js';
+import { PointColumnBuilder, type PointLayout } from './columnar/point-builder.js';
+import { pointsToLayouts } from './columnar/point-layouts.js';
 import { encodeAny, encodeSync, isAsyncIterable, isIterable, type EncodedInput } from './input.js';
 import type { Point } from './point-encoder.js';
 

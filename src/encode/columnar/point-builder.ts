@@ -44,17 +44,23 @@
  * makes layouts of a row or a few, and is faster through the point encoder (runs of 1: ~4x
  * slower than it; runs of 8: on par; runs of 64 and more: faster). `pendingRows` / the layouts'
  * `rows` tell a caller how long its runs are.
+ *
+ * Longer than the house's 400 lines, on purpose: one class whose hot path (`#row`, once per
+ * point) reads the builder's private state and caches directly; split across modules it would
+ * need accessors or shared mutable state on that path. Its columns are in `point-columns.ts` and
+ * `tag-column.ts`, the all-at-once helpers (`pointsToLayouts`, `encodePointsColumnar`) in
+ * `point-layouts.ts`.
  * @module
  */
 import { InvalidOptionError, InvalidPointError } from '../../errors.js';
 import type { FieldType, Precision } from '../../types.js';
-import { LineTooLargeError, type EncodedBody } from '../body-builder.js';
+import { LineTooLargeError } from '../body-builder.js';
 import { checkFieldKey, checkMeasurement, checkTagName, escapeMeasurement, escapeTag, reservedKeyReason } from '../escape.js';
 import { MAX_STRING_FIELD_BYTES, PointEncoder, pointProp, type Point, type PointEncoderOptions } from '../point-encoder.js';
 import { MAX_TIME_NS, MIN_TIME_NS, NS_PER, floorDiv, nowNs, parseIsoToNs } from '../time.js';
 import type { ColumnarLayout, FieldColumn, TagColumn } from './layout.js';
-import { FieldCol, TagCol, bounded, bytesOf, capFor, copyBytes, kBool, kFloat, kInt64, kMinColumnRows, kNoBytes, kString, kUtf8, type FieldInfo, type Kind } from './point-columns.js';
-import { ColumnarBodyWriter, encodeLayout } from './ts-encoder.js';
+import { FieldCol, bounded, bytesOf, capFor, copyBytes, kBool, kFloat, kInt64, kMinColumnRows, kNoBytes, kString, kUtf8, type FieldInfo, type Kind } from './point-columns.js';
+import { TagCol } from './tag-column.js';
 
 export interface PointBuilderOptions extends PointEncoderOptions {
   /** Rows per layout at most (default 65,536). */
@@ -770,57 +776,4 @@ function positiveInt(v: number | undefined, dflt: number, name: string): number 
   if (v === undefined) return dflt;
   if (!Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(`point builder option ${name} must be a positive integer (got ${String(v)})`);
   return v;
-}
-
-// ---- helpers on top --------------------------------------------------------------------------
-
-/**
- * The layouts of a sequence of points (indices from 0), as they close. When a point is
- * invalid, the layouts before it are yielded first, then the error is thrown: encode what you
- * were given before you report it (without `maxBodyBytes`, one of them may hold a line too large
- * for a body, which is the first error then). The builder is made at the first point, so an
- * empty input does not check the options' extra tags (as `encodeSync`).
- */
-export function* pointsToLayouts(points: Iterable<Point>, options: PointBuilderOptions): Generator<PointLayout, void, undefined> {
-  let b: PointColumnBuilder | undefined;
-  let index = 0;
-  for (const point of points) {
-    b ??= new PointColumnBuilder(options);
-    try {
-      b.add(point, index++);
-    } catch (e) {
-      yield* b.flush();
-      throw e;
-    }
-    if (b.hasReady) yield* b.takeReady();
-  }
-  if (b !== undefined) yield* b.flush();
-}
-
-export interface PointLayoutsEncoded {
-  bodies: EncodedBody[];
-  lines: number;
-  /** Indices of the points left out by `invalidRows: 'skip'`. */
-  skippedRows: number[];
-}
-
-/**
- * Point objects to request bodies through layouts and the TypeScript columnar encoder, in this
- * thread: what `encodeSync` gives for the same points (bodies, lines, skipped rows, first error).
- * Points only: line-protocol strings, bytes and Arrow data are not taken here.
- */
-export function encodePointsColumnar(points: Iterable<Point>, options: PointBuilderOptions, maxBodyBytes: number): PointLayoutsEncoded {
-  const writer = new ColumnarBodyWriter(maxBodyBytes);
-  const skippedRows: number[] = [];
-  for (const layout of pointsToLayouts(points, { ...options, maxBodyBytes })) {
-    encodeLayout(layout, writer, {
-      rowBase: layout.rowBase,
-      nonFinite: options.nonFinite,
-      invalidRows: options.invalidRows,
-      allowNewlinesInStrings: options.allowNewlinesInStrings,
-      skippedRows,
-    });
-  }
-  const lines = writer.lineCount;
-  return { bodies: writer.finish(), lines, skippedRows };
 }

@@ -12,9 +12,8 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EncodedBody } from '../../../../src/encode/body-builder.js';
 import { FieldKind } from '../../../../src/encode/columnar/layout.js';
-import {
-  PointColumnBuilder, encodePointsColumnar, pointsToLayouts, type PointBuilderOptions, type PointLayout,
-} from '../../../../src/encode/columnar/point-builder.js';
+import { PointColumnBuilder, type PointBuilderOptions, type PointLayout } from '../../../../src/encode/columnar/point-builder.js';
+import { encodePointsColumnar, pointsToLayouts } from '../../../../src/encode/columnar/point-layouts.js';
 import { ColumnarBodyWriter, encodeLayout, encodeLayoutToBodies } from '../../../../src/encode/columnar/ts-encoder.js';
 import { encodeSync } from '../../../../src/encode/input.js';
 import type { FieldValue, Point, TagValue } from '../../../../src/encode/point-encoder.js';

@@ -6,8 +6,9 @@
  * tag values made to collide in the cache and on more values than a column remembers.
  */
 import { describe, expect, it } from 'vitest';
-import { encodePointsColumnar } from '../../../../src/encode/columnar/point-builder.js';
-import { TagCol, kUtf8 } from '../../../../src/encode/columnar/point-columns.js';
+import { encodePointsColumnar } from '../../../../src/encode/columnar/point-layouts.js';
+import { kUtf8 } from '../../../../src/encode/columnar/point-columns.js';
+import { TagCol } from '../../../../src/encode/columnar/tag-column.js';
 import { encodeSync } from '../../../../src/encode/input.js';
 import type { Point } from '../../../../src/encode/point-encoder.js';
 
