@@ -20,6 +20,9 @@
 //
 // Buffer contract: at most 25 bytes are written ("-0.0000012345678901234567" is the longest),
 // and no byte at or beyond ptr + 25 is touched.
+//
+// One file of about 440 lines: one algorithm (d2s, then the ES layout), whose steps share the
+// decimal digits and exponent it computes.
 
 import {
   DOUBLE_POW5_INV_SPLIT,
