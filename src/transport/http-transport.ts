@@ -23,7 +23,7 @@ import { jsonErrorMessage } from './refusal.js';
 
 /** What a 400 says is refusal.ts's to read (the lines it names: `parseRejectedLines`). */
 export { parseRejectedLines } from './refusal.js';
-import { splitLineBytes } from '../query/ndjson.js';
+import { splitLineBytes } from './lines.js';
 
 const debug = debuglog('fastinflux');
 
