@@ -49,7 +49,7 @@ export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
 /**
  * Where and why the encoder stopped. The encoder reports (code, row, column index, entry);
- * `layoutError()` in `ts-encoder.ts` turns that into the `InvalidPointError` the point encoder
+ * `layoutError()` in `layout-error.ts` turns that into the `InvalidPointError` the point encoder
  * would have thrown for the same row.
  */
 export const ErrorCode = {

@@ -4,8 +4,11 @@
  * random tables and on the standard workload; 1 and 2 workers alike; the user's Arrow buffers
  * untouched; a dying or throwing worker; close().
  *
- * The workers run the sources of this checkout, transpiled on the fly (src/pool/worker-file.ts):
- * no build needed, never stale.
+ * The workers run a JavaScript copy of this checkout's src/ (test/helpers/dev-workers.ts, through
+ * FASTINFLUX_DEV_WORKERS): no build needed, never stale.
+ *
+ * One file of about 500 lines: the random tables, the workload and the worker faults share one
+ * pool set-up and its clean-up; split, each part would repeat them.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
