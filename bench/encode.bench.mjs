@@ -24,6 +24,7 @@ const jsonOut = jsonAt >= 0 ? args.splice(jsonAt, 2)[1] : undefined;
 const ROWS = Number(args[0] ?? 1_000_000);
 const ITERATIONS = Number(args[1] ?? 5);
 const MAX_BODY = 5_000_000;
+/** @type {{ measurement: string, precision: 'n' }} */
 const OPTIONS = { measurement: 'cpu', precision: 'n' };
 
 // Internals only where encode() cannot express the measurement: an encoder alone over a prebuilt

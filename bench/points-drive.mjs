@@ -15,7 +15,7 @@ const n = Number(process.argv[2] ?? 2_000_000);
 const opts = JSON.parse(process.argv[3] ?? '{}');
 const sink = fork(fileURLToPath(new URL('lib/sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
 try {
-  const port = await new Promise((resolve) => sink.on('message', (m) => m.type === 'ready' && resolve(m.port)));
+  const port = await new Promise((resolve) => sink.on('message', (/** @type {any} */ m) => m.type === 'ready' && resolve(m.port)));
   const w = makeWorkload(n);
   const c = new InfluxDBClient({ url: `http://127.0.0.1:${port}`, db: 'drive' });
   const writer = c.writer(opts);

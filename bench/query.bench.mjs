@@ -89,7 +89,7 @@ async function main() {
       return rows;
     }));
     results.push(await measure("client 'arrow'", async () => {
-      const t = await client.query(Q, { output: 'arrow' });
+      const t = /** @type {import('apache-arrow').Table} */ (await client.query(Q, { output: 'arrow' }));
       return t.numRows;
     }));
     results.push(await measure("client 'arrow' chunked 10000", async () => {

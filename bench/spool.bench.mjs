@@ -38,7 +38,7 @@ async function runOne(cfg) {
   let stop = async () => {};
   if (cfg.target === 'sink') {
     const sink = fork(fileURLToPath(new URL('lib/sink.mjs', import.meta.url)), [], { stdio: 'inherit' });
-    const port = await new Promise((resolve) => sink.on('message', (m) => m.type === 'ready' && resolve(m.port)));
+    const port = await new Promise((resolve) => sink.on('message', (/** @type {any} */ m) => m.type === 'ready' && resolve(m.port)));
     url = `http://127.0.0.1:${port}`;
     stop = async () => { sink.kill(); };
   } else {

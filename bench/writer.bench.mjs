@@ -167,7 +167,11 @@ async function startSink() {
 
 // ---- one client in its own process --------------------------------------------------------------
 
-/** Runs cfg in a child; `beforeGo` runs between its preparation and its timed phase. */
+/**
+ * Runs cfg in a child; `beforeGo` runs between its preparation and its timed phase.
+ * @param {any} cfg
+ * @param {{ beforeGo?: () => unknown }} [hooks]
+ */
 function runChild(cfg, { beforeGo } = {}) {
   return new Promise((resolve) => {
     const cp = track(fork(RUNNER_FILE, [], {
@@ -385,6 +389,7 @@ async function serverRun(c, rep, tag, { after = 0 } = {}) {
 // ---- part 2: influxd, every client at its defaults (table 1) ------------------------------------
 
 const optText = (o) => Object.entries(o).map(([k, v]) => `${k}: ${JSON.stringify(v).replace(/"/g, "'")}`).join(', ');
+/** @type {any[]} */
 const PART2 = [
   { id: 'bare-1', group: 'bare', label: 'bare loop: undici, pre-encoded 5000-line bodies', inFlightText: '1', runner: 'bare-undici', inFlight: 1 },
   { id: 'bare-2', group: 'bare', label: 'bare loop: undici, pre-encoded 5000-line bodies', inFlightText: '2', runner: 'bare-undici', inFlight: 2 },

@@ -184,13 +184,13 @@ server.keepAliveTimeout = 60_000;
 
 const port = Number(process.argv[2] ?? 0);
 server.listen(port, '127.0.0.1', () => {
-  const actual = server.address().port;
+  const actual = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   if (process.send) process.send({ type: 'ready', port: actual, pid: process.pid });
   else console.log(`listening ${actual}`);
 });
 
 if (process.send) {
-  process.on('message', (msg) => {
+  process.on('message', (/** @type {any} */ msg) => {
     if (!msg || typeof msg !== 'object') return;
     if (msg.cmd === 'reset') {
       reset();

@@ -367,7 +367,7 @@ function waitForSink(sinkUrl, lines, timeoutMs) {
 
 async function child(cfg) {
   const send = (msg) => new Promise((r) => process.send(msg, r));
-  const go = new Promise((resolve) => process.on('message', (m) => { if (m?.type === 'go') resolve(); }));
+  const go = new Promise((resolve) => process.on('message', (/** @type {any} */ m) => { if (m?.type === 'go') resolve(); }));
   const runner = RUNNERS[cfg.runner];
   if (!runner) throw new Error(`unknown runner ${cfg.runner}`);
   let prepared;
