@@ -38,7 +38,7 @@
  * Over 400 lines on purpose: every class in one file, so that the hierarchy reads in one place and
  * the blocking mode rebuilds any of them by name from this module's exports.
  */
-import { classify, retryableStatus, type Decision } from './transport/classify.js';
+import { classify, type Decision } from './transport/classify.js';
 
 export type { Decision, PauseWhy } from './transport/classify.js';
 
@@ -168,9 +168,12 @@ export class InfluxDBHttpError extends InfluxDBError {
     const d = this.decision;
     return d.kind === 'pause' && d.why === 'auth';
   }
-  /** Retrying the same request may succeed: 408, 429, 5xx (except 501 and 505). */
+  /**
+   * Retrying the same request may succeed: the classifier's verdict is `retry` (408, 429, 5xx
+   * except 501 and 505; not a 500 that names a missing retention policy, a configuration error).
+   */
   get retryable(): boolean {
-    return retryableStatus(this.status);
+    return this.decision.kind === 'retry';
   }
   /** From the status and the server's message (a 3xx: `pause`, `redirect`). */
   override get decision(): Decision {

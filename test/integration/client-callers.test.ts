@@ -6,7 +6,8 @@
  * - query pattern names that would shadow a client member or make the client a thenable are refused;
  * - close() called twice: both calls settle when closing is done (writers flushed);
  * - a multi-request write() whose third request is reset says how far it got: lines acknowledged,
- *   lines that may or may not be stored, lines never sent; what the server stored is queried back.
+ *   lines that may or may not be stored, lines never sent; what the server stored is queried back;
+ *   a third request answered with Enterprise's 500 `hinted handoff queue not empty` counts as written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -251,6 +252,27 @@ describe('a multi-request write() that fails part way', () => {
     expect(err).toBeInstanceOf(InfluxDBWriteError);
     expect({ written: err.linesWritten, unknown: err.linesUnknown, notWritten: err.linesNotWritten }).toEqual({ written: 66, unknown: 0, notWritten: 34 });
     expect(stored).toBe(66);
+  });
+
+  it('a 500 "hinted handoff queue not empty" (InfluxDB Enterprise: the write will complete) counts as written, as the batch writer counts it', async () => {
+    const d = uniqueDb('partway_hh');
+    await admin.createDatabase(d);
+    proxy.clear();
+    let writes = 0;
+    // The server stores the third request; the answer says what an Enterprise data node says when
+    // it stored the points locally and will hand them to their owner.
+    const hinted = { pass: true as const, then: { status: 500, body: '{"error":"write failed: hinted handoff queue not empty"}' } };
+    proxy.setHandler((req) => (req.path.startsWith('/write') && ++writes === 3 ? hinted : undefined));
+    const c = new InfluxDBClient({ url: proxy.url, db: d, precision: 'ms', maxBodyBytes });
+    try {
+      await expect(c.write(body)).resolves.toBe(true);
+      expect(proxy.requests.filter((r) => r.path.startsWith('/write'))).toHaveLength(4);
+      expect(await countOf('reset', d)).toBe(100);
+    } finally {
+      await c.close();
+      proxy.setHandler(undefined);
+      await admin.dropDatabase(d);
+    }
   });
 
   it('a single-request write reset: its lines may or may not be stored', async () => {

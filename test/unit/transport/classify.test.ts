@@ -58,8 +58,7 @@ describe('the classifier: an answer\'s status, message and headers', () => {
       const d = e.decision;
       expect(d.kind).toBe(want.kind);
       expect(e.isAuthError).toBe(status === 401 || status === 403);
-      if (d.kind === 'retry') expect(e.retryable).toBe(true);
-      if (d.kind === 'rejectAll' || d.kind === 'refused' || d.kind === 'split') expect(e.retryable).toBe(false);
+      expect(e.retryable).toBe(d.kind === 'retry');
     }
     expect(new InfluxDBQueryError('q', { status: 401, serverMessage: 'authorization failed', endpoint: 'query' }).decision).toEqual({ kind: 'pause', why: 'auth' });
   });
