@@ -1,7 +1,9 @@
 /**
  * Random Arrow tables for the columnar encoders' differential tests (columnar against points,
- * WASM against TypeScript, the pool against one thread): the spec they share, its rows cut into
- * record batches, the write options it asks for, and a table's layouts with their row bases.
+ * WASM against TypeScript, the pool against one thread, `encode()`'s encoder choice): the spec
+ * they share, the table built from a spec's columns (`buildTable`, with a nanosecond time column
+ * from `nsTimes` or the test's own), its rows cut into record batches, the write options it asks
+ * for, and a table's layouts with their row bases.
  */
 import * as A from 'apache-arrow';
 import { ArrowLayoutBuilder, type ArrowEncodeOptions } from '../../src/encode/arrow/index.js';
@@ -21,6 +23,11 @@ export interface ColumnRoles {
   tagColumn?: boolean;
   /** Its `fieldTypes` entry. */
   declared?: FieldType;
+}
+
+/** What a column kind gives the table: the Arrow type its values are built as. */
+export interface ColumnType {
+  type: () => A.DataType;
 }
 
 /** A random table and the write it goes through (each test adds how its time column is made). */
@@ -56,6 +63,31 @@ export function sliceIntoBatches(full: A.Table, [a, b]: readonly [number, number
     prev = cut;
   }
   return new A.Table(batches);
+}
+
+/** What `buildTable` reads of a spec: its columns, the rows written and where batches are cut. */
+export interface TableSource {
+  columns: readonly { name: string; kind: string; values: unknown[] }[];
+  slice: readonly [number, number];
+  splits: readonly number[];
+}
+
+/** A Timestamp<NANOSECOND> column of the raw int64 values (no null). */
+export function nsTimes(times: readonly bigint[]): A.Vector {
+  return A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from(times), length: times.length } as never);
+}
+
+/**
+ * The table of `spec`: `full` has the `leading` columns first (the time column, which the test
+ * makes), then each of the spec's columns from its values with the Arrow type of its kind in
+ * `kinds` (a spec column named like a leading one takes its place); `table` is rows `spec.slice`
+ * of it cut into record batches at `spec.splits` (`sliceIntoBatches`).
+ */
+export function buildTable(spec: TableSource, kinds: Readonly<Record<string, ColumnType>>, leading: Readonly<Record<string, A.Vector>>): { table: A.Table; full: A.Table } {
+  const vectors: Record<string, A.Vector> = { ...leading };
+  for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kinds[c.kind]!.type());
+  const full = new A.Table(vectors);
+  return { table: sliceIntoBatches(full, spec.slice, spec.splits), full };
 }
 
 /** The write options of `spec`, its time in column `timeColumn`, each column's roles from `kinds`. */

@@ -11,6 +11,7 @@ import { encode, type EncodeOptions } from '../../../src/encode/encode.js';
 import { POOL_MIN_POINTS, routeOf } from '../../../src/encode/route.js';
 import type { FieldValue, Point } from '../../../src/encode/point-encoder.js';
 import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
+import { buildTable, nsTimes, type ColumnType } from '../../helpers/arrow-tables.js';
 
 const kChoices = ['ts', 'wasm', 'auto'] as const;
 
@@ -83,13 +84,13 @@ const optionsArb: fc.Arbitrary<EncodeOptions> = fc.record({
 
 // Arrow columns: a kind, then `rows` values of that kind.
 type ColumnKind = 'tag' | 'float' | 'int' | 'uint' | 'string' | 'bool';
-const kColumnTypes: Record<ColumnKind, () => A.DataType> = {
-  tag: () => new A.Dictionary(new A.Utf8(), new A.Int32()),
-  float: () => new A.Float64(),
-  int: () => new A.Int64(),
-  uint: () => new A.Uint64(),
-  string: () => new A.Utf8(),
-  bool: () => new A.Bool(),
+const kColumnTypes: Record<ColumnKind, ColumnType> = {
+  tag: { type: () => new A.Dictionary(new A.Utf8(), new A.Int32()) },
+  float: { type: () => new A.Float64() },
+  int: { type: () => new A.Int64() },
+  uint: { type: () => new A.Uint64() },
+  string: { type: () => new A.Utf8() },
+  bool: { type: () => new A.Bool() },
 };
 const nullable = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 6 });
 const kColumnValues: Record<ColumnKind, fc.Arbitrary<unknown>> = {
@@ -117,21 +118,9 @@ const tableArb: fc.Arbitrary<TableSpec> = fc.integer({ min: 1, max: 40 }).chain(
   cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, rows - 1) }), { maxLength: 2 }),
 }));
 
-function buildTable(spec: TableSpec): A.Table {
-  const vectors: Record<string, A.Vector> = {
-    time: A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from(spec.times), length: spec.times.length } as never),
-  };
-  for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kColumnTypes[c.kind]() as A.DataType);
-  const table = new A.Table(vectors);
-  const cuts = spec.cuts.filter((c) => c < table.numRows).sort((a, b) => a - b);
-  if (cuts.length === 0) return table;
-  const batches: A.RecordBatch[] = [];
-  let prev = 0;
-  for (const cut of [...cuts, table.numRows]) {
-    batches.push(...table.slice(prev, cut).batches);
-    prev = cut;
-  }
-  return new A.Table(batches);
+/** The spec's table: a nanosecond time column, then its columns, cut into record batches at `cuts`. */
+function tableOf(spec: TableSpec): A.Table {
+  return buildTable({ columns: spec.columns, slice: [0, spec.times.length], splits: spec.cuts }, kColumnTypes, { time: nsTimes(spec.times) }).table;
 }
 
 const tableOptions = (spec: TableSpec, o: EncodeOptions): EncodeOptions => ({
@@ -153,7 +142,7 @@ describe('encode(): ts, wasm and auto give the same bytes or the same error', ()
   it('random Arrow tables, their record batches, and IPC readers over them (property)', () => {
     const seen = { ok: 0, refused: 0 };
     fc.assert(fc.property(tableArb, optionsArb, (spec, o) => {
-      const table = buildTable(spec);
+      const table = tableOf(spec);
       const options = tableOptions(spec, o);
       const ref = expectSame(outcomes(() => table, options));
       seen[ref.ok ? 'ok' : 'refused']++;

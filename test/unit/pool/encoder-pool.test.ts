@@ -22,7 +22,7 @@ import type { ColumnarLayout } from '../../../src/encode/columnar/layout.js';
 import { encodeLayoutToBodies, type ColumnarEncodeOptions } from '../../../src/encode/columnar/ts-encoder.js';
 import { InvalidOptionError, InvalidPointError } from '../../../src/errors.js';
 import { EncoderPool, EncoderPoolClosedError, EncoderWorkerError, type PoolEncodeResult } from '../../../src/pool/encoder-pool.js';
-import { batchLayouts, sliceIntoBatches } from '../../helpers/arrow-tables.js';
+import { batchLayouts, buildTable, nsTimes } from '../../helpers/arrow-tables.js';
 import { makeWorkload, toArrowTable } from '../../helpers/generators.js';
 
 const kTestEnv = { ...process.env, FASTINFLUX_POOL_TEST: '1' } as Record<string, string>;
@@ -132,13 +132,8 @@ const specArb: fc.Arbitrary<Spec> = fc.integer({ min: 0, max: 70 }).chain((rows)
   maxBodyBytes: fc.oneof(fc.constant(1_000_000), fc.integer({ min: 60, max: 400 })),
 }));
 
-function buildTable(spec: Spec): A.Table {
-  const vectors: Record<string, A.Vector> = {
-    time: A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from(spec.times), length: spec.rows } as never),
-  };
-  for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, columnKinds[c.kind].type() as A.DataType);
-  return sliceIntoBatches(new A.Table(vectors), spec.slice, spec.splits);
-}
+/** The spec's table (its time column in nanoseconds), sliced and cut into batches. */
+const tableOf = (spec: Spec): A.Table => buildTable(spec, columnKinds, { time: nsTimes(spec.times) }).table;
 
 function layoutOptions(o: ArrowEncodeOptions, rowBase: number): ColumnarEncodeOptions {
   return { rowBase, nonFinite: o.nonFinite, invalidRows: o.invalidRows, allowNewlinesInStrings: o.allowNewlinesInStrings };
@@ -156,7 +151,7 @@ describe('pool bytes === single-thread bytes', () => {
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(3), async (spec, which) => {
-        const table = buildTable(spec);
+        const table = tableOf(spec);
         let layouts: ReturnType<typeof batchLayouts>;
         try {
           layouts = batchLayouts(table, spec.options);
@@ -181,7 +176,7 @@ describe('pool bytes === single-thread bytes', () => {
   it('random tables, whole Arrow input (property)', async () => {
     await fc.assert(
       fc.asyncProperty(specArb, fc.nat(3), fc.constantFrom('table', 'batches', 'async'), async (spec, which, form) => {
-        const table = buildTable(spec);
+        const table = tableOf(spec);
         const input = form === 'table' ? table : form === 'batches' ? table.batches : (async function* () {
           for (const b of table.batches) yield b;
         })();
@@ -208,7 +203,7 @@ describe('pool bytes === single-thread bytes', () => {
         let rowBase = 0;
         for (const spec of specs) {
           try {
-            for (const l of batchLayouts(buildTable(spec), o)) {
+            for (const l of batchLayouts(tableOf(spec), o)) {
               items.push({ layout: l.layout, rowBase });
               rowBase += l.layout.rows;
             }
@@ -361,7 +356,7 @@ describe.skipIf(!kWasmBuilt)('kernel wasm', () => {
       fc.asyncProperty(specArb, fc.nat(1), async (spec, which) => {
         let layouts: ReturnType<typeof batchLayouts>;
         try {
-          layouts = batchLayouts(buildTable(spec), spec.options);
+          layouts = batchLayouts(tableOf(spec), spec.options);
         } catch (e) {
           if (e instanceof InvalidPointError || e instanceof InvalidOptionError) return;
           throw e;

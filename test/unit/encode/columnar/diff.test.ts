@@ -20,7 +20,7 @@ import { formatFloat, type Point, type PointEncoderOptions } from '../../../../s
 import { formatNsAsIso, floorDiv, NS_PER } from '../../../../src/encode/time.js';
 import { InvalidOptionError, InvalidPointError } from '../../../../src/errors.js';
 import type { FieldType, Precision } from '../../../../src/options/index.js';
-import { sliceIntoBatches, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
+import { buildTable, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
 import { prng } from '../../../helpers/generators.js';
 
 const kBig = 2 ** 31 - 1;
@@ -246,18 +246,6 @@ const tableArb: fc.Arbitrary<TableSpec> = fc.tuple(
   }).chain((spec) => fc.array(clean ? kTimeKinds[spec.timeKind]!.clean : kTimeKinds[spec.timeKind]!.arb, { minLength: rows, maxLength: rows }).map((times) => ({ ...spec, times }))),
 ).map((spec) => ({ ...spec, columns: spec.columns.filter((c) => c.name !== spec.timeName) }));
 
-function buildTable(spec: TableSpec): { table: A.Table; full: A.Table } {
-  const vectors: Record<string, A.Vector> = {};
-  vectors[spec.timeName] = kTimeKinds[spec.timeKind]!.vector(spec.times);
-  for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kKinds[c.kind]!.type() as A.DataType);
-  const full = new A.Table(vectors);
-  return { table: sliceIntoBatches(full, spec.slice, spec.splits), full };
-}
-
-function arrowOptions(spec: TableSpec): ArrowEncodeOptions {
-  return writeOptionsOf(spec, kKinds, spec.timeName);
-}
-
 /** The rows [a, b) as point objects, read through Arrow's own getters; with the row index of each. */
 function toPoints(spec: TableSpec, full: A.Table): { points: Point[]; rows: number[] } {
   const points: Point[] = [];
@@ -288,7 +276,7 @@ function toPoints(spec: TableSpec, full: A.Table): { points: Point[]; rows: numb
 }
 
 function pointOptions(spec: TableSpec): PointEncoderOptions {
-  const o = arrowOptions(spec);
+  const o = writeOptionsOf(spec, kKinds, spec.timeName);
   return { precision: spec.precision, measurement: o.measurement, tags: o.tags, fieldTypes: o.fieldTypes, allowNewlinesInStrings: spec.allowNewlines };
 }
 
@@ -298,11 +286,11 @@ describe('columnar bytes === point encoder bytes', () => {
     let refused = 0;
     fc.assert(
       fc.property(tableArb, (spec) => {
-        const { table, full } = buildTable(spec);
+        const { table, full } = buildTable(spec, kKinds, { [spec.timeName]: kTimeKinds[spec.timeKind]!.vector(spec.times) });
         const { points, rows } = toPoints(spec, full);
         const p = run(() => ({ bodies: encodeSync(points, pointOptions(spec), spec.maxBodyBytes).bodies }));
         const c = run(() => {
-          const r = encodeArrowSync(table, arrowOptions(spec), spec.maxBodyBytes);
+          const r = encodeArrowSync(table, writeOptionsOf(spec, kKinds, spec.timeName), spec.maxBodyBytes);
           return { bodies: r.bodies, skipped: r.skippedRows };
         });
         expectSame(p, c, (i) => rows[i] ?? i);

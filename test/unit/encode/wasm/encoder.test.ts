@@ -24,7 +24,7 @@ import { getEncoderModule } from '../../../../src/encode/wasm/module.js';
 import * as P from '../../../../src/encode/wasm/protocol.js';
 import { encodeLayoutWasm, WasmEncoder } from '../../../../src/encode/wasm/wasm-encoder.js';
 import type { FieldType, Precision } from '../../../../src/options/index.js';
-import { batchLayouts, sliceIntoBatches, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
+import { batchLayouts, buildTable, nsTimes, writeOptionsOf, type RandomTableSpec } from '../../../helpers/arrow-tables.js';
 import { makeWorkload, prng, toArrowTable } from '../../../helpers/generators.js';
 
 
@@ -199,7 +199,7 @@ const kTimeUnits: Record<string, { src: bigint; vector: (raw: bigint[]) => A.Vec
   s: { src: 1_000_000_000n, vector: (raw) => A.makeVector({ type: new A.TimestampSecond(), data: BigInt64Array.from(raw), length: raw.length } as never) },
   ms: { src: 1_000_000n, vector: (raw) => A.makeVector({ type: new A.TimestampMillisecond(), data: BigInt64Array.from(raw), length: raw.length } as never) },
   us: { src: 1_000n, vector: (raw) => A.makeVector({ type: new A.TimestampMicrosecond(), data: BigInt64Array.from(raw), length: raw.length } as never) },
-  ns: { src: 1n, vector: (raw) => A.makeVector({ type: new A.TimestampNanosecond(), data: BigInt64Array.from(raw), length: raw.length } as never) },
+  ns: { src: 1n, vector: nsTimes },
   dateDay: { src: 86_400_000_000_000n, vector: (raw) => A.makeVector({ type: new A.DateDay(), data: Int32Array.from(raw, (r) => Number(BigInt.asIntN(32, r))), length: raw.length } as never) },
   int64: { src: 1n, vector: (raw) => A.makeVector(BigInt64Array.from(raw)) },
 };
@@ -236,16 +236,6 @@ const tableArb: fc.Arbitrary<TableSpec> = fc.oneof({ weight: 1, arbitrary: fc.in
   ).map((times) => ({ ...spec, times }))))
   .map((spec) => ({ ...spec, columns: spec.columns.filter((c) => c.name !== 'time') }));
 
-function buildTable(spec: TableSpec): A.Table {
-  const vectors: Record<string, A.Vector> = { time: kTimeUnits[spec.timeUnit]!.vector(spec.times) };
-  for (const c of spec.columns) vectors[c.name] = A.vectorFromArray(c.values, kKinds[c.kind]!.type() as A.DataType);
-  return sliceIntoBatches(new A.Table(vectors), spec.slice, spec.splits);
-}
-
-function arrowOptions(spec: TableSpec): ArrowEncodeOptions {
-  return writeOptionsOf(spec, kKinds, 'time');
-}
-
 /** The layouts of a table's batches, with their rowBase (undefined: the builder refused the table). */
 function layoutsOf(table: A.Table, options: ArrowEncodeOptions): { layout: ColumnarLayout; rowBase: number }[] | undefined {
   try {
@@ -262,8 +252,8 @@ describe('WASM bytes === TypeScript bytes, Arrow tables', () => {
     let built = 0;
     fc.assert(
       fc.property(tableArb, (spec) => {
-        const options = arrowOptions(spec);
-        const layouts = layoutsOf(buildTable(spec), options);
+        const options = writeOptionsOf(spec, kKinds, 'time');
+        const layouts = layoutsOf(buildTable(spec, kKinds, { time: kTimeUnits[spec.timeUnit]!.vector(spec.times) }).table, options);
         if (layouts === undefined) return;
         built++;
         const calls = layouts.flatMap(({ layout, rowBase }) => ranges(layout, rowBase, spec.cuts));
