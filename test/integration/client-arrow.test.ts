@@ -6,6 +6,7 @@
 import * as A from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxDBClient, InvalidOptionError, InvalidPointError, encode } from '../../src/index.js';
+import { int64s } from '../helpers/arrow-read.js';
 import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 
 const url = sharedInfluxUrl();
@@ -18,9 +19,6 @@ const utf8 = (values: (string | null)[]) => A.vectorFromArray(values, new A.Utf8
 function timestamps(unit: A.TimeUnit, raw: bigint[]): A.Vector {
   const type = new A.Timestamp(unit, 'UTC');
   return A.makeVector(A.makeData({ type, length: raw.length, data: BigInt64Array.from(raw) }));
-}
-function int64s(t: A.Table, name: string): bigint[] {
-  return t.getChild(name)!.data.flatMap((d) => [...(d.values as BigInt64Array)]);
 }
 
 beforeAll(async () => {

@@ -12,6 +12,7 @@ import {
   formatResponse, getTagInfo, InfluxDBChunkedResult, InfluxDBResult, iterpoints, responseChunksToRecordBatches, responseToArrow,
   SchemaCache, type ArrowResult, type RunQuery,
 } from '../../src/query/output/index.js';
+import { int64s } from '../helpers/arrow-read.js';
 import { sharedInfluxUrl, uniqueDb } from '../helpers/server.js';
 
 const url = sharedInfluxUrl();
@@ -28,11 +29,6 @@ const CHUNK_ROWS = 250;
 async function arrow(q: string, options: QueryOptions = {}): Promise<ArrowResult> {
   const resp = await client.query(q, { epoch: 'n', ...options, chunked: false, output: 'raw' });
   return responseToArrow(resp, await cache.lookupFor(resp, db));
-}
-
-function int64s(t: Table | RecordBatch, name: string): bigint[] {
-  const v = t.getChild(name)!;
-  return v.data.flatMap((d) => [...(d.values as BigInt64Array)]);
 }
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * (Table, Map keyed `measurement,tag=value`, array per statement), types from the schema,
  * exact int64 and nanosecond times, nulls, inference for undeclared columns, chunked batches.
  */
-import { Table, tableFromIPC, tableToIPC, TimeUnit, Type, type RecordBatch, type Vector } from 'apache-arrow';
+import { Table, tableFromIPC, tableToIPC, TimeUnit, Type, type RecordBatch } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,7 @@ import {
 import { formatChunks, formatResponse, resolveOutput } from '../../../../src/query/output/index.js';
 import { SchemaCache, type InfluxFieldType, type MeasurementSchema } from '../../../../src/query/output/schema.js';
 import type { QueryResponse, QueryValue, Series } from '../../../../src/query/response.js';
+import { col, oneChunkInt64s } from '../../../helpers/arrow-read.js';
 
 const I64_MAX = 9223372036854775807n;
 const I64_MIN = -9223372036854775808n;
@@ -32,19 +33,6 @@ function answer(...statements: Array<Series[] | undefined>): QueryResponse {
 function asTable(r: ArrowResult): Table {
   expect(r).toBeInstanceOf(Table);
   return r as Table;
-}
-
-function col(t: Table | RecordBatch, name: string): Vector {
-  const v = t.getChild(name);
-  if (v === null) throw new Error(`no column ${name}`);
-  return v;
-}
-
-/** The exact int64 values of a Timestamp / Int64 column (one chunk). */
-function int64s(t: Table | RecordBatch, name: string): bigint[] {
-  const v = col(t, name);
-  expect(v.data).toHaveLength(1);
-  return [...(v.data[0]!.values as BigInt64Array)];
 }
 
 function typeName(t: Table | RecordBatch, name: string): string {
@@ -89,7 +77,7 @@ describe('types from the schema', () => {
   });
 
   it('keeps int64 values exact, down to -2^63 and up to 2^63-1', () => {
-    expect(int64s(t, 'i')).toEqual([1n, I64_MAX, I64_MIN]);
+    expect(oneChunkInt64s(t, 'i')).toEqual([1n, I64_MAX, I64_MIN]);
     expect([...col(t, 'i')]).toEqual([1n, I64_MAX, I64_MIN]);
   });
 
@@ -147,7 +135,7 @@ describe('shapes (as aioinflux)', () => {
     // Same types and dictionary ids: the tables of one answer concatenate.
     const all = new Table([...m.values()].flatMap((x) => x.batches));
     expect([...col(all, 'host')]).toEqual(['a', 'a', 'b']);
-    expect(int64s(m.get('cpu,host=a,region=us')!, 'time')).toEqual([1n, 2n]);
+    expect(oneChunkInt64s(m.get('cpu,host=a,region=us')!, 'time')).toEqual([1n, 2n]);
   });
 
   it('groupTagColumns: false leaves the group tags in the key only', () => {
@@ -189,7 +177,7 @@ describe('columns the schema does not name', () => {
     const m = responseToArrow(answer(agg), lookup) as Map<string, Table>;
     const a = m.get('cpu,host=a')!;
     expect(['mean', 'count', 'max', 'sum', 'first'].map((c) => typeName(a, c))).toEqual(['Float64', 'Int64', 'Int64', 'Int64', 'Utf8']);
-    expect(int64s(a, 'max')).toEqual([I64_MAX]);
+    expect(oneChunkInt64s(a, 'max')).toEqual([I64_MAX]);
     // The type chosen for a column sticks for the other series of the answer (when the values fit).
     const b = m.get('cpu,host=b')!;
     expect(['mean', 'count', 'max', 'sum', 'first'].map((c) => typeName(b, c))).toEqual(['Float64', 'Int64', 'Int64', 'Int64', 'Utf8']);
@@ -208,7 +196,7 @@ describe('columns the schema does not name', () => {
     const t = asTable(responseToArrow(answer([{ name: 'cpu', columns: ['time', 'max', 'label'], values: [[1, 3, 'x'], [2, 4, 'x']] }]), lookup, { columnTypes: { max: 'integer', label: 'tag' } }));
     expect(typeName(t, 'max')).toBe('Int64');
     expect(typeName(t, 'label')).toBe('Dictionary<Int32, Utf8>');
-    expect(int64s(t, 'max')).toEqual([3n, 4n]);
+    expect(oneChunkInt64s(t, 'max')).toEqual([3n, 4n]);
   });
 
   it('falls back to inference when a value does not fit the declared type', () => {
@@ -235,7 +223,7 @@ describe('columns the schema does not name', () => {
       'Timestamp<NANOSECOND, UTC>', 'Bool', 'Dictionary<Int32, Utf8>', 'Float64', 'Float64', 'Dictionary<Int32, Utf8>', 'Int64',
       'Dictionary<Int32, Utf8>', 'Utf8', 'Int64',
     ]);
-    expect(int64s(mem, 'used')).toEqual([3n]);
+    expect(oneChunkInt64s(mem, 'used')).toEqual([3n]);
   });
 
   it('inference never fails: fractional with huge integers is Float64, beyond int64 Uint64, beyond uint64 Float64', () => {
@@ -272,13 +260,13 @@ describe('times', () => {
     expect(unitOf(responseToArrow(s(1700000000123456), lookup, { epoch: 'u' }))).toBe(TimeUnit.MICROSECOND);
     const h = asTable(responseToArrow(s(2), lookup, { epoch: 'h' }));
     expect(unitOf(h)).toBe(TimeUnit.SECOND);
-    expect(int64s(h, 'time')).toEqual([7200n]);
-    expect(int64s(asTable(responseToArrow(s(-3), lookup, { epoch: 'm' })), 'time')).toEqual([-180n]);
+    expect(oneChunkInt64s(h, 'time')).toEqual([7200n]);
+    expect(oneChunkInt64s(asTable(responseToArrow(s(-3), lookup, { epoch: 'm' })), 'time')).toEqual([-180n]);
   });
 
   it('RFC 3339 strings (a query without epoch) are read exactly into nanoseconds', () => {
     const t = asTable(responseToArrow(answer([{ name: 'cpu', columns: ['time', 'f'], values: [['2023-11-14T22:13:20.123456789Z', 1], ['1969-12-31T23:59:59.999999999Z', 2], ['1970-01-01T00:00:00Z', 3]] }]), lookup));
-    expect(int64s(t, 'time')).toEqual([T0, -1n, 0n]);
+    expect(oneChunkInt64s(t, 'time')).toEqual([T0, -1n, 0n]);
     expect((col(t, 'time').type as unknown as { unit: TimeUnit }).unit).toBe(TimeUnit.NANOSECOND);
   });
 
@@ -287,7 +275,7 @@ describe('times', () => {
       // As parseExactJson would give them: numbers when safe, bigints beyond.
       const values = times.map((t, i) => [Number.isSafeInteger(Number(t)) && BigInt(Number(t)) === t ? Number(t) : t, i]);
       const t = asTable(responseToArrow(answer([{ name: 'cpu', columns: ['time', 'f'], values }]), lookup));
-      expect(int64s(t, 'time')).toEqual(times);
+      expect(oneChunkInt64s(t, 'time')).toEqual(times);
     }));
   });
 });
@@ -379,7 +367,7 @@ describe('chunked: record batches', () => {
     expect(a.getChild('i')!.data.flatMap((d) => [...(d.values as BigInt64Array)])).toEqual([1n, I64_MAX]);
     expect([...col(a, 'region')]).toEqual(['us', 'us']);
     expect(typeName(batches[3]!, 'dc')).toBe('Dictionary<Int32, Utf8>');
-    expect(int64s(batches[4]!, 'time')).toEqual([2n]);
+    expect(oneChunkInt64s(batches[4]!, 'time')).toEqual([2n]);
   });
 
   it('works without a schema lookup (types inferred) and stops reading when the consumer stops', async () => {
@@ -429,7 +417,7 @@ describe('output dispatch (index.ts)', () => {
     }
     const batches: RecordBatch[] = [];
     for await (const b of formatChunks(one(), { output: 'arrow', schemas: cache, db: 'd' }) as AsyncIterable<RecordBatch>) batches.push(b);
-    expect(int64s(batches[0]!, 'i')).toEqual([1n, I64_MAX, I64_MIN]);
+    expect(oneChunkInt64s(batches[0]!, 'i')).toEqual([1n, I64_MAX, I64_MIN]);
     expect(calls).toHaveLength(1); // cached
   });
 });
