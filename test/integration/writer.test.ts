@@ -39,6 +39,12 @@ function addsUp(s: WriterStats): void {
   expect(s.accepted).toBe(s.written + s.rejected + s.expired + s.dropped + s.pending);
 }
 
+/**
+ * `rows` rows of host (50 dictionary tags), time (ns, 1_000_001 apart from `start`), usage
+ * (float) and requests (Int64 from 2^53 + 1). Not generators.ts's workload or numberedTable:
+ * the exactness test reads back an int64 above 2^53 and a time off the millisecond grid, which
+ * neither has.
+ */
 function workloadTable(rows: number, start = 1_704_067_200_000_000_000n): A.Table {
   const hosts = Array.from({ length: 50 }, (_, i) => `host-${i}`);
   const host = A.vectorFromArray(Array.from({ length: rows }, (_, i) => hosts[i % 50]!), new A.Dictionary(new A.Utf8(), new A.Int32()));
