@@ -3,8 +3,8 @@
  * group written to at once: each batch goes to the one with the least work per unit of speed
  * ((requests out + 1) / acknowledged bytes per ms), so that each takes batches in proportion to
  * how fast it acknowledges them. Each has its own in-flight limit (adaptive or fixed). A server
- * that fails is left out until its backoff ends, then takes one request (the probe) before it
- * gets its share again. When the whole group is down, the `failover` servers are tried in turn,
+ * that fails is left out until its backoff ends, then takes the next request (the probe), and
+ * one at a time until one is acknowledged, before it gets its share again. When the whole group is down, the `failover` servers are tried in turn,
  * and the writer stays on one while it works, as before spread existed.
  */
 import type { InFlightLimit } from './concurrency.js';
@@ -75,7 +75,13 @@ export class TargetSet {
       return s.inFlight < s.limit.limit && s.downUntil <= now ? s : undefined;
     }
     let fastest = 0;
-    for (const s of group) if (s.speed > fastest) fastest = s.speed;
+    for (const s of group) {
+      // A server whose backoff ended takes the next batch as its probe, whatever its speed: by
+      // cost alone a faster peer with room would take every batch of a light load, and a server
+      // that came back would never be tried, nor taken back.
+      if (s.failures > 0 && s.inFlight === 0 && s.downUntil <= now) return s;
+      if (s.speed > fastest) fastest = s.speed;
+    }
     let best: TargetState | undefined;
     let bestCost = Infinity;
     for (const s of group) {

@@ -76,6 +76,29 @@ describe('spread over several servers', () => {
     expect(set.leaveOut(b!, 2000, 100)).toBe(false);
   });
 
+  it('probes a server whose backoff ended with the next batch, even when a faster one is idle', () => {
+    const set = new TargetSet([target('a'), target('b')], [], () => new FixedLimit(4));
+    const [a, b] = set.group;
+    set.acked(a!, 100, 1000, 1, 1);
+    set.acked(b!, 1, 1000, 1, 1);
+    expect(set.leaveOut(a!, 1000, 500)).toBe(true);
+    // Left out: b, idle and 100 times faster, takes everything.
+    expect(set.pick(1200)).toBe(b);
+    // Its backoff over: a takes the next batch, its probe, one at a time.
+    expect(set.pick(1600)).toBe(a);
+    set.sent(a!);
+    expect(set.pick(1600)).toBe(b);
+    // The probe failed: out again; acknowledged: back to its share by speed (b, idle and faster, first).
+    set.answered(a!);
+    expect(set.leaveOut(a!, 1700, 500)).toBe(true);
+    expect(set.pick(1800)).toBe(b);
+    expect(set.pick(2300)).toBe(a);
+    set.sent(a!);
+    set.answered(a!);
+    set.acked(a!, 100, 1000, 1, 1);
+    expect(set.pick(2400)).toBe(b);
+  });
+
   it('with one server, leaves failures to the writer, and rotates through failover servers', () => {
     const set = new TargetSet([target('main')], [target('f1'), target('f2')], () => new FixedLimit(1));
     expect(set.leaveOut(set.group[0]!, 0, 100)).toBe(false);
